@@ -1,0 +1,113 @@
+"""The app factory: a thin ``create_app``; ``PrefcenterPlugin`` wires everything in small steps."""
+
+from __future__ import annotations
+
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import InitPluginProtocol
+
+from prefcenter import __version__
+from prefcenter.audit.routes import AuditController, SubjectEventsController
+from prefcenter.auth.guards import bearer_authentication
+from prefcenter.auth.routes import OAuthController, WidgetTokenController
+from prefcenter.catalog.routes import CatalogController
+from prefcenter.consents.routes import ConsentController
+from prefcenter.context import AppContext
+from prefcenter.http.health import health, ready
+from prefcenter.http.idempotency import idempotency_middleware
+from prefcenter.http.problems import EXCEPTION_HANDLERS
+from prefcenter.http.request_context import request_context_middleware
+from prefcenter.logs import configure_logging
+from prefcenter.settings import Settings
+from prefcenter.subjects.routes import SubjectController
+
+PUBLIC_ROUTES = [health, ready, OAuthController]
+# Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
+API_ROUTES = [
+    CatalogController,
+    SubjectController,
+    WidgetTokenController,
+    ConsentController,
+    SubjectEventsController,
+    AuditController,
+]
+
+
+class PrefcenterPlugin(InitPluginProtocol):
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        self._configure_routes(app_config)
+        self._configure_errors(app_config)
+        self._configure_middleware(app_config)
+        self._configure_openapi(app_config)
+        self._configure_state(app_config)
+        return app_config
+
+    def _configure_routes(self, config: AppConfig) -> None:
+        api = Router(
+            path="/", route_handlers=API_ROUTES, middleware=[bearer_authentication(), idempotency_middleware]
+        )
+        config.route_handlers.extend([*PUBLIC_ROUTES, api])
+
+    def _configure_errors(self, config: AppConfig) -> None:
+        config.exception_handlers.update(EXCEPTION_HANDLERS)
+
+    def _configure_middleware(self, config: AppConfig) -> None:
+        config.middleware.insert(0, request_context_middleware)
+        config.request_max_body_size = self.ctx.settings.server.max_body_bytes
+        origins = list(self.ctx.settings.server.cors_origins)
+        if origins:
+            config.cors_config = CORSConfig(
+                allow_origins=origins,
+                allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "idempotency-key",
+                    "if-match",
+                    "x-request-id",
+                ],
+                expose_headers=["etag", "x-request-id", "retry-after"],
+                max_age=600,
+            )
+
+    def _configure_openapi(self, config: AppConfig) -> None:
+        config.openapi_config = OpenAPIConfig(
+            title="prefcenter",
+            version=__version__,
+            description="Preference and consent management with a tamper-evident audit log and GDPR tooling.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="An access token from POST /oauth/token, or a widget subject token.",
+                    )
+                }
+            ),
+            security=[{"BearerToken": []}],
+            use_handler_docstrings=True,
+        )
+
+    def _configure_state(self, config: AppConfig) -> None:
+        ctx = self.ctx
+        config.state = State({"ctx": ctx})
+        config.dependencies["ctx"] = Provide(lambda: ctx, sync_to_thread=False, use_cache=True)
+        config.on_shutdown.append(ctx.db.dispose)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log)
+    return Litestar(plugins=[PrefcenterPlugin(AppContext.build(settings))])

@@ -1,0 +1,1 @@
+"""The audit log: history reads, chain and checkpoint verification, signed checkpoints."""

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from prefcenter.audit import service
+from prefcenter.audit.schemas import EventPage, VerificationRead
+from prefcenter.auth.guards import ensure_subject_access, requires
+from prefcenter.context import AppContext
+from prefcenter.subjects.service import get_subject
+
+
+def _verification_read(v: service.Verification) -> VerificationRead:
+    return VerificationRead(
+        ok=v.ok,
+        events_checked=v.events_checked,
+        head_seq=v.head_seq,
+        head_hash=v.head_hash,
+        checkpoints_checked=v.checkpoints_checked,
+        first_bad_seq=v.first_bad_seq,
+        problem=v.problem,
+        verified_at=datetime.now(UTC),
+    )
+
+
+class SubjectEventsController(Controller):
+    path = "/v1/subjects/{subject_id:str}/events"
+    tags = ["audit"]
+
+    @get("/", operation_id="listSubjectEvents", guards=[requires("preferences:read", subject_token=True)])
+    async def list_events(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: Annotated[str, Parameter(description="The subject's prefcenter id", max_length=36)],
+        cursor: Annotated[
+            str | None, Parameter(description="next_cursor from the previous page", max_length=100)
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="Page size")] = 100,
+    ) -> EventPage:
+        """A subject's audit history, oldest first, cursor-paginated."""
+        ensure_subject_access(request.user, subject_id)
+        async with ctx.db.read_session() as session:
+            await get_subject(session, subject_id)
+            return await service.subject_history(session, subject_id, cursor, limit)
+
+
+class AuditController(Controller):
+    path = "/v1/audit"
+    tags = ["audit"]
+    guards = [requires("audit:read")]
+
+    @get("/verification", operation_id="verifyAuditLog")
+    async def verify(self, ctx: AppContext) -> VerificationRead:
+        """Verify the whole hash chain and every signed checkpoint now."""
+        async with ctx.db.read_session() as session:
+            return _verification_read(await service.verify_log(session, ctx.keys))
+
+    @post("/checkpoints", operation_id="createCheckpoint", status_code=200)
+    async def checkpoint(self, ctx: AppContext) -> VerificationRead:
+        """Sign a checkpoint of the current head (no-op when it is signed already), then verify."""
+        async with ctx.unit_of_work() as uow:
+            await uow.checkpoint_now()
+        async with ctx.db.read_session() as session:
+            return _verification_read(await service.verify_log(session, ctx.keys))

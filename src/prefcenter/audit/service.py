@@ -1,0 +1,150 @@
+"""Reading and verifying the audit log."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.audit.schemas import EventPage, EventRead
+from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, StoredEvent, verify_chain, verify_checkpoint
+from prefcenter.errors import InvalidInput
+from prefcenter.keys import KeyMaterial
+from prefcenter.store.models import Checkpoint, Event
+
+MAX_PAGE = 500
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "seq":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the cursor is not one this API returned") from None
+
+
+def event_read(e: Event) -> EventRead:
+    return EventRead(
+        seq=e.seq,
+        occurred_at=e.occurred_at,
+        type=e.type,
+        actor_type=e.actor_type,
+        actor_id=e.actor_id,
+        touchpoint=e.touchpoint,
+        data=msgspec.json.decode(e.data),
+        hash=e.hash,
+    )
+
+
+async def subject_history(
+    session: AsyncSession, subject_id: str, cursor: str | None, limit: int
+) -> EventPage:
+    after = decode_cursor(cursor) if cursor else 0
+    rows = (
+        (
+            await session.execute(
+                select(Event)
+                .where(Event.subject_id == subject_id, Event.seq > after)
+                .order_by(Event.seq)
+                .limit(limit + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    items = [event_read(e) for e in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].seq) if len(rows) > limit else None
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+def stored_event(e: Event) -> StoredEvent:
+    return StoredEvent(
+        event=ChainEvent(
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            subject_id=e.subject_id,
+            type=e.type,
+            actor_type=e.actor_type,
+            actor_id=e.actor_id,
+            touchpoint=e.touchpoint,
+            data=msgspec.json.decode(e.data),
+            sealed=e.sealed,
+        ),
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
+
+
+async def _event_batches(session: AsyncSession, batch: int = 5000) -> AsyncIterator[list[StoredEvent]]:
+    after = 0
+    while True:
+        rows = (
+            (await session.execute(select(Event).where(Event.seq > after).order_by(Event.seq).limit(batch)))
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield [stored_event(row) for row in rows]
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events_checked: int
+    head_seq: int | None
+    head_hash: str
+    checkpoints_checked: int
+    first_bad_seq: int | None
+    problem: str | None
+
+
+async def verify_log(session: AsyncSession, keys: KeyMaterial) -> Verification:
+    """Check the whole chain in batches, then every signed checkpoint against it; name the first bad event."""
+    checkpoints = (await session.execute(select(Checkpoint).order_by(Checkpoint.seq))).scalars().all()
+    wanted = {c.seq for c in checkpoints}
+    chain_hash_at: dict[int, str] = {}
+    prev_hash, next_seq, checked = GENESIS_HASH, 1, 0
+    async for batch in _event_batches(session):
+        report = verify_chain(batch, start_prev_hash=prev_hash, start_seq=next_seq)
+        for stored in batch[: report.checked]:
+            if stored.seq in wanted:
+                chain_hash_at[stored.seq] = stored.hash
+        checked += report.checked
+        if not report.ok:
+            return Verification(
+                False, checked, report.head_seq, report.head_hash, 0, report.first_bad_seq, report.problem
+            )
+        prev_hash, next_seq = report.head_hash, report.head_seq + 1
+    head_seq = next_seq - 1 if checked else None
+
+    public_key = keys.signing_public_key
+    for number, cp in enumerate(checkpoints):
+        if cp.key_id != keys.signing_key_id:
+            problem = f"checkpoint at seq {cp.seq} was signed by an unknown key {cp.key_id}"
+        elif not verify_checkpoint(public_key, cp.seq, cp.head_hash, cp.signed_at, cp.signature):
+            problem = f"checkpoint at seq {cp.seq} has a bad signature"
+        elif cp.seq not in chain_hash_at:
+            problem = (
+                f"checkpoint at seq {cp.seq} is beyond the log's end (seq {head_seq}): events were truncated"
+            )
+        elif chain_hash_at[cp.seq] != cp.head_hash:
+            problem = f"the chain at seq {cp.seq} differs from its signed checkpoint: history was rewritten"
+        else:
+            continue
+        bad_seq = cp.seq if cp.seq in chain_hash_at else (head_seq or 0) + 1
+        return Verification(False, checked, head_seq, prev_hash, number, bad_seq, problem)
+    return Verification(True, checked, head_seq, prev_hash, len(checkpoints), None, None)

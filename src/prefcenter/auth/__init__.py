@@ -1,0 +1,1 @@
+"""Auth: API clients, OAuth 2 client-credentials tokens, subject tokens for the widget, scope guards."""

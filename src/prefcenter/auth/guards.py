@@ -1,0 +1,52 @@
+"""Bearer-token authentication for ``/v1`` and scope guards for each route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+
+from prefcenter.auth.principal import Principal
+from prefcenter.errors import Forbidden, NotFound, Unauthorized
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(
+                "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)"
+            )
+        principal = connection.app.state.ctx.tokens.principal(token.strip())
+        origin = connection.headers.get("origin")
+        if principal.origin and origin and origin != principal.origin:
+            raise Forbidden("this subject token is bound to another origin")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def bearer_authentication() -> DefineMiddleware:
+    return DefineMiddleware(BearerAuthentication, exclude_http_methods=["OPTIONS"])
+
+
+def requires(
+    scope: str, *, subject_token: bool = False
+) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """Guard: the caller holds ``scope``; subject tokens pass only where ``subject_token`` is True."""
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if principal.kind == "subject" and not subject_token:
+            raise Forbidden("a subject token cannot use this operation")
+        if not principal.has_scope(scope):
+            raise Forbidden(f"this operation needs the scope {scope}")
+
+    return guard
+
+
+def ensure_subject_access(principal: Principal, subject_id: str) -> None:
+    """A subject token sees only its own subject; any other id looks like it does not exist."""
+    if not principal.can_access_subject(subject_id):
+        raise NotFound(f"no subject {subject_id}")

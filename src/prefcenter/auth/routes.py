@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from litestar import Controller, Request, Response, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from prefcenter.auth.guards import requires
+from prefcenter.auth.oauth import issue_token, requested_client_id
+from prefcenter.auth.schemas import TokenRequest, TokenResponse, WidgetTokenCreate, WidgetTokenRead
+from prefcenter.context import AppContext
+from prefcenter.errors import InvalidInput
+from prefcenter.http.problems import problem_response
+from prefcenter.store.models import ApiClient
+from prefcenter.subjects.service import get_subject
+
+_OAUTH_ERROR_STATUS = {"invalid_client": 401}
+
+
+class OAuthController(Controller):
+    path = "/oauth"
+    tags = ["auth"]
+
+    @post("/token", operation_id="issueToken", status_code=200)
+    async def token(
+        self,
+        ctx: AppContext,
+        request: Request,
+        data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[TokenResponse]:
+        """OAuth 2 client-credentials grant: exchange a client id and secret for a short-lived scoped JWT."""
+        form = {
+            k: v for k, v in ((f, getattr(data, f)) for f in TokenRequest.__struct_fields__) if v is not None
+        }
+        headers = {k.title(): v for k, v in request.headers.items()}
+        client = None
+        client_id = requested_client_id(form, headers)
+        if client_id:
+            async with ctx.db.read_session() as session:
+                client = await session.get(ApiClient, client_id[:64])
+        status, body, response_headers = issue_token(ctx.tokens, client, form, headers)
+        if status == 200:
+            return Response(
+                TokenResponse(**body), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+            )
+        error = body.get("error", "invalid_request")
+        status = _OAUTH_ERROR_STATUS.get(error, status)
+        return problem_response(
+            status,
+            "oauth-" + error.replace("_", "-"),
+            "The token request was refused",
+            body.get("error_description") or error.replace("_", " "),
+            request,
+            headers={"Cache-Control": "no-store", **({"WWW-Authenticate": "Basic"} if status == 401 else {})},
+            error=error,
+            error_description=body.get("error_description"),
+        )
+
+
+class WidgetTokenController(Controller):
+    path = "/v1/subjects/{subject_id:str}/widget-tokens"
+    tags = ["auth"]
+
+    @post("/", operation_id="createWidgetToken", guards=[requires("preferences:write")])
+    async def create(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: Annotated[str, Parameter(description="The subject's prefcenter id", max_length=36)],
+        data: WidgetTokenCreate,
+    ) -> WidgetTokenRead:
+        """Mint a short-lived subject token for the widget: it can read and change this subject only."""
+        if data.mode == "agent" and not data.agent_id:
+            raise InvalidInput(
+                "agent mode needs agent_id: the id of the agent recording on the customer's behalf"
+            )
+        async with ctx.db.read_session() as session:
+            subject = await get_subject(session, subject_id)
+        if subject.erased_at is not None:
+            raise InvalidInput("this subject was erased")
+        token, ttl = ctx.tokens.subject_token(
+            subject_id=subject_id,
+            client_id=request.user.client_id,
+            origin=data.origin,
+            touchpoint=data.touchpoint,
+            mode=data.mode,
+            agent_id=data.agent_id if data.mode == "agent" else None,
+            ttl=data.ttl_seconds,
+        )
+        return WidgetTokenRead(
+            token=token,
+            subject_id=subject_id,
+            expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
+            expires_in=ttl,
+        )

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from prefcenter.vocabulary import ShortText, Touchpoint
+
+
+class TokenRequest(msgspec.Struct):
+    """RFC 6749 section 4.4.2 form fields (client authentication may also come as HTTP Basic)."""
+
+    grant_type: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    client_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    client_secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    scope: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+
+
+Origin = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")]
+
+
+class WidgetTokenCreate(msgspec.Struct, forbid_unknown_fields=True):
+    origin: Origin | None = None
+    touchpoint: Touchpoint | None = None
+    mode: Literal["full", "compact", "agent"] = "full"
+    agent_id: ShortText | None = None
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] | None = None
+
+
+class WidgetTokenRead(msgspec.Struct):
+    token: str
+    subject_id: str
+    expires_at: datetime
+    expires_in: int

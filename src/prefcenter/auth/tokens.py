@@ -1,0 +1,106 @@
+"""Signed, short-lived JWT access tokens (Ed25519) for API clients and for one subject (the widget)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from prefcenter.auth.principal import SUBJECT_TOKEN_SCOPES, Principal
+from prefcenter.errors import Unauthorized
+
+ALGORITHM = "Ed25519"
+AUDIENCE_API = "prefcenter-api"
+
+
+class TokenIssuer:
+    def __init__(self, signing_key_raw: bytes, issuer: str, client_ttl: int, subject_ttl: int) -> None:
+        self._key = OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(signing_key_raw))
+        self.issuer = issuer
+        self.client_ttl = client_ttl
+        self.subject_ttl = subject_ttl
+
+    def _encode(self, claims: dict) -> str:
+        return jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM])
+
+    def client_token(self, client_id: str, scopes: list[str], ttl: int | None = None) -> tuple[str, int]:
+        ttl = ttl or self.client_ttl
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE_API,
+            "sub": client_id,
+            "kind": "client",
+            "scope": " ".join(sorted(scopes)),
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return self._encode(claims), ttl
+
+    def subject_token(
+        self,
+        *,
+        subject_id: str,
+        client_id: str,
+        origin: str | None,
+        touchpoint: str | None,
+        mode: str,
+        agent_id: str | None,
+        ttl: int | None = None,
+    ) -> tuple[str, int]:
+        ttl = min(ttl or self.subject_ttl, self.subject_ttl)
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE_API,
+            "sub": subject_id,
+            "kind": "subject",
+            "azp": client_id,
+            "scope": " ".join(sorted(SUBJECT_TOKEN_SCOPES)),
+            "origin": origin,
+            "tp": touchpoint,
+            "mode": mode,
+            "agent": agent_id,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return self._encode({k: v for k, v in claims.items() if v is not None}), ttl
+
+    def principal(self, token: str) -> Principal:
+        """Verify a bearer token and say who holds it; Unauthorized when forged, expired or malformed."""
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": AUDIENCE_API},
+                sub={"essential": True},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except JoseError as exc:
+            reason = "expired" if "expired" in str(exc).lower() else "invalid"
+            raise Unauthorized(f"the access token is {reason}") from exc
+        except (ValueError, TypeError) as exc:
+            raise Unauthorized("the access token is malformed") from exc
+        claims = decoded.claims
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        if claims.get("kind") == "subject":
+            return Principal(
+                kind="subject",
+                client_id=str(claims.get("azp", "")),
+                scopes=scopes & SUBJECT_TOKEN_SCOPES,
+                subject_id=str(claims["sub"]),
+                origin=claims.get("origin"),
+                touchpoint=claims.get("tp"),
+                mode=claims.get("mode"),
+                agent_id=claims.get("agent"),
+            )
+        if claims.get("kind") != "client":
+            raise Unauthorized("the access token is invalid")
+        return Principal(kind="client", client_id=str(claims["sub"]), scopes=scopes)

@@ -1,0 +1,1 @@
+"""The catalog: channels, topics (purposes) with their legal basis, and versioned notices."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import Parameter
+
+from prefcenter.auth.guards import requires
+from prefcenter.catalog import service
+from prefcenter.catalog.schemas import (
+    CatalogRead,
+    ChannelRead,
+    ChannelWrite,
+    NoticeRead,
+    NoticeWrite,
+    TopicRead,
+    TopicWrite,
+)
+from prefcenter.context import AppContext
+from prefcenter.vocabulary import Key, TopicKey
+
+KeyParam = Annotated[Key, Parameter(description="Channel key, e.g. `email`")]
+TopicParam = Annotated[TopicKey, Parameter(description="Topic key, e.g. `newsletter`")]
+
+
+class CatalogController(Controller):
+    path = "/v1/catalog"
+    tags = ["catalog"]
+
+    @get("/", operation_id="getCatalog", guards=[requires("preferences:read", subject_token=True)])
+    async def get_catalog(self, ctx: AppContext) -> CatalogRead:
+        """The company's channels and topics, each topic with its current notice."""
+        async with ctx.db.read_session() as session:
+            return await service.read_catalog(session, ctx.settings.company.name)
+
+    @put("/channels/{key:str}", operation_id="putChannel", guards=[requires("admin")])
+    async def put_channel(
+        self, ctx: AppContext, request: Request, key: KeyParam, data: ChannelWrite
+    ) -> ChannelRead:
+        """Create or replace a channel."""
+        async with ctx.unit_of_work() as uow:
+            return await service.put_channel(uow, request.user.actor, key, data)
+
+    @put("/topics/{key:str}", operation_id="putTopic", guards=[requires("admin")])
+    async def put_topic(
+        self, ctx: AppContext, request: Request, key: TopicParam, data: TopicWrite
+    ) -> TopicRead:
+        """Create or replace a topic (purpose) with its legal basis and allowed channels."""
+        async with ctx.unit_of_work() as uow:
+            return await service.put_topic(uow, request.user.actor, key, data)
+
+    @post("/topics/{key:str}/notices", operation_id="publishNotice", guards=[requires("admin")])
+    async def publish_notice(
+        self, ctx: AppContext, request: Request, key: TopicParam, data: NoticeWrite
+    ) -> NoticeRead:
+        """Publish a new version of a topic's notice (the text shown when consent is asked)."""
+        async with ctx.unit_of_work() as uow:
+            return await service.add_notice(uow, request.user.actor, key, data)
+
+    @get("/topics/{key:str}/notices", operation_id="listNotices", guards=[requires("preferences:read")])
+    async def list_notices(self, ctx: AppContext, key: TopicParam) -> list[NoticeRead]:
+        """Every published version of a topic's notice, oldest first."""
+        async with ctx.db.read_session() as session:
+            return await service.list_notices(session, key)

@@ -1,0 +1,280 @@
+"""``prefcenter``: serve, db, clients, audit, openapi, keys, demo (area commands register here too)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from prefcenter.settings import Settings, SettingsError
+
+
+class CommandError(Exception):
+    """A plain message for the operator; exits non-zero."""
+
+
+def _context():
+    from prefcenter.context import AppContext
+
+    return AppContext.build(Settings.from_env())
+
+
+def _run(coro_factory: Callable) -> object:
+    async def runner():
+        ctx = _context()
+        try:
+            return await coro_factory(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    return asyncio.run(runner())
+
+
+# --- serve ------------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from prefcenter.app import create_app
+    from prefcenter.store import migrate
+
+    settings = Settings.from_env()
+    if args.migrate:
+        migrate.upgrade(settings.database)
+    if args.demo:
+        from prefcenter.demo import load_demo
+
+        creds = _run(load_demo)
+        base = (
+            settings.server.public_url
+            if args.port is None
+            else f"http://{args.host or settings.server.host}:{args.port}"
+        )
+        print(
+            "\nDemo client credentials (all scopes):\n"
+            f"  client_id:     {creds['client_id']}\n"
+            f"  client_secret: {creds['client_secret']}\n"
+            f"  demo subject:  {creds['demo_subject_id']}\n"
+            f"Get a token:\n  curl -s -X POST {base}/oauth/token -d grant_type=client_credentials "
+            f"-d client_id={creds['client_id']} -d client_secret={creds['client_secret']}\n",
+            flush=True,
+        )
+    uvicorn.run(
+        create_app,
+        factory=True,
+        host=args.host or settings.server.host,
+        port=args.port or settings.server.port,
+        log_config=None,
+        access_log=False,
+        workers=args.workers,
+    )
+    return 0
+
+
+# --- db ---------------------------------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from prefcenter.store import migrate
+
+    database = Settings.from_env().database
+    if args.action == "upgrade":
+        migrate.upgrade(database, args.revision or "heads")
+    elif args.action == "downgrade":
+        if not args.revision:
+            raise CommandError("downgrade needs a revision, e.g. `prefcenter db downgrade base`")
+        migrate.downgrade(database, args.revision)
+    else:
+        migrate.current(database)
+    return 0
+
+
+# --- clients ----------------------------------------------------------------------------------------------
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from prefcenter.auth import clients
+    from prefcenter.errors import DomainError
+
+    if args.action == "create":
+        scopes = [s for s in (args.scopes or "").replace(",", " ").split() if s]
+
+        async def create(ctx):
+            async with ctx.unit_of_work() as uow:
+                return await clients.create_client(uow, args.name, scopes)
+
+        try:
+            new = _run(create)
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
+        if args.json:
+            print(
+                json.dumps(
+                    {"client_id": new.client_id, "client_secret": new.client_secret, "scopes": new.scopes}
+                )
+            )
+        else:
+            print(
+                f"client_id:     {new.client_id}\nclient_secret: {new.client_secret}\nscopes:        {' '.join(new.scopes)}"
+            )
+            print("The secret is shown once; prefcenter keeps only its hash.", file=sys.stderr)
+    elif args.action == "list":
+
+        async def listing(ctx):
+            async with ctx.db.read_session() as session:
+                return await clients.list_clients(session)
+
+        for c in _run(listing):
+            state = "disabled" if c.disabled_at else "active"
+            print(f"{c.id}\t{state}\t{c.scopes}\t{c.name}")
+    else:
+        if not args.client_id:
+            raise CommandError("disable needs a client id")
+
+        async def disable(ctx):
+            async with ctx.unit_of_work() as uow:
+                await clients.disable_client(uow, args.client_id)
+
+        try:
+            _run(disable)
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
+        print(f"disabled {args.client_id}")
+    return 0
+
+
+# --- audit ------------------------------------------------------------------------------------------------
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from prefcenter.audit.service import verify_log
+
+    async def run(ctx):
+        if args.action == "checkpoint":
+            async with ctx.unit_of_work() as uow:
+                await uow.checkpoint_now()
+        async with ctx.db.read_session() as session:
+            return await verify_log(session, ctx.keys)
+
+    result = _run(run)
+    if args.json:
+        print(json.dumps(result.__dict__))
+    elif result.ok:
+        print(
+            f"audit log OK: {result.events_checked} events, head seq {result.head_seq}, "
+            f"{result.checkpoints_checked} signed checkpoints verified"
+        )
+    else:
+        print(
+            f"audit log BROKEN at seq {result.first_bad_seq}: {result.problem} "
+            f"({result.events_checked} events before it verified)",
+            file=sys.stderr,
+        )
+    return 0 if result.ok else 1
+
+
+# --- openapi, keys ----------------------------------------------------------------------------------------
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from prefcenter.openapi_export import export_openapi
+
+    text = export_openapi()
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from prefcenter.keys import generate_key_files
+
+    directory = Path(args.dir)
+    try:
+        made = generate_key_files(directory)
+    except FileExistsError as exc:
+        raise CommandError(f"{exc.filename} exists already; refusing to overwrite a key") from exc
+    for path in made:
+        print(path)
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from prefcenter.demo import load_demo
+
+    print(json.dumps(_run(load_demo), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prefcenter", description="Preference and consent management.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API, widget and admin pages")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument("--demo", action="store_true", help="load the demo catalog and print demo credentials")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="schema migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?")
+    db.set_defaults(func=cmd_db)
+
+    clients = sub.add_parser("clients", help="API clients")
+    clients.add_argument("action", choices=["create", "list", "disable"])
+    clients.add_argument("client_id", nargs="?")
+    clients.add_argument("--name", default="API client")
+    clients.add_argument("--scopes", help="space- or comma-separated scopes")
+    clients.add_argument("--json", action="store_true")
+    clients.set_defaults(func=cmd_clients)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit.add_argument("action", choices=["verify", "checkpoint"])
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+
+    openapi = sub.add_parser("openapi", help="the OpenAPI document")
+    openapi.add_argument("action", choices=["export"])
+    openapi.add_argument("--output", default="openapi/openapi.json")
+    openapi.set_defaults(func=cmd_openapi)
+
+    keys = sub.add_parser("keys", help="key files for production")
+    keys.add_argument("action", choices=["generate"])
+    keys.add_argument("--dir", required=True)
+    keys.set_defaults(func=cmd_keys)
+
+    demo = sub.add_parser("demo", help="load the demo catalog, client and subject")
+    demo.set_defaults(func=cmd_demo)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Areas add their sub-commands here: each is a function(subparsers) that calls set_defaults(func=...).
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (CommandError, SettingsError) as exc:
+        print(f"prefcenter: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

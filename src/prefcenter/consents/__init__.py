@@ -1,0 +1,1 @@
+"""Consents per subject x purpose: grant, withdraw, double opt-in confirmation, expiry, receipts."""

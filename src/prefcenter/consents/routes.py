@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, post
+from litestar.params import Parameter
+
+from prefcenter.auth.guards import ensure_subject_access, requires
+from prefcenter.consents import service
+from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRead, ConsentWithdraw, Evidence
+from prefcenter.context import AppContext
+from prefcenter.http.etag import expected_revision
+from prefcenter.subjects.service import lock_subject, touch
+
+SubjectId = Annotated[str, Parameter(description="The subject's prefcenter id (UUID)", max_length=36)]
+ConsentId = Annotated[str, Parameter(description="The consent record's id", max_length=36)]
+IfMatch = Annotated[
+    str | None, Parameter(header="If-Match", description="ETag of the profile you read", max_length=40)
+]
+
+
+def _evidence(request: Request, given: Evidence | None) -> Evidence | None:
+    """Customers and agents: the request's own IP and user agent are the evidence (kept encrypted)."""
+    if request.user.kind != "subject":
+        return given
+    return Evidence(
+        ip=request.client.host if request.client else None,
+        user_agent=(request.headers.get("user-agent") or "")[:512] or None,
+        note=given.note if given else None,
+        form_reference=given.form_reference if given else None,
+    )
+
+
+class ConsentController(Controller):
+    path = "/v1/subjects/{subject_id:str}/consents"
+    tags = ["consents"]
+    guards = [requires("preferences:write", subject_token=True)]
+
+    @post("/", operation_id="grantConsent")
+    async def grant(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: SubjectId,
+        data: ConsentGrant,
+        if_match: IfMatch = None,
+    ) -> ConsentRead:
+        """Record consent to a topic on some channels, with the notice version shown and how it was given."""
+        ensure_subject_access(request.user, subject_id)
+        async with ctx.unit_of_work() as uow:
+            subject = await lock_subject(uow, subject_id, expected_revision(if_match))
+            result = await service.grant(
+                uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
+            )
+            touch(subject)
+            return result
+
+    @post("/{consent_id:str}/withdraw", operation_id="withdrawConsent", status_code=200)
+    async def withdraw(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: SubjectId,
+        consent_id: ConsentId,
+        data: ConsentWithdraw,
+        if_match: IfMatch = None,
+    ) -> ConsentRead:
+        """Withdraw a consent."""
+        ensure_subject_access(request.user, subject_id)
+        async with ctx.unit_of_work() as uow:
+            subject = await lock_subject(uow, subject_id, expected_revision(if_match))
+            result = await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
+            touch(subject)
+            return result
+
+    @post("/{consent_id:str}/confirm", operation_id="confirmConsent", status_code=200)
+    async def confirm(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: SubjectId,
+        consent_id: ConsentId,
+        data: ConsentConfirm,
+    ) -> ConsentRead:
+        """Confirm a consent waiting for double opt-in."""
+        ensure_subject_access(request.user, subject_id)
+        async with ctx.unit_of_work() as uow:
+            subject = await lock_subject(uow, subject_id)
+            result = await service.confirm(uow, request.user.actor, subject_id, consent_id, data)
+            touch(subject)
+            return result

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from prefcenter.vocabulary import ConsentMethod, Key, Reason, ShortText, TopicKey, Touchpoint
+
+
+class Evidence(msgspec.Struct, forbid_unknown_fields=True):
+    ip: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    user_agent: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    form_reference: ShortText | None = None
+
+
+class ConsentGrant(msgspec.Struct, forbid_unknown_fields=True):
+    topic: TopicKey
+    channels: Annotated[list[Key], msgspec.Meta(min_length=1, max_length=20)]
+    notice_version: Annotated[int, msgspec.Meta(ge=1)]
+    method: ConsentMethod
+    touchpoint: Touchpoint
+    evidence: Evidence | None = None
+
+
+class ConsentWithdraw(msgspec.Struct, forbid_unknown_fields=True):
+    touchpoint: Touchpoint
+    method: ConsentMethod = "api"
+    reason: Reason | None = None
+
+
+class ConsentConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    touchpoint: Touchpoint = "email_link"
+
+
+class ConsentRead(msgspec.Struct):
+    id: str
+    topic: str
+    channels: list[str]
+    status: str
+    notice_version: int | None
+    method: str
+    touchpoint: str
+    granted_at: datetime
+    confirmed_at: datetime | None
+    expires_at: datetime | None
+    withdrawn_at: datetime | None
+    receipt: str | None = None

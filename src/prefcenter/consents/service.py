@@ -1,0 +1,212 @@
+"""Consent use cases: grant (or ask for double opt-in), confirm, withdraw, expire; each with a signed receipt."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRead, ConsentWithdraw, Evidence
+from prefcenter.core import crypto
+from prefcenter.core.decisions import consent_expiry
+from prefcenter.core.receipts import issue_receipt
+from prefcenter.errors import Conflict, InvalidInput, NotFound
+from prefcenter.store.models import Consent, Notice, Topic
+from prefcenter.store.unit_of_work import Actor, UnitOfWork, format_instant
+
+ACTIVE = ("granted", "pending_confirmation")
+
+
+def consent_read(c: Consent, receipt: str | None = None) -> ConsentRead:
+    return ConsentRead(
+        id=c.id,
+        topic=c.topic,
+        channels=list(c.channels),
+        status=c.status,
+        notice_version=c.notice_version,
+        method=c.method,
+        touchpoint=c.touchpoint,
+        granted_at=c.granted_at,
+        confirmed_at=c.confirmed_at,
+        expires_at=c.expires_at,
+        withdrawn_at=c.withdrawn_at,
+        receipt=receipt,
+    )
+
+
+async def read_consents(session: AsyncSession, subject_id: str) -> list[ConsentRead]:
+    rows = await session.execute(
+        select(Consent)
+        .where(Consent.subject_id == subject_id, Consent.is_current.is_(True))
+        .order_by(Consent.topic)
+    )
+    return [consent_read(c) for c in rows.scalars()]
+
+
+def _receipt(uow: UnitOfWork, consent: Consent, event_seq: int, event_type: str) -> str:
+    return issue_receipt(
+        uow.keys.signing_key,
+        {
+            "iss": "prefcenter",
+            "sub": consent.subject_id,
+            "consent_id": consent.id,
+            "event": event_type,
+            "event_seq": event_seq,
+            "topic": consent.topic,
+            "channels": list(consent.channels),
+            "status": consent.status,
+            "notice_version": consent.notice_version,
+            "method": consent.method,
+            "touchpoint": consent.touchpoint,
+            "at": format_instant(uow.now),
+        },
+    )
+
+
+async def _current(uow: UnitOfWork, subject_id: str, topic: str) -> Consent | None:
+    return (
+        await uow.session.execute(
+            select(Consent).where(
+                Consent.subject_id == subject_id, Consent.topic == topic, Consent.is_current.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _get(uow: UnitOfWork, subject_id: str, consent_id: str) -> Consent:
+    consent = await uow.session.get(Consent, consent_id)
+    if consent is None or consent.subject_id != subject_id:
+        raise NotFound(f"no consent {consent_id} for this subject")
+    return consent
+
+
+async def grant(
+    uow: UnitOfWork, actor: Actor, subject_id: str, body: ConsentGrant, evidence: Evidence | None
+) -> ConsentRead:
+    topic = await uow.session.get(Topic, body.topic)
+    if topic is None:
+        raise InvalidInput(f"unknown topic {body.topic}")
+    if topic.legal_basis != "consent":
+        raise InvalidInput(
+            f"topic {body.topic} rests on {topic.legal_basis}, not consent; record an opt-out preference instead"
+        )
+    channels = sorted(set(body.channels))
+    not_offered = sorted(set(channels) - set(topic.channels))
+    if not_offered:
+        raise InvalidInput(f"topic {body.topic} is not offered on {', '.join(not_offered)}")
+    notice = (
+        await uow.session.execute(
+            select(Notice).where(Notice.topic_key == body.topic, Notice.version == body.notice_version)
+        )
+    ).scalar_one_or_none()
+    if notice is None:
+        raise InvalidInput(f"topic {body.topic} has no notice version {body.notice_version}")
+
+    needs_confirmation = topic.double_opt_in and "email" in channels and body.method not in ("import",)
+    status = "pending_confirmation" if needs_confirmation else "granted"
+    previous = await _current(uow, subject_id, body.topic)
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        subject_id=subject_id,
+        topic=body.topic,
+        channels=channels,
+        status=status,
+        is_current=True,
+        notice_version=body.notice_version,
+        method=body.method,
+        touchpoint=body.touchpoint,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        granted_at=uow.now,
+        expires_at=consent_expiry(uow.now, topic.consent_lifetime_days),
+        evidence_sealed=(
+            crypto.seal_json(await uow.data_key(subject_id), _evidence_dict(evidence)) if evidence else None
+        ),
+    )
+    if previous is not None:
+        previous.is_current = False
+        previous.superseded_by = consent.id
+        await uow.session.flush()
+    uow.session.add(consent)
+    event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
+    event = await uow.append_event(
+        event_type,
+        actor=actor,
+        subject_id=subject_id,
+        touchpoint=body.touchpoint,
+        data={
+            "consent_id": consent.id,
+            "topic": body.topic,
+            "channels": channels,
+            "notice_version": body.notice_version,
+            "notice_sha256": notice.sha256,
+            "method": body.method,
+            "status": status,
+            "expires_at": format_instant(consent.expires_at) if consent.expires_at else None,
+            "supersedes": previous.id if previous else None,
+        },
+        sealed={"evidence": _evidence_dict(evidence)} if evidence else None,
+    )
+    return consent_read(consent, _receipt(uow, consent, event.seq, event_type))
+
+
+async def withdraw(
+    uow: UnitOfWork, actor: Actor, subject_id: str, consent_id: str, body: ConsentWithdraw
+) -> ConsentRead:
+    consent = await _get(uow, subject_id, consent_id)
+    if not consent.is_current:
+        raise Conflict(
+            "this consent was superseded by a newer one; withdraw the current one", reason="superseded"
+        )
+    if consent.status not in ACTIVE:
+        raise Conflict(f"this consent is {consent.status} already", reason=consent.status)
+    consent.status = "withdrawn"
+    consent.withdrawn_at = uow.now
+    event = await uow.append_event(
+        "consent.withdrawn",
+        actor=actor,
+        subject_id=subject_id,
+        touchpoint=body.touchpoint,
+        data={"consent_id": consent.id, "topic": consent.topic, "method": body.method, "reason": body.reason},
+    )
+    return consent_read(consent, _receipt(uow, consent, event.seq, "consent.withdrawn"))
+
+
+async def confirm(
+    uow: UnitOfWork, actor: Actor, subject_id: str, consent_id: str, body: ConsentConfirm
+) -> ConsentRead:
+    consent = await _get(uow, subject_id, consent_id)
+    if consent.status == "granted" and consent.confirmed_at is not None:
+        return consent_read(consent)  # confirming twice is harmless
+    if consent.status != "pending_confirmation" or not consent.is_current:
+        raise Conflict(
+            f"this consent is {consent.status}; only a pending one can be confirmed", reason=consent.status
+        )
+    if consent.expires_at is not None and consent.expires_at <= uow.now:
+        raise Conflict("this consent expired before it was confirmed", reason="expired")
+    consent.status = "granted"
+    consent.confirmed_at = uow.now
+    event = await uow.append_event(
+        "consent.confirmed",
+        actor=actor,
+        subject_id=subject_id,
+        touchpoint=body.touchpoint,
+        data={"consent_id": consent.id, "topic": consent.topic},
+    )
+    return consent_read(consent, _receipt(uow, consent, event.seq, "consent.confirmed"))
+
+
+def _evidence_dict(evidence: Evidence | None) -> dict:
+    if evidence is None:
+        return {}
+    return {
+        k: v
+        for k, v in (
+            ("ip", evidence.ip),
+            ("user_agent", evidence.user_agent),
+            ("note", evidence.note),
+            ("form_reference", evidence.form_reference),
+        )
+        if v is not None
+    }

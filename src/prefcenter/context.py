@@ -1,0 +1,38 @@
+"""What request handlers, the CLI and jobs share: settings, database, keys, token issuer."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from prefcenter.auth.tokens import TokenIssuer
+from prefcenter.keys import KeyMaterial, load_keys
+from prefcenter.settings import Settings
+from prefcenter.store.database import Database
+from prefcenter.store.unit_of_work import UnitOfWork, unit_of_work
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    keys: KeyMaterial
+    tokens: TokenIssuer
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        keys = load_keys(settings.keys)
+        return cls(
+            settings=settings,
+            db=Database(settings.database),
+            keys=keys,
+            tokens=TokenIssuer(
+                keys.signing_key,
+                settings.auth.issuer,
+                settings.auth.token_ttl_seconds,
+                settings.auth.subject_token_ttl_seconds,
+            ),
+        )
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(self.db, self.keys)

@@ -1,0 +1,113 @@
+"""The demo catalog, a demo API client and a demo subject, loaded on the first ``make run``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from prefcenter.auth.clients import create_client
+from prefcenter.auth.principal import SCOPES
+from prefcenter.catalog import service as catalog
+from prefcenter.catalog.schemas import ChannelWrite, NoticeWrite, TopicWrite
+from prefcenter.context import AppContext
+from prefcenter.store.models import Channel, Subject
+from prefcenter.store.unit_of_work import SYSTEM
+from prefcenter.subjects import service as subjects
+from prefcenter.subjects.schemas import IdentityWrite, SubjectCreate
+
+CHANNELS = {
+    "email": "Email",
+    "sms": "SMS",
+    "phone": "Phone",
+    "post": "Post",
+    "push": "Push notifications",
+}
+TOPICS = {
+    "newsletter": TopicWrite(
+        name="Newsletter",
+        group="Marketing",
+        legal_basis="consent",
+        channels=["email", "sms", "post"],
+        description="Our monthly newsletter with news and stories.",
+        double_opt_in=True,
+        consent_lifetime_days=730,
+        honour_gpc=True,
+    ),
+    "offers": TopicWrite(
+        name="Offers and discounts",
+        group="Marketing",
+        legal_basis="consent",
+        channels=["email", "sms", "phone", "push"],
+        description="Personal offers and discounts.",
+        consent_lifetime_days=365,
+        honour_gpc=True,
+    ),
+    "product_updates": TopicWrite(
+        name="Product updates",
+        group="Service",
+        legal_basis="legitimate_interest",
+        channels=["email", "push"],
+        description="News about products you use.",
+    ),
+    "billing": TopicWrite(
+        name="Billing and account",
+        group="Service",
+        legal_basis="contract",
+        channels=["email", "sms", "post"],
+        description="Invoices, payment reminders and account notices.",
+        allow_when_channel_opted_out=True,
+    ),
+}
+NOTICES = {
+    "newsletter": "We send you our newsletter about once a month. You can unsubscribe at any time.",
+    "offers": "We send you personal offers based on your purchases. You can withdraw at any time.",
+}
+DEMO_CLIENT_ID = "demo-client"
+
+
+def credentials_file(ctx: AppContext) -> Path:
+    return ctx.settings.var_dir / "demo-credentials.json"
+
+
+async def load_demo(ctx: AppContext) -> dict:
+    """Idempotent: creates the demo data once and returns the demo credentials every time."""
+    path = credentials_file(ctx)
+    async with ctx.unit_of_work() as uow:
+        if (await uow.session.execute(select(Channel.key).limit(1))).first() is None:
+            for key, name in CHANNELS.items():
+                await catalog.put_channel(uow, SYSTEM, key, ChannelWrite(name=name))
+            for key, topic in TOPICS.items():
+                await catalog.put_topic(uow, SYSTEM, key, topic)
+            for key, text in NOTICES.items():
+                await catalog.add_notice(uow, SYSTEM, key, NoticeWrite(text=text))
+        if not path.exists():
+            client = await create_client(
+                uow, "Demo client (all scopes)", list(SCOPES), client_id=DEMO_CLIENT_ID
+            )
+            demo = (
+                await uow.session.execute(select(Subject).where(Subject.external_id == "demo-customer-1"))
+            ).scalar_one_or_none()
+            if demo is None:
+                demo = await subjects.create_subject(
+                    uow,
+                    SYSTEM,
+                    SubjectCreate(
+                        external_id="demo-customer-1",
+                        identities=[IdentityWrite(kind="email", value="ann@example.com")],
+                    ),
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(
+                    {
+                        "client_id": client.client_id,
+                        "client_secret": client.client_secret,
+                        "demo_subject_id": demo.id,
+                    },
+                    fh,
+                )
+    return json.loads(path.read_text())

@@ -1,0 +1,50 @@
+"""Domain errors. Services raise these; ``http/problems.py`` maps them to RFC 9457 problem details."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    status, slug, title = 422, "invalid-input", "The request is not valid"
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class PreconditionFailed(DomainError):
+    status, slug, title = 412, "precondition-failed", "The resource changed since you read it"
+
+
+class Unauthorized(DomainError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "payload-too-large", "The request is too large"
+
+
+class RateLimited(DomainError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class Gone(DomainError):
+    status, slug, title = 410, "gone", "No longer available"

@@ -1,0 +1,1 @@
+"""HTTP cross-cutting pieces: problem details, request ids, idempotency, body limits."""

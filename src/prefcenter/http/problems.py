@@ -1,0 +1,109 @@
+"""The one error path: every error leaves the API as RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from prefcenter.errors import DomainError
+
+PROBLEM_BASE = "https://prefcenter.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("prefcenter.http")
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict with the current state"),
+    412: ("precondition-failed", "The resource changed since you read it"),
+    413: ("payload-too-large", "The request is too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "The request is not valid"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _domain_error(request: Request, exc: DomainError) -> Response:
+    headers = {}
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="prefcenter"'
+    return problem_response(
+        exc.status, exc.slug, exc.title, exc.detail, request, headers or None, **exc.extra
+    )
+
+
+def _validation_error(request: Request, exc: ValidationException) -> Response:
+    errors = exc.extra if isinstance(exc.extra, list) else None
+    detail = exc.detail or "Validation failed"
+    if errors:
+        first = errors[0]
+        if isinstance(first, dict) and first.get("message"):
+            where = first.get("key") or first.get("source")
+            detail = f"{first['message']}" + (f" (at {where})" if where else "")
+    return problem_response(
+        400, "validation-error", "The request is not valid", detail, request, errors=errors
+    )
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status >= 500:
+        return _unexpected(request, exc)
+    slug, title = _HTTP_SLUGS.get(status, ("http-error", "HTTP error"))
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="prefcenter"')
+    detail = exc.detail if exc.detail and exc.detail != title else title
+    return problem_response(status, slug, title, detail, request, headers or None)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", error_type=type(exc).__name__)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "Internal server error",
+        "The server failed to handle this request; it has been logged.",
+        request,
+    )
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: _domain_error,
+    ValidationException: _validation_error,
+    NotAuthorizedException: _http_error,
+    PermissionDeniedException: _http_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,133 @@
+"""Typed settings groups, read from the environment once (``Settings.from_env``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(RuntimeError):
+    """A configuration problem that must stop start-up, with a message for the operator."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        _, _, rest = self.url.partition(":///")
+        return Path(rest) if rest and rest != ":memory:" else None
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """Where the master key, the HMAC pepper and the Ed25519 signing key live."""
+
+    master_key_file: Path
+    pepper_file: Path
+    signing_key_file: Path
+    generate_missing: bool
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 2_000_000
+    cors_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    token_ttl_seconds: int = 900
+    subject_token_ttl_seconds: int = 3600
+    issuer: str = "prefcenter"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    format: str = "auto"  # json | console | auto (console on a terminal, json otherwise)
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    name: str = "Example Company"
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database: DatabaseSettings
+    keys: KeySettings
+    server: ServerSettings = field(default_factory=ServerSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    company: CompanySettings = field(default_factory=CompanySettings)
+    load_demo: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var_dir = Path(_env("PREFCENTER_VAR_DIR", "./var")).resolve()
+        default_db = f"sqlite+aiosqlite:///{var_dir / 'prefcenter.db'}"
+        database = DatabaseSettings(url=_env("PREFCENTER_DATABASE_URL", default_db))
+        keys = KeySettings(
+            master_key_file=Path(_env("PREFCENTER_MASTER_KEY_FILE", str(var_dir / "master.key"))),
+            pepper_file=Path(_env("PREFCENTER_PEPPER_FILE", str(var_dir / "pepper.key"))),
+            signing_key_file=Path(_env("PREFCENTER_SIGNING_KEY_FILE", str(var_dir / "signing.key"))),
+            # Only the embedded (SQLite) default may invent keys; production must supply them.
+            generate_missing=database.is_sqlite,
+        )
+        host = _env("PREFCENTER_HOST", "127.0.0.1")
+        port = _int("PREFCENTER_PORT", 8000)
+        log_format = _env("PREFCENTER_LOG_FORMAT", "auto")
+        if log_format not in ("json", "console", "auto"):
+            raise SettingsError(f"PREFCENTER_LOG_FORMAT must be json, console or auto, got {log_format!r}")
+        origins = tuple(
+            o.strip() for o in (_env("PREFCENTER_CORS_ORIGINS", "") or "").split(",") if o.strip()
+        )
+        return cls(
+            var_dir=var_dir,
+            database=database,
+            keys=keys,
+            server=ServerSettings(
+                host=host,
+                port=port,
+                public_url=_env("PREFCENTER_PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
+                max_body_bytes=_int("PREFCENTER_MAX_BODY_BYTES", 2_000_000),
+                cors_origins=origins,
+            ),
+            auth=AuthSettings(
+                token_ttl_seconds=_int("PREFCENTER_TOKEN_TTL", 900),
+                subject_token_ttl_seconds=_int("PREFCENTER_SUBJECT_TOKEN_TTL", 3600),
+            ),
+            log=LogSettings(
+                format=log_format, level=(_env("PREFCENTER_LOG_LEVEL", "INFO") or "INFO").upper()
+            ),
+            company=CompanySettings(name=_env("PREFCENTER_COMPANY_NAME", "Example Company")),
+            load_demo=_env("PREFCENTER_DEMO", "0") == "1",
+        )

@@ -1,0 +1,84 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL.
+
+SQLite: one writer engine whose transactions start with ``BEGIN IMMEDIATE`` (writers queue instead of
+failing to upgrade a read lock) and a reader engine; WAL lets reads run beside the writer.
+PostgreSQL: one pooled engine for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from prefcenter.settings import DatabaseSettings
+
+
+def _sqlite_pragmas(dbapi_connection) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, poolclass=NullPool if ":memory:" in url else None)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        _sqlite_pragmas(dbapi_connection)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            path = settings.sqlite_path
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _make_sqlite_engine(settings.url, "BEGIN IMMEDIATE")
+            self.read_engine = _make_sqlite_engine(settings.url, "BEGIN")
+        else:
+            self.write_engine = create_async_engine(
+                settings.url, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+        self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one write transaction: commits on success, rolls back on error."""
+        async with self._writer() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

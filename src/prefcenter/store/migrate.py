@@ -1,0 +1,41 @@
+"""Schema migrations through Alembic (the only way the schema is created)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from prefcenter.settings import DatabaseSettings
+
+
+def migrations_dir() -> Path:
+    configured = os.environ.get("PREFCENTER_MIGRATIONS_DIR")
+    if configured:
+        return Path(configured)
+    # repo layout (editable install, Docker image): <root>/src/prefcenter/store/migrate.py -> <root>/migrations
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def alembic_config(database: DatabaseSettings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d-%%(slug)s")
+    if database.is_sqlite and database.sqlite_path is not None:
+        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def upgrade(database: DatabaseSettings, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(database), revision)
+
+
+def downgrade(database: DatabaseSettings, revision: str) -> None:
+    command.downgrade(alembic_config(database), revision)
+
+
+def current(database: DatabaseSettings) -> None:
+    command.current(alembic_config(database), verbose=False)

@@ -1,0 +1,170 @@
+"""The unit of work: every change appends a hash-chained event and updates its projection in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.core import crypto
+from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
+from prefcenter.keys import KeyMaterial
+from prefcenter.store.database import Database
+from prefcenter.store.models import Checkpoint, Event, SubjectKey
+
+CHECKPOINT_EVERY = 256
+_PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one chain
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    type: str  # customer | agent | client | system
+    id: str | None = None
+
+
+SYSTEM = Actor("system", "prefcenter")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(data: dict) -> str:
+    return msgspec.json.encode(data, order="sorted").decode()
+
+
+class SubjectKeyMissing(Exception):
+    """The subject's data key is gone (erased): its sealed data can no longer be read."""
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession, keys: KeyMaterial, dialect: str) -> None:
+        self.session = session
+        self.keys = keys
+        self.dialect = dialect
+        self.now = utcnow()
+        self._head: tuple[int, str] | None = None
+        self._data_keys: dict[str, bytes] = {}
+
+    async def _chain_head(self) -> tuple[int, str]:
+        if self._head is None:
+            if self.dialect == "postgresql":
+                await self.session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"))
+            row = (
+                await self.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1))
+            ).first()
+            self._head = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        return self._head
+
+    async def append_event(
+        self,
+        type: str,
+        *,
+        actor: Actor,
+        subject_id: str | None = None,
+        touchpoint: str | None = None,
+        data: dict | None = None,
+        sealed: dict | None = None,
+    ) -> Event:
+        """Append one event to the chain. ``sealed`` (personal fields) is encrypted with the subject's key."""
+        head_seq, head_hash = await self._chain_head()
+        sealed_blob = None
+        if sealed:
+            if subject_id is None:
+                raise ValueError("sealed personal data needs a subject")
+            sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
+        data_text = canonical_json(data or {})
+        chain_event = ChainEvent(
+            seq=head_seq + 1,
+            occurred_at=format_instant(self.now),
+            subject_id=subject_id,
+            type=type,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            touchpoint=touchpoint,
+            data=msgspec.json.decode(data_text),
+            sealed=sealed_blob,
+        )
+        digest = chain_hash(head_hash, chain_event)
+        row = Event(
+            seq=chain_event.seq,
+            occurred_at=chain_event.occurred_at,
+            subject_id=subject_id,
+            type=type,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            touchpoint=touchpoint,
+            data=data_text,
+            sealed=sealed_blob,
+            prev_hash=head_hash,
+            hash=digest,
+        )
+        self.session.add(row)
+        self._head = (chain_event.seq, digest)
+        if chain_event.seq % CHECKPOINT_EVERY == 0:
+            self.add_checkpoint()
+        return row
+
+    def add_checkpoint(self) -> Checkpoint | None:
+        if self._head is None or self._head[0] == 0:
+            return None
+        seq, head_hash = self._head
+        signed_at = format_instant(utcnow())
+        checkpoint = Checkpoint(
+            seq=seq,
+            head_hash=head_hash,
+            signed_at=signed_at,
+            key_id=self.keys.signing_key_id,
+            signature=sign_checkpoint(self.keys.signing_key, seq, head_hash, signed_at),
+        )
+        self.session.add(checkpoint)
+        return checkpoint
+
+    async def checkpoint_now(self) -> Checkpoint | None:
+        """Sign the current head unless it is already checkpointed."""
+        seq, _ = await self._chain_head()
+        if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
+            return None
+        return self.add_checkpoint()
+
+    async def create_data_key(self, subject_id: str) -> bytes:
+        key = crypto.new_data_key()
+        self.session.add(
+            SubjectKey(
+                subject_id=subject_id,
+                master_key_id=self.keys.master_key_id,
+                wrapped_key=crypto.wrap_key(self.keys.master_key, key, subject_id),
+                created_at=self.now,
+            )
+        )
+        self._data_keys[subject_id] = key
+        return key
+
+    async def data_key(self, subject_id: str) -> bytes:
+        key = self._data_keys.get(subject_id)
+        if key is None:
+            key = await load_data_key(self.session, self.keys, subject_id)
+            self._data_keys[subject_id] = key
+        return key
+
+
+async def load_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> bytes:
+    stored = await session.get(SubjectKey, subject_id)
+    if stored is None:
+        raise SubjectKeyMissing(subject_id)
+    return crypto.unwrap_key(keys.master_key, stored.wrapped_key, subject_id)
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfWork]:
+    async with db.write_session() as session:
+        yield UnitOfWork(session, keys, db.dialect)

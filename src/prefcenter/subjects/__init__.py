@@ -1,0 +1,1 @@
+"""Subjects (the single customer view): identities, settings, preferences and the profile read."""

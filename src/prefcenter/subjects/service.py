@@ -1,0 +1,298 @@
+"""Subject use cases: create, identities, lookup, settings and preferences, the profile read."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.consents.service import read_consents
+from prefcenter.core import crypto
+from prefcenter.core.normalise import InvalidIdentity, mask_identity, normalise_identity, parse_identity_ref
+from prefcenter.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from prefcenter.keys import KeyMaterial
+from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
+from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, load_data_key
+from prefcenter.subjects.schemas import (
+    IdentityRead,
+    IdentityWrite,
+    PreferenceRead,
+    PreferencesUpdate,
+    ProfileRead,
+    SettingsRead,
+    SubjectCreate,
+    SubjectRead,
+)
+
+
+def _normalise(kind: str, value: str) -> str:
+    try:
+        return normalise_identity(kind, value)
+    except InvalidIdentity as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+async def get_subject(session: AsyncSession, subject_id: str) -> Subject:
+    try:
+        uuid.UUID(subject_id)
+    except ValueError:
+        raise NotFound(f"no subject {subject_id}") from None
+    subject = await session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"no subject {subject_id}")
+    return subject
+
+
+async def lock_subject(uow: UnitOfWork, subject_id: str, expected_revision: int | None = None) -> Subject:
+    """Load a subject for a change: it must exist, not be erased, and match ``If-Match`` when given."""
+    subject = await get_subject(uow.session, subject_id)
+    if uow.dialect == "postgresql":
+        await uow.session.refresh(subject, with_for_update=True)
+    if subject.erased_at is not None:
+        raise Conflict(f"subject {subject_id} was erased; it cannot be changed", reason="erased")
+    if expected_revision is not None and subject.revision != expected_revision:
+        raise PreconditionFailed(
+            f"the subject is at revision {subject.revision}, not {expected_revision}; read it again",
+            current_revision=subject.revision,
+        )
+    return subject
+
+
+def touch(subject: Subject) -> None:
+    subject.revision += 1
+
+
+async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: IdentityWrite) -> None:
+    value = _normalise(body.kind, body.value)
+    digest = crypto.lookup_hash(uow.keys.pepper, body.kind, value)
+    existing = (
+        await uow.session.execute(select(Identity).where(Identity.lookup_hash == digest))
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.subject_id == subject.id:
+            return
+        raise Conflict(f"this {body.kind} already belongs to another subject", reason="identity_taken")
+    uow.session.add(
+        Identity(
+            id=str(uuid.uuid4()),
+            subject_id=subject.id,
+            kind=body.kind,
+            lookup_hash=digest,
+            sealed_value=crypto.seal(await uow.data_key(subject.id), value.encode(), aad=subject.id.encode()),
+            added_at=uow.now,
+        )
+    )
+    await uow.append_event(
+        "identity.added",
+        actor=actor,
+        subject_id=subject.id,
+        touchpoint=body.touchpoint,
+        data={"kind": body.kind},
+        sealed={"value": value},
+    )
+
+
+async def create_subject(uow: UnitOfWork, actor: Actor, body: SubjectCreate) -> Subject:
+    if body.external_id is not None:
+        taken = await uow.session.execute(select(Subject.id).where(Subject.external_id == body.external_id))
+        if taken.first() is not None:
+            raise Conflict("a subject with this external_id exists already", reason="external_id_taken")
+    subject = Subject(
+        id=str(uuid.uuid4()),
+        external_id=body.external_id,
+        created_at=uow.now,
+        revision=1,
+        do_not_contact=False,
+        language=body.language,
+    )
+    uow.session.add(subject)
+    await uow.create_data_key(subject.id)
+    await uow.session.flush()
+    await uow.append_event(
+        "subject.created",
+        actor=actor,
+        subject_id=subject.id,
+        touchpoint=body.touchpoint,
+        data={"has_external_id": body.external_id is not None, "language": body.language},
+        sealed={"external_id": body.external_id} if body.external_id else None,
+    )
+    for identity in body.identities:
+        await _add_identity(uow, actor, subject, identity)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("the subject conflicts with an existing one (external id or identity)") from exc
+    return subject
+
+
+async def add_identity(uow: UnitOfWork, actor: Actor, subject_id: str, body: IdentityWrite) -> Subject:
+    subject = await lock_subject(uow, subject_id)
+    await _add_identity(uow, actor, subject, body)
+    touch(subject)
+    return subject
+
+
+async def find_subject(
+    session: AsyncSession, pepper: bytes, *, identity: str | None = None, external_id: str | None = None
+) -> Subject:
+    """Look a subject up by one identity reference (``email:ann@example.com``) or by external id."""
+    if (identity is None) == (external_id is None):
+        raise InvalidInput("give exactly one of identity=<kind>:<value> or external_id=<id>")
+    if external_id is not None:
+        subject = (
+            await session.execute(select(Subject).where(Subject.external_id == external_id))
+        ).scalar_one_or_none()
+    else:
+        try:
+            kind, value = parse_identity_ref(identity)
+        except InvalidIdentity as exc:
+            raise InvalidInput(str(exc)) from exc
+        digest = crypto.lookup_hash(pepper, kind, value)
+        subject = (
+            await session.execute(select(Subject).join(Identity).where(Identity.lookup_hash == digest))
+        ).scalar_one_or_none()
+    if subject is None:
+        raise NotFound("no subject matches")
+    return subject
+
+
+async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subject) -> SubjectRead:
+    rows = (
+        (
+            await session.execute(
+                select(Identity).where(Identity.subject_id == subject.id).order_by(Identity.added_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    identities = []
+    if rows:
+        try:
+            data_key = await load_data_key(session, keys, subject.id)
+        except SubjectKeyMissing:
+            data_key = None
+        for row in rows:
+            if data_key is None:
+                masked = "[erased]"
+            else:
+                value = crypto.unseal(data_key, row.sealed_value, aad=subject.id.encode()).decode()
+                masked = mask_identity(row.kind, value)
+            identities.append(IdentityRead(kind=row.kind, masked=masked, added_at=row.added_at))
+    return SubjectRead(
+        id=subject.id,
+        external_id=subject.external_id,
+        created_at=subject.created_at,
+        erased_at=subject.erased_at,
+        identities=identities,
+    )
+
+
+async def read_profile(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> ProfileRead:
+    subject = await get_subject(session, subject_id)
+    prefs = (
+        await session.execute(
+            select(Preference)
+            .where(Preference.subject_id == subject_id)
+            .order_by(Preference.channel, Preference.topic)
+        )
+    ).scalars()
+    return ProfileRead(
+        subject=await read_subject(session, keys, subject),
+        revision=subject.revision,
+        settings=SettingsRead(
+            do_not_contact=subject.do_not_contact,
+            preferred_channel=subject.preferred_channel,
+            language=subject.language,
+            frequency=subject.frequency,
+        ),
+        preferences=[
+            PreferenceRead(channel=p.channel, topic=p.topic, status=p.status, updated_at=p.updated_at)
+            for p in prefs
+        ],
+        consents=await read_consents(session, subject_id),
+    )
+
+
+async def update_preferences(
+    uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
+) -> Subject:
+    """Apply many preference and settings changes at once; one event per actual change."""
+    subject = await lock_subject(uow, subject_id, expected_revision)
+    channels = set((await uow.session.execute(select(Channel.key))).scalars())
+    topics = {t.key: t for t in (await uow.session.execute(select(Topic))).scalars()}
+    seen: set[tuple[str, str]] = set()
+    for item in body.items:
+        if item.channel != "*" and item.channel not in channels:
+            raise InvalidInput(f"unknown channel {item.channel}")
+        if item.topic != "*":
+            topic = topics.get(item.topic)
+            if topic is None:
+                raise InvalidInput(f"unknown topic {item.topic}")
+            if item.channel not in topic.channels:
+                raise InvalidInput(f"topic {item.topic} is not offered on channel {item.channel}")
+        if (item.channel, item.topic) in seen:
+            raise InvalidInput(f"{item.channel}:{item.topic} appears twice in one request")
+        seen.add((item.channel, item.topic))
+    if body.preferred_channel is not None and body.preferred_channel not in channels:
+        raise InvalidInput(f"unknown channel {body.preferred_channel}")
+
+    changed = False
+    existing = {
+        (p.channel, p.topic): p
+        for p in (
+            await uow.session.execute(select(Preference).where(Preference.subject_id == subject_id))
+        ).scalars()
+    }
+    for item in body.items:
+        current = existing.get((item.channel, item.topic))
+        if current is not None and current.status == item.status:
+            continue
+        previous = current.status if current else None
+        if current is None:
+            uow.session.add(
+                Preference(
+                    subject_id=subject_id,
+                    channel=item.channel,
+                    topic=item.topic,
+                    status=item.status,
+                    updated_at=uow.now,
+                )
+            )
+        else:
+            current.status, current.updated_at = item.status, uow.now
+        await uow.append_event(
+            "preference.set",
+            actor=actor,
+            subject_id=subject_id,
+            touchpoint=body.touchpoint,
+            data={
+                "channel": item.channel,
+                "topic": item.topic,
+                "status": item.status,
+                "previous": previous,
+                "reason": body.reason,
+            },
+        )
+        changed = True
+
+    settings_changes = {}
+    for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
+        value = getattr(body, field)
+        if value is not None and getattr(subject, field) != value:
+            settings_changes[field] = value
+            setattr(subject, field, value)
+    if settings_changes:
+        await uow.append_event(
+            "subject.settings_changed",
+            actor=actor,
+            subject_id=subject_id,
+            touchpoint=body.touchpoint,
+            data={**settings_changes, "reason": body.reason},
+        )
+        changed = True
+    if changed:
+        touch(subject)
+    return subject
