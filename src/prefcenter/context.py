@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.keys import KeyMaterial, load_keys
+from prefcenter.notify.sender import Sender, sender_from_settings
 from prefcenter.settings import Settings
 from prefcenter.store.database import Database
 from prefcenter.store.unit_of_work import UnitOfWork, unit_of_work
@@ -18,6 +19,7 @@ class AppContext:
     db: Database
     keys: KeyMaterial
     tokens: TokenIssuer
+    sender: Sender
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -32,6 +34,7 @@ class AppContext:
                 settings.auth.token_ttl_seconds,
                 settings.auth.subject_token_ttl_seconds,
             ),
+            sender=sender_from_settings(settings.mail, settings.var_dir),
         )
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

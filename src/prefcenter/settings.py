@@ -75,6 +75,19 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """SMTP delivery; with no host, messages go to a maildir under var/mail (development)."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    starttls: bool = False
+    sender: str = "prefcenter <no-reply@prefcenter.local>"
+    timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -88,6 +101,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     log: LogSettings = field(default_factory=LogSettings)
     company: CompanySettings = field(default_factory=CompanySettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     load_demo: bool = False
 
     @classmethod
@@ -129,5 +143,13 @@ class Settings:
                 format=log_format, level=(_env("PREFCENTER_LOG_LEVEL", "INFO") or "INFO").upper()
             ),
             company=CompanySettings(name=_env("PREFCENTER_COMPANY_NAME", "Example Company")),
+            mail=MailSettings(
+                smtp_host=_env("PREFCENTER_SMTP_HOST"),
+                smtp_port=_int("PREFCENTER_SMTP_PORT", 25),
+                smtp_user=_env("PREFCENTER_SMTP_USER"),
+                smtp_password=_env("PREFCENTER_SMTP_PASSWORD"),
+                starttls=_env("PREFCENTER_SMTP_STARTTLS", "0") == "1",
+                sender=_env("PREFCENTER_MAIL_FROM", "prefcenter <no-reply@prefcenter.local>"),
+            ),
             load_demo=_env("PREFCENTER_DEMO", "0") == "1",
         )

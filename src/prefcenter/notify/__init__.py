@@ -1,0 +1,1 @@
+"""Outgoing messages (double opt-in confirmations, DSR verification codes) through a pluggable sender."""

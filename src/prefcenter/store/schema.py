@@ -1,0 +1,6 @@
+"""The whole schema's metadata: every area's models module is imported here (Alembic and tests use it)."""
+
+from prefcenter.store import models  # noqa: F401  (core tables)
+from prefcenter.store.models import Base
+
+metadata = Base.metadata
