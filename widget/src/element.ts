@@ -22,6 +22,7 @@ import type { Catalog, Profile, Topic } from "./types";
 export const ELEMENT_NAME = "prefcenter-preferences";
 
 let sheet: CSSStyleSheet | null | undefined;
+const gpcRuns = new Map<string, Promise<{ profile: Profile; topics: string[] }>>();
 
 /** Shared constructable stylesheet where supported (not blocked by a strict style-src CSP). */
 function applyStyles(shadow: ShadowRoot): void {
@@ -132,20 +133,33 @@ export class PreferenceWidget {
     } catch {
       /* storage blocked: fall through; the plan is empty once applied */
     }
-    let topics: Topic[] = [];
-    try {
-      const result = await sendPlanned(this.client, this.profile, (p) => {
+    // Several widgets on one page for the same subject share one GPC run.
+    const runKey = `${this.config.api} ${this.config.subject}`;
+    let run = gpcRuns.get(runKey);
+    if (!run) {
+      let topics: Topic[] = [];
+      run = sendPlanned(this.client, this.profile, (p) => {
         const plan = planGpc(this.catalog, p, this.config.touchpoint);
         topics = plan.topics;
         return plan.writes;
-      });
+      }).then((r) => ({ profile: r.profile, topics: r.sent ? topics.map((t) => t.name) : [] }));
+      gpcRuns.set(runKey, run);
+      run.then(
+        () => {
+          try {
+            local?.setItem(flag, "1");
+          } catch {
+            /* ignore */
+          }
+        },
+        () => undefined,
+      );
+      run.finally(() => gpcRuns.delete(runKey)).catch(() => undefined);
+    }
+    try {
+      const result = await run;
       this.profile = result.profile;
-      if (result.sent) this.gpcTopics = topics.map((t) => t.name);
-      try {
-        local?.setItem(flag, "1");
-      } catch {
-        /* ignore */
-      }
+      this.gpcTopics = result.topics;
     } catch (err) {
       // Not the user's own change: report it in the console and try again on the next load.
       console.warn("prefcenter: could not apply Global Privacy Control", err);
@@ -216,8 +230,9 @@ export class PreferenceWidget {
       return;
     }
     this.saving = true;
+    // aria-disabled, not disabled: a disabled button would drop keyboard focus.
     const button = this.shell.body.querySelector<HTMLButtonElement>('[data-pc="save"]');
-    if (button) button.disabled = true;
+    button?.setAttribute("aria-disabled", "true");
     setStatus(this.shell, "busy", this.t("saving"));
     try {
       const ctx = this.planContext;
@@ -235,8 +250,12 @@ export class PreferenceWidget {
       setStatus(this.shell, "ok", this.t("saved"));
     } catch (err) {
       if (!this.alive) return;
-      if (button) button.disabled = false;
-      setStatus(this.shell, "error", this.errorText(err, "saveError"), () => void this.save());
+      button?.removeAttribute("aria-disabled");
+      setStatus(this.shell, "error", this.errorText(err, "saveError"), () => {
+        // The Try again button hides while saving; keep keyboard focus on the form.
+        this.shell.body.querySelector<HTMLElement>('[data-pc="save"]')?.focus();
+        void this.save();
+      });
     } finally {
       this.saving = false;
     }

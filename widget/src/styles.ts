@@ -45,7 +45,7 @@ input:disabled{cursor:not-allowed}
 .pc-consent input{margin-top:2px;flex:none}
 .pc-actions{display:flex;gap:12px;align-items:center;flex-wrap:wrap}
 .pc-btn{font:inherit;font-weight:600;color:#fff;background:var(--a);border:1px solid var(--a);border-radius:var(--r);padding:8px 20px;min-height:40px;cursor:pointer}
-.pc-btn:disabled{opacity:.7;cursor:progress}
+.pc-btn[aria-disabled=true]{cursor:progress}
 .pc-secondary{color:var(--a);background:var(--bg)}
 .pc-footer{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin-top:8px}
 .pc-status{margin:0;min-height:1.5em}
@@ -56,7 +56,7 @@ input:disabled{cursor:not-allowed}
 @media (prefers-reduced-motion:reduce){.pc-track,.pc-track::after{transition:none}}
 @container pc (max-width:480px){
 .pc-table,.pc-table tbody,.pc-table tr,.pc-table th,.pc-table td,.pc-table caption{display:block;width:auto}
-.pc-table thead,.pc-na{display:none}
+.pc-table thead,.pc-table .pc-na{display:none}
 .pc-table tr{border-bottom:1px solid var(--b);padding:8px 0}
 .pc-table th,.pc-table td{border:0;padding:2px 0;text-align:start}
 .pc-table td{display:inline-block;margin-inline-end:16px}

@@ -243,6 +243,20 @@ describe("Global Privacy Control", () => {
     expect(s2.querySelector('[data-pc="gpc-notice"]')).toBeNull();
   });
 
+  it("two widgets for the same subject share one GPC run", async () => {
+    Object.defineProperty(navigator, "globalPrivacyControl", { value: true, configurable: true });
+    const a = document.createElement("prefcenter-preferences");
+    const b = document.createElement("prefcenter-preferences");
+    for (const el of [a, b]) {
+      el.setAttribute("data-api", "https://prefs.example.com");
+      el.setAttribute("data-token", TOKEN);
+    }
+    b.setAttribute("data-mode", "compact");
+    document.body.append(a, b);
+    for (const el of [a, b]) await waitFor(() => el.shadowRoot!.querySelector('[data-pc="gpc-notice"]'));
+    expect(api.writes.filter((c) => c.method === "PATCH")).toHaveLength(1);
+  });
+
   it("is ignored in agent mode", async () => {
     Object.defineProperty(navigator, "globalPrivacyControl", { value: true, configurable: true });
     await mountEl({ "data-mode": "agent", "data-agent-id": "a1" });
