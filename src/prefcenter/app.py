@@ -62,7 +62,6 @@ class PrefcenterPlugin(InitPluginProtocol):
 
     def _configure_middleware(self, config: AppConfig) -> None:
         config.middleware.insert(0, request_context_middleware)
-        config.request_max_body_size = self.ctx.settings.server.max_body_bytes
         origins = list(self.ctx.settings.server.cors_origins)
         if origins:
             config.cors_config = CORSConfig(
@@ -110,4 +109,8 @@ class PrefcenterPlugin(InitPluginProtocol):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log)
-    return Litestar(plugins=[PrefcenterPlugin(AppContext.build(settings))])
+    # request_max_body_size must go to the constructor: Litestar 2.25 ignores it when a plugin sets it.
+    return Litestar(
+        plugins=[PrefcenterPlugin(AppContext.build(settings))],
+        request_max_body_size=settings.server.max_body_bytes,
+    )

@@ -100,5 +100,8 @@ def create_database(base_url: str, name: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # callable from inside a running event loop too
+        pool.submit(asyncio.run, create()).result()
     return f"{base_url}/{name}"

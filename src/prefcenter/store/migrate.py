@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -29,12 +31,23 @@ def alembic_config(database: DatabaseSettings) -> Config:
     return config
 
 
+def _outside_event_loop(fn, *args) -> None:
+    """Alembic's env runs its own event loop; from inside a running loop, run it on a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        fn(*args)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(fn, *args).result()
+
+
 def upgrade(database: DatabaseSettings, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(database), revision)
+    _outside_event_loop(command.upgrade, alembic_config(database), revision)
 
 
 def downgrade(database: DatabaseSettings, revision: str) -> None:
-    command.downgrade(alembic_config(database), revision)
+    _outside_event_loop(command.downgrade, alembic_config(database), revision)
 
 
 def current(database: DatabaseSettings) -> None:

@@ -1,0 +1,50 @@
+# prefcenter — `make run` serves the API, widget demo and admin pages on an embedded SQLite database;
+# `make test` provisions what the suite needs (venv, npm packages, PostgreSQL binaries, Chromium) and runs it all.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+NPM_STAMP := widget/node_modules/.installed-stamp
+
+.PHONY: setup run test test-python test-widget lint openapi bench system-deps widget clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+$(NPM_STAMP): widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+# The widget bundle is checked in (src/prefcenter/web/widget/); rebuild it after changing widget/src.
+widget: $(NPM_STAMP)
+	cd widget && npm run build
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+run: setup
+	$(BIN)/prefcenter serve --migrate --demo
+
+lint: setup
+	$(BIN)/ruff check src tests migrations bench
+
+test-widget: $(NPM_STAMP)
+	cd widget && npm test --silent
+	cd widget && npm run --silent check-built
+
+test-python: setup system-deps
+	PREFCENTER_REQUIRE_PG=1 $(BIN)/pytest -q -p no:cacheprovider
+
+test: lint test-widget test-python
+
+openapi: setup
+	$(BIN)/prefcenter openapi export --output openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) widget/node_modules var
