@@ -17,6 +17,7 @@ from prefcenter.audit.routes import AuditController, SubjectEventsController
 from prefcenter.auth.guards import bearer_authentication
 from prefcenter.auth.routes import OAuthController, WidgetTokenController
 from prefcenter.catalog.routes import CatalogController
+from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
 from prefcenter.http.health import health, ready
@@ -36,6 +37,7 @@ API_ROUTES = [
     ConsentController,
     SubjectEventsController,
     AuditController,
+    ConsentCheckController,
 ]
 
 
