@@ -20,6 +20,7 @@ from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
+from prefcenter.gpc.middleware import gpc_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
 from prefcenter.http.problems import EXCEPTION_HANDLERS
@@ -27,8 +28,10 @@ from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 from prefcenter.subjects.routes import SubjectController
+from prefcenter.web.links import ManageLinkController
+from prefcenter.web.routes import PageController, WidgetAssetController
 
-PUBLIC_ROUTES = [health, ready, OAuthController]
+PUBLIC_ROUTES = [health, ready, OAuthController, WidgetAssetController, PageController]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
 API_ROUTES = [
     CatalogController,
@@ -37,6 +40,7 @@ API_ROUTES = [
     ConsentController,
     SubjectEventsController,
     AuditController,
+    ManageLinkController,
     ConsentCheckController,
 ]
 
@@ -55,7 +59,10 @@ class PrefcenterPlugin(InitPluginProtocol):
 
     def _configure_routes(self, config: AppConfig) -> None:
         api = Router(
-            path="/", route_handlers=API_ROUTES, middleware=[bearer_authentication(), idempotency_middleware]
+            path="/",
+            route_handlers=API_ROUTES,
+            # gpc_middleware: a customer's write with Sec-GPC: 1 first honours GPC (once per subject).
+            middleware=[bearer_authentication(), idempotency_middleware, gpc_middleware],
         )
         config.route_handlers.extend([*PUBLIC_ROUTES, api])
 

@@ -63,6 +63,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"-d client_id={creds['client_id']} -d client_secret={creds['client_secret']}\n",
             flush=True,
         )
+        from prefcenter.web.pages import BUNDLE_URL, bundle
+
+        print(
+            f"Widget demo:     {base}/\n"
+            f"Widget bundle:   {base}{BUNDLE_URL}\n"
+            f"  integrity=\"{bundle()[2]}\" crossorigin=\"anonymous\"\n"
+            f"API docs:        {base}/schema\n",
+            flush=True,
+        )
     uvicorn.run(
         create_app,
         factory=True,
@@ -263,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Areas add their sub-commands here: each is a function(subparsers) that calls set_defaults(func=...).
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def _register_consents(sub: argparse._SubParsersAction) -> None:
+    from prefcenter.doi.cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_register_consents)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,6 +88,24 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class WidgetSettings:
+    """The widget's links: double opt-in confirmation and "manage my preferences" (times in seconds/days)."""
+
+    doi_pending_days: int = 7  # an unconfirmed double opt-in expires after this many days
+    manage_link_ttl_seconds: int = 30 * 24 * 3600
+    honour_gpc_header: bool = True  # Sec-GPC: 1 on widget writes opts honour_gpc topics out
+
+
+def widget_settings_from_env() -> WidgetSettings:
+    d = WidgetSettings()
+    return WidgetSettings(
+        doi_pending_days=_int("PREFCENTER_DOI_PENDING_DAYS", d.doi_pending_days),
+        manage_link_ttl_seconds=_int("PREFCENTER_MANAGE_LINK_TTL", d.manage_link_ttl_seconds),
+        honour_gpc_header=_env("PREFCENTER_HONOUR_GPC_HEADER", "1") == "1",
+    )
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -102,6 +120,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     company: CompanySettings = field(default_factory=CompanySettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    widget: WidgetSettings = field(default_factory=WidgetSettings)
     load_demo: bool = False
 
     @classmethod
@@ -151,5 +170,6 @@ class Settings:
                 starttls=_env("PREFCENTER_SMTP_STARTTLS", "0") == "1",
                 sender=_env("PREFCENTER_MAIL_FROM", "prefcenter <no-reply@prefcenter.local>"),
             ),
+            widget=widget_settings_from_env(),
             load_demo=_env("PREFCENTER_DEMO", "0") == "1",
         )

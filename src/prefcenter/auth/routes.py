@@ -9,6 +9,7 @@ from litestar.params import Body, Parameter
 
 from prefcenter.auth.guards import requires
 from prefcenter.auth.oauth import issue_token, requested_client_id
+from prefcenter.auth.origins import ensure_origin_allowed
 from prefcenter.auth.schemas import TokenRequest, TokenResponse, WidgetTokenCreate, WidgetTokenRead
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
@@ -76,6 +77,7 @@ class WidgetTokenController(Controller):
             raise InvalidInput(
                 "agent mode needs agent_id: the id of the agent recording on the customer's behalf"
             )
+        ensure_origin_allowed(ctx.settings, data.origin)
         async with ctx.db.read_session() as session:
             subject = await get_subject(session, subject_id)
         if subject.erased_at is not None:

@@ -73,6 +73,40 @@ class TokenIssuer:
         }
         return self._encode({k: v for k, v in claims.items() if v is not None}), ttl
 
+    def purpose_token(self, purpose: str, subject_id: str, ttl: int, **claims: str) -> tuple[str, int]:
+        """A single-purpose link token (``manage``, ``confirm``): its own audience, never an API bearer."""
+        now = int(time.time())
+        body = {
+            "iss": self.issuer,
+            "aud": f"prefcenter-{purpose}",
+            "sub": subject_id,
+            "kind": purpose,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
+        return self._encode(body), ttl
+
+    def verify_purpose(self, token: str, purpose: str) -> dict:
+        """The claims of a link token made for ``purpose``; Unauthorized when forged, expired or another kind."""
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": f"prefcenter-{purpose}"},
+                sub={"essential": True},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except JoseError as exc:
+            reason = "expired" if "expired" in str(exc).lower() else "invalid"
+            raise Unauthorized(f"this link is {reason}", reason=reason) from exc
+        except (ValueError, TypeError) as exc:
+            raise Unauthorized("this link is malformed", reason="invalid") from exc
+        if decoded.claims.get("kind") != purpose:
+            raise Unauthorized("this link is invalid", reason="invalid")
+        return decoded.claims
+
     def principal(self, token: str) -> Principal:
         """Verify a bearer token and say who holds it; Unauthorized when forged, expired or malformed."""
         try:

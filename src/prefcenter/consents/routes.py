@@ -9,6 +9,8 @@ from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.consents import service
 from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRead, ConsentWithdraw, Evidence
 from prefcenter.context import AppContext
+from prefcenter.doi import service as doi
+from prefcenter.doi.schemas import ConfirmationEmailRead
 from prefcenter.http.etag import expected_revision
 from prefcenter.subjects.service import lock_subject, touch
 
@@ -53,7 +55,10 @@ class ConsentController(Controller):
                 uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
             )
             touch(subject)
-            return result
+        if result.status == "pending_confirmation":
+            # After the commit: a mail failure is logged and the consent stays pending (it can be resent).
+            await doi.send_confirmation(ctx, subject_id, result.id)
+        return result
 
     @post("/{consent_id:str}/withdraw", operation_id="withdrawConsent", status_code=200)
     async def withdraw(
@@ -86,6 +91,26 @@ class ConsentController(Controller):
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
             subject = await lock_subject(uow, subject_id)
-            result = await service.confirm(uow, request.user.actor, subject_id, consent_id, data)
+            result = await service.confirm(
+                uow,
+                request.user.actor,
+                subject_id,
+                consent_id,
+                data,
+                pending_days=ctx.settings.widget.doi_pending_days,
+            )
             touch(subject)
             return result
+
+    @post(
+        "/{consent_id:str}/confirmation-email",
+        operation_id="resendConfirmationEmail",
+        status_code=202,
+    )
+    async def resend_confirmation(
+        self, ctx: AppContext, request: Request, subject_id: SubjectId, consent_id: ConsentId
+    ) -> ConfirmationEmailRead:
+        """Send the double opt-in confirmation email for a pending consent again."""
+        ensure_subject_access(request.user, subject_id)
+        sent = await doi.send_confirmation(ctx, subject_id, consent_id)
+        return ConfirmationEmailRead(consent_id=consent_id, sent=sent)

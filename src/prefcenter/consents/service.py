@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,6 +160,9 @@ async def withdraw(
         raise Conflict(
             "this consent was superseded by a newer one; withdraw the current one", reason="superseded"
         )
+    if consent.status == "withdrawn" and body.method == "gpc":
+        # Sec-GPC was honoured server-side already (prefcenter.gpc); the widget's own GPC run is a no-op.
+        return consent_read(consent)
     if consent.status not in ACTIVE:
         raise Conflict(f"this consent is {consent.status} already", reason=consent.status)
     consent.status = "withdrawn"
@@ -174,14 +178,24 @@ async def withdraw(
 
 
 async def confirm(
-    uow: UnitOfWork, actor: Actor, subject_id: str, consent_id: str, body: ConsentConfirm
+    uow: UnitOfWork,
+    actor: Actor,
+    subject_id: str,
+    consent_id: str,
+    body: ConsentConfirm,
+    pending_days: int | None = None,
 ) -> ConsentRead:
+    """Confirm a double opt-in; ``pending_days``: an older unconfirmed consent has expired (409 expired)."""
     consent = await _get(uow, subject_id, consent_id)
     if consent.status == "granted" and consent.confirmed_at is not None:
         return consent_read(consent)  # confirming twice is harmless
     if consent.status != "pending_confirmation" or not consent.is_current:
         raise Conflict(
             f"this consent is {consent.status}; only a pending one can be confirmed", reason=consent.status
+        )
+    if pending_days is not None and consent.granted_at + timedelta(days=pending_days) <= uow.now:
+        raise Conflict(
+            f"this consent was not confirmed within {pending_days} days and has expired", reason="expired"
         )
     if consent.expires_at is not None and consent.expires_at <= uow.now:
         raise Conflict("this consent expired before it was confirmed", reason="expired")

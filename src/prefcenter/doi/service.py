@@ -1,0 +1,195 @@
+"""Double opt-in use cases.
+
+The confirmation email is sent after the grant's transaction committed (``send_confirmation``), so a
+mail failure never loses the consent: it stays ``pending_confirmation``, the failure is logged and the
+email can be sent again (``POST /v1/subjects/{id}/consents/{consent_id}/confirmation-email``).
+Unconfirmed consents expire after ``PREFCENTER_DOI_PENDING_DAYS``: confirm refuses them, and
+``expire_unconfirmed`` (CLI ``prefcenter consents expire``) marks them ``expired`` with an audited event.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.consents import service as consents
+from prefcenter.consents.schemas import ConsentConfirm, ConsentRead
+from prefcenter.core import crypto
+from prefcenter.errors import Conflict, NotFound
+from prefcenter.notify.sender import Message
+from prefcenter.store.models import Consent, Identity, Subject, Topic
+from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, load_data_key, utcnow
+from prefcenter.subjects.service import lock_subject, touch
+
+log = structlog.get_logger("prefcenter.doi")
+CONFIRM_PURPOSE = "confirm"
+
+
+def pending_expired(consent: Consent, now: datetime, pending_days: int) -> bool:
+    return consent.status == "pending_confirmation" and consent.granted_at + timedelta(days=pending_days) <= now
+
+
+async def email_address(session: AsyncSession, keys, subject_id: str) -> str | None:
+    """The subject's first email identity, decrypted; None when it has none (or was erased)."""
+    row = (
+        await session.execute(
+            select(Identity)
+            .where(Identity.subject_id == subject_id, Identity.kind == "email")
+            .order_by(Identity.added_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    data_key = await load_data_key(session, keys, subject_id)
+    return crypto.unseal(data_key, row.sealed_value, aad=subject_id.encode()).decode()
+
+
+def confirm_link(ctx, subject_id: str, consent_id: str) -> str:
+    token, _ = ctx.tokens.purpose_token(
+        CONFIRM_PURPOSE, subject_id, ctx.settings.widget.doi_pending_days * 86_400, cid=consent_id
+    )
+    return f"{ctx.settings.server.public_url}/confirm/{token}"
+
+
+def confirmation_message(company: str, to: str, topic_name: str, link: str, days: int) -> Message:
+    subject = f"{company}: please confirm your subscription to {topic_name}"
+    text = (
+        f"Hello,\n\nyou asked {company} to send you \"{topic_name}\" by email.\n"
+        f"Please confirm that this was you by opening this link:\n\n{link}\n\n"
+        f"If you did not ask for this, ignore this message: nothing will be sent, and the request "
+        f"expires in {days} days.\n\n{company}\n"
+    )
+    e = html.escape
+    body = (
+        f'<!doctype html><html lang="en"><body style="font-family:system-ui,sans-serif">'
+        f"<p>Hello,</p><p>you asked {e(company)} to send you &ldquo;{e(topic_name)}&rdquo; by email.</p>"
+        f'<p><a href="{e(link)}">Confirm my subscription</a></p>'
+        f"<p>If you did not ask for this, ignore this message: nothing will be sent, and the request "
+        f"expires in {days} days.</p><p>{e(company)}</p></body></html>"
+    )
+    return Message(to=to, subject=subject, text=text, html=body)
+
+
+async def send_confirmation(ctx, subject_id: str, consent_id: str) -> bool:
+    """Email the confirm link for a pending consent. Returns False (and logs) when it could not be sent."""
+    try:
+        async with ctx.db.read_session() as session:
+            consent = await session.get(Consent, consent_id)
+            if consent is None or consent.subject_id != subject_id:
+                raise NotFound(f"no consent {consent_id} for this subject")
+            if consent.status != "pending_confirmation":
+                raise Conflict(f"this consent is {consent.status}; nothing to confirm", reason=consent.status)
+            topic = await session.get(Topic, consent.topic)
+            to = await email_address(session, ctx.keys, subject_id)
+        if to is None:
+            log.warning("doi.no_email", subject_id=subject_id, consent_id=consent_id)
+            return False
+        message = confirmation_message(
+            ctx.settings.company.name,
+            to,
+            topic.name if topic else consent.topic,
+            confirm_link(ctx, subject_id, consent_id),
+            ctx.settings.widget.doi_pending_days,
+        )
+        await ctx.sender.send(message)
+    except (NotFound, Conflict):
+        raise
+    except Exception as exc:  # the consent is saved; the email can be sent again
+        log.error("doi.send_failed", subject_id=subject_id, consent_id=consent_id, error=repr(exc))
+        return False
+    async with ctx.unit_of_work() as uow:
+        await uow.append_event(
+            "consent.confirmation_sent",
+            actor=SYSTEM,
+            subject_id=subject_id,
+            touchpoint="email_link",
+            data={"consent_id": consent_id, "topic": consent.topic},
+        )
+    log.info("doi.sent", subject_id=subject_id, consent_id=consent_id)
+    return True
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    subject_id: str
+    consent_id: str
+    topic_name: str
+    status: str  # pending_confirmation | granted | withdrawn | expired (| superseded)
+
+
+async def inspect_link(ctx, claims: dict) -> PendingLink:
+    """What a confirm link points at, without changing anything (GET must never confirm)."""
+    subject_id, consent_id = str(claims["sub"]), str(claims.get("cid", ""))
+    async with ctx.db.read_session() as session:
+        consent = await session.get(Consent, consent_id)
+        if consent is None or consent.subject_id != subject_id:
+            raise NotFound("this link points at nothing")
+        topic = await session.get(Topic, consent.topic)
+        subject = await session.get(Subject, subject_id)
+    status = consent.status
+    if subject is None or subject.erased_at is not None:
+        raise NotFound("this link points at nothing")
+    if not consent.is_current and status == "pending_confirmation":
+        status = "superseded"
+    elif pending_expired(consent, utcnow(), ctx.settings.widget.doi_pending_days):
+        status = "expired"
+    return PendingLink(subject_id, consent_id, topic.name if topic else consent.topic, status)
+
+
+async def confirm_from_link(ctx, claims: dict) -> ConsentRead:
+    """POST on the confirm page: the customer confirms, touchpoint email_link."""
+    subject_id, consent_id = str(claims["sub"]), str(claims.get("cid", ""))
+    async with ctx.unit_of_work() as uow:
+        subject = await lock_subject(uow, subject_id)
+        result = await consents.confirm(
+            uow,
+            Actor("customer", subject_id),
+            subject_id,
+            consent_id,
+            ConsentConfirm(touchpoint="email_link"),
+            pending_days=ctx.settings.widget.doi_pending_days,
+        )
+        touch(subject)
+    return result
+
+
+async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
+    """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
+    cutoff = uow.now - timedelta(days=pending_days)
+    rows = (
+        (
+            await uow.session.execute(
+                select(Consent)
+                .where(
+                    Consent.status == "pending_confirmation",
+                    Consent.is_current.is_(True),
+                    Consent.granted_at <= cutoff,
+                )
+                .order_by(Consent.granted_at)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    expired = []
+    for consent in rows:
+        consent.status = "expired"
+        subject = await uow.session.get(Subject, consent.subject_id)
+        if subject is not None:
+            touch(subject)
+        await uow.append_event(
+            "consent.expired",
+            actor=SYSTEM,
+            subject_id=consent.subject_id,
+            touchpoint=None,
+            data={"consent_id": consent.id, "topic": consent.topic, "reason": "not_confirmed"},
+        )
+        expired.append(consent.id)
+    return expired

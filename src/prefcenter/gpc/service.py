@@ -1,0 +1,102 @@
+"""Honouring Global Privacy Control on the server, once per subject, the same way the widget does.
+
+The widget applies GPC itself (``navigator.globalPrivacyControl``): one PATCH with ``reason: "gpc"``
+and withdrawals with ``method: "gpc"``. The server does the same when a customer's write carries
+``Sec-GPC: 1``, before that write, in its own transaction, and records ``gpc.honoured`` so it happens
+once per subject: afterwards the customer's own explicit choices win. The widget's own GPC writes
+that follow are then no-ops (an unchanged preference appends no event; a GPC withdrawal of a consent
+that is withdrawn already answers 200), so nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from prefcenter.consents import service as consents
+from prefcenter.consents.schemas import ConsentWithdraw
+from prefcenter.store.models import Consent, Event, Preference, Topic
+from prefcenter.store.unit_of_work import Actor, UnitOfWork
+from prefcenter.subjects import service as subjects
+from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate
+
+MARKER = "gpc.honoured"
+
+
+async def already_honoured(uow: UnitOfWork, subject_id: str) -> bool:
+    row = await uow.session.execute(
+        select(Event.seq).where(Event.subject_id == subject_id, Event.type == MARKER).limit(1)
+    )
+    return row.first() is not None
+
+
+async def honour_gpc(
+    uow: UnitOfWork, actor: Actor, subject_id: str, touchpoint: str, expected_revision: int | None
+) -> list[str] | None:
+    """Opt the subject's honour_gpc topics out; None when GPC was honoured for this subject before."""
+    subject = await subjects.lock_subject(uow, subject_id, expected_revision)
+    if await already_honoured(uow, subject_id):
+        return None
+    topics = (await uow.session.execute(select(Topic).where(Topic.honour_gpc.is_(True)))).scalars().all()
+    prefs = {
+        (p.channel, p.topic): p.status
+        for p in (
+            await uow.session.execute(select(Preference).where(Preference.subject_id == subject_id))
+        ).scalars()
+    }
+    active = {}
+    for c in (
+        await uow.session.execute(
+            select(Consent).where(
+                Consent.subject_id == subject_id,
+                Consent.is_current.is_(True),
+                Consent.status.in_(consents.ACTIVE),
+            )
+        )
+    ).scalars():
+        active.setdefault(c.topic, []).append(c.id)
+
+    def opted_out(topic: Topic, channel: str) -> bool:
+        own = prefs.get((channel, topic.key))
+        if own is not None:
+            return own == "opted_out"
+        return not topic.allow_when_channel_opted_out and prefs.get((channel, "*")) == "opted_out"
+
+    chosen = [
+        t
+        for t in sorted(topics, key=lambda t: t.key)
+        if active.get(t.key)
+        or (t.legal_basis != "consent" and not all(opted_out(t, ch) for ch in t.channels))
+    ]
+    items = [
+        PreferenceItem(channel=ch, topic=t.key, status="opted_out")
+        for t in chosen
+        for ch in t.channels
+        if prefs.get((ch, t.key)) != "opted_out"
+    ]
+    if items:
+        await subjects.update_preferences(
+            uow,
+            actor,
+            subject_id,
+            PreferencesUpdate(touchpoint=touchpoint, reason="gpc", items=items),
+            None,
+        )
+    withdrawals = [cid for t in chosen for cid in active.get(t.key, [])]
+    for consent_id in withdrawals:
+        await consents.withdraw(
+            uow,
+            actor,
+            subject_id,
+            consent_id,
+            ConsentWithdraw(touchpoint=touchpoint, method="gpc", reason="gpc"),
+        )
+    if withdrawals and not items:
+        subjects.touch(subject)
+    await uow.append_event(
+        MARKER,
+        actor=actor,
+        subject_id=subject_id,
+        touchpoint=touchpoint,
+        data={"topics": [t.key for t in chosen], "source": "sec-gpc-header"},
+    )
+    return [t.key for t in chosen]

@@ -1,0 +1,1 @@
+"""Web pages and assets: the widget bundle, the demo page, the hosted preference and confirm pages."""

@@ -1,0 +1,175 @@
+"""Public web routes: the widget bundle, the demo page, the hosted "manage" page and the confirm page."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from prefcenter.context import AppContext
+from prefcenter.demo import credentials_file
+from prefcenter.doi import service as doi
+from prefcenter.errors import Conflict, NotFound, Unauthorized
+from prefcenter.store.models import Subject
+from prefcenter.web.links import MANAGE_PURPOSE, manage_url
+from prefcenter.web.pages import BUNDLE_URL, Safe, bundle, message_page, page, render, script_tag
+
+LinkToken = Annotated[str, Parameter(description="A signed link token", max_length=2000)]
+DEMO_AGENT_ID = "agent-42"
+LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+def _origin(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+class WidgetAssetController(Controller):
+    path = "/widget/v1"
+    tags = ["widget"]
+    include_in_schema = False
+
+    @get("/prefcenter.js", operation_id="widgetBundle")
+    async def script(self, request: Request) -> Response[bytes]:
+        """The widget bundle (IIFE, CSS included), cacheable for a year, loadable from any origin."""
+        data, etag, sri = bundle()
+        headers = {
+            "Cache-Control": LONG_CACHE,
+            "ETag": etag,
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+            "X-Integrity": sri,
+        }
+        if etag in (request.headers.get("if-none-match") or ""):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(data, media_type="text/javascript; charset=utf-8", headers=headers)
+
+    @get("/prefcenter.js.sri", operation_id="widgetBundleIntegrity")
+    async def integrity(self) -> Response[str]:
+        """The bundle's Subresource Integrity value (``sha384-...``) for the ``integrity`` attribute."""
+        _, etag, sri = bundle()
+        return Response(
+            sri + "\n",
+            media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "no-cache", "ETag": etag, "Access-Control-Allow-Origin": "*"},
+        )
+
+
+class PageController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", operation_id="homePage")
+    async def home(self, ctx: AppContext, request: Request) -> Response[str]:
+        """The demo page (after ``prefcenter serve --demo``) or a short landing page."""
+        path = credentials_file(ctx)
+        if not path.exists():
+            return page("prefcenter", render("landing"))
+        subject_id = json.loads(path.read_text())["demo_subject_id"]
+        async with ctx.db.read_session() as session:
+            subject = await session.get(Subject, subject_id)
+        if subject is None or subject.erased_at is not None:
+            return page("prefcenter", render("landing"))
+        origin = _origin(request)
+
+        def token(mode: str, touchpoint: str, agent_id: str | None = None) -> str:
+            return ctx.tokens.subject_token(
+                subject_id=subject_id,
+                client_id="demo-page",
+                origin=origin,
+                touchpoint=touchpoint,
+                mode=mode,
+                agent_id=agent_id,
+            )[0]
+
+        snippet = (
+            f'<script src="{origin}{BUNDLE_URL}"\n        integrity="{bundle()[2]}" crossorigin="anonymous"\n'
+            f'        data-api="{origin}" data-token="SUBJECT_TOKEN" data-touchpoint="account" async></script>\n'
+            "<prefcenter-preferences></prefcenter-preferences>"
+        )
+        body = render(
+            "demo",
+            subject_label=subject.external_id or subject_id,
+            manage_url=manage_url(ctx, subject_id)[0],
+            full_token=token("full", "account"),
+            compact_token=token("compact", "signup"),
+            agent_token=token("agent", "support", DEMO_AGENT_ID),
+            agent_id=DEMO_AGENT_ID,
+            snippet=snippet,
+        )
+        return page("prefcenter demo", body, head=script_tag(origin))
+
+    @get("/p/{token:str}", operation_id="managePage")
+    async def manage(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
+        """The hosted preference centre an email "manage my preferences" link opens."""
+        try:
+            claims = ctx.tokens.verify_purpose(token, MANAGE_PURPOSE)
+        except Unauthorized as exc:
+            return _bad_link(exc)
+        subject_id = str(claims["sub"])
+        async with ctx.db.read_session() as session:
+            subject = await session.get(Subject, subject_id)
+        if subject is None or subject.erased_at is not None:
+            return message_page("Link not valid", "This link does not point at any preferences.", status=404)
+        origin = _origin(request)
+        # Exchange the long-lived, single-purpose link for a short subject token bound to this page.
+        short, _ = ctx.tokens.subject_token(
+            subject_id=subject_id,
+            client_id="manage-link",
+            origin=origin,
+            touchpoint="email_link",
+            mode="full",
+            agent_id=None,
+        )
+        company = ctx.settings.company.name
+        body = render("manage", company=company, token=short)
+        head = script_tag(origin, locale=subject.language) if subject.language else script_tag(origin)
+        return page(f"{company}: your preferences", body, head=head)
+
+    @get("/confirm/{token:str}", operation_id="confirmPage")
+    async def confirm_page(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
+        """The double opt-in link: shows a button; it never confirms on GET (mail scanners prefetch links)."""
+        try:
+            link = await doi.inspect_link(ctx, ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE))
+        except (Unauthorized, NotFound) as exc:
+            return _bad_link(exc)
+        if link.status != "pending_confirmation":
+            return _status_page(link.status)
+        company = ctx.settings.company.name
+        body = render("confirm", company=company, topic=link.topic_name, action=request.url.path)
+        return page(f"{company}: please confirm", body)
+
+    @post("/confirm/{token:str}", operation_id="confirmSubmit", status_code=200)
+    async def confirm_submit(self, ctx: AppContext, token: LinkToken) -> Response[str]:
+        """The confirm button: the pending consent becomes granted (actor customer, touchpoint email_link)."""
+        try:
+            claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
+            await doi.confirm_from_link(ctx, claims)
+        except (Unauthorized, NotFound) as exc:
+            return _bad_link(exc)
+        except Conflict as exc:
+            return _status_page(str(exc.extra.get("reason", "")))
+        return _status_page("granted")
+
+
+def _bad_link(exc: Exception) -> Response[str]:
+    if isinstance(exc, Unauthorized) and exc.extra.get("reason") == "expired":
+        return message_page("This link has expired", "Please ask for a new one.", status=410)
+    return message_page("Link not valid", "This link is not valid. Please check that you copied all of it.", status=404)
+
+
+def _status_page(status: str) -> Response[str]:
+    if status == "granted":
+        return message_page("Thank you", "Your subscription is confirmed.")
+    if status == "expired":
+        return message_page(
+            "This link has expired",
+            "The request was not confirmed in time. Subscribe again to get a new link.",
+            status=410,
+        )
+    return message_page("Nothing to confirm", "This request is no longer waiting for a confirmation.", status=409)
+
+
+__all__ = ["PageController", "Safe", "WidgetAssetController"]

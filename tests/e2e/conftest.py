@@ -1,0 +1,235 @@
+"""End-to-end fixtures: the real ``prefcenter serve`` process, a real SMTP server on loopback
+(aiosmtpd) and Debian's Chromium driven by Python playwright (never ``playwright install``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOP_ORIGIN = "http://shop.test"  # an allowed embedding origin (pages there are served by page.route)
+EVIL_ORIGIN = "http://evil.test"
+COMPANY = "Acme Test Shop"
+
+
+def chromium_path() -> str:
+    """The system Chromium; fail loudly when PREFCENTER_REQUIRE_BROWSER=1 (make test), skip otherwise."""
+    path = os.environ.get("PREFCENTER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    message = (
+        "Chromium is not installed: the end-to-end tests drive Debian's chromium "
+        "(apt-get install -y chromium, or run `make system-deps`)"
+    )
+    if os.environ.get("PREFCENTER_REQUIRE_BROWSER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    """Messages the real SMTP server on loopback received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.cond:
+            self.messages.append(message)
+            self.cond.notify_all()
+        return "250 OK"
+
+    def wait_for(self, to: str, timeout: float = 10) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for m in self.messages:
+                    if to in str(m["To"]):
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no email to {to} arrived; got {[str(m['To']) for m in self.messages]}")
+                self.cond.wait(left)
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+@dataclass
+class Server:
+    url: str
+    var: Path
+    process: subprocess.Popen
+    client_id: str
+    client_secret: str
+    demo_subject_id: str
+    _token: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        if self._token is None:
+            r = httpx.post(
+                self.url + "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+            )
+            r.raise_for_status()
+            self._token = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return httpx.get(self.url + path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, **kw) -> httpx.Response:
+        return httpx.post(self.url + path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def new_subject(self, email: str | None = None) -> str:
+        body = {"identities": [{"kind": "email", "value": email}]} if email else {}
+        r = self.post("/v1/subjects", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    def events(self, subject_id: str) -> list[dict]:
+        r = self.get(f"/v1/subjects/{subject_id}/events", params={"limit": 200})
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    def profile(self, subject_id: str) -> dict:
+        r = self.get(f"/v1/subjects/{subject_id}/profile")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def manage_url(self, subject_id: str) -> str:
+        r = self.post(f"/v1/subjects/{subject_id}/manage-links")
+        assert r.status_code == 201, r.text
+        return r.json()["url"]
+
+    def widget_token(self, subject_id: str, origin: str, **body) -> httpx.Response:
+        return self.post(f"/v1/subjects/{subject_id}/widget-tokens", json={"origin": origin, **body})
+
+    def log(self) -> str:
+        return (self.var / "server.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def server(new_backend, mailbox):
+    """``prefcenter serve --demo`` on a fresh, migrated SQLite database and a free port."""
+    settings = new_backend("sqlite")
+    _, smtp_port = mailbox
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFCENTER_")}
+    env.update(
+        PREFCENTER_VAR_DIR=str(settings.var_dir),
+        PREFCENTER_DATABASE_URL=settings.database.url,
+        PREFCENTER_MASTER_KEY_FILE=str(settings.keys.master_key_file),
+        PREFCENTER_PEPPER_FILE=str(settings.keys.pepper_file),
+        PREFCENTER_SIGNING_KEY_FILE=str(settings.keys.signing_key_file),
+        PREFCENTER_PUBLIC_URL=url,
+        PREFCENTER_CORS_ORIGINS=SHOP_ORIGIN,
+        PREFCENTER_SMTP_HOST="127.0.0.1",
+        PREFCENTER_SMTP_PORT=str(smtp_port),
+        PREFCENTER_COMPANY_NAME=COMPANY,
+        PREFCENTER_LOG_FORMAT="json",
+    )
+    log_path = settings.var_dir / "server.log"
+    prefcenter = str(Path(sys.executable).with_name("prefcenter"))
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [prefcenter, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"prefcenter serve exited:\n{log_path.read_text(errors='replace')}")
+            try:
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"prefcenter serve never got ready:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.1)
+        creds = json.loads((settings.var_dir / "demo-credentials.json").read_text())
+        yield Server(
+            url=url,
+            var=settings.var_dir,
+            process=process,
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            demo_subject_id=creds["demo_subject_id"],
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    executable = chromium_path()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def context(browser):
+    ctx = await browser.new_context()
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+async def page(context):
+    p = await context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield p
+    assert not errors, f"JavaScript errors on the page: {errors}"
