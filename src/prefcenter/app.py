@@ -20,6 +20,7 @@ from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
+from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
 from prefcenter.gpc.middleware import gpc_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
@@ -30,8 +31,17 @@ from prefcenter.settings import Settings
 from prefcenter.subjects.routes import SubjectController
 from prefcenter.web.links import ManageLinkController
 from prefcenter.web.routes import PageController, WidgetAssetController
+from prefcenter.webhooks.routes import DownstreamSystemController, TaskAckController
 
-PUBLIC_ROUTES = [health, ready, OAuthController, WidgetAssetController, PageController]
+PUBLIC_ROUTES = [
+    health,
+    ready,
+    OAuthController,
+    WidgetAssetController,
+    PageController,
+    ExportDownloadController,
+    TaskAckController,
+]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
 API_ROUTES = [
     CatalogController,
@@ -42,6 +52,9 @@ API_ROUTES = [
     AuditController,
     ManageLinkController,
     ConsentCheckController,
+    DsrController,
+    LegalHoldController,
+    DownstreamSystemController,
 ]
 
 

@@ -88,6 +88,52 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class DsrSettings:
+    """GDPR requests, the job worker and downstream webhooks (times in seconds)."""
+
+    ack_timeout_seconds: int = 7 * 24 * 3600  # how long an erasure waits for downstream acknowledgements
+    export_link_ttl_seconds: int = 24 * 3600
+    export_retention_seconds: int = 30 * 24 * 3600
+    verification_code_ttl_seconds: int = 24 * 3600
+    job_lease_seconds: int = 60
+    job_max_attempts: int = 8
+    job_backoff_seconds: float = 5.0
+    worker_poll_seconds: float = 1.0
+    worker_concurrency: int = 4
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 30.0
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def dsr_settings_from_env() -> DsrSettings:
+    d = DsrSettings()
+    return DsrSettings(
+        ack_timeout_seconds=_int("PREFCENTER_DSR_ACK_TIMEOUT", d.ack_timeout_seconds),
+        export_link_ttl_seconds=_int("PREFCENTER_EXPORT_LINK_TTL", d.export_link_ttl_seconds),
+        export_retention_seconds=_int("PREFCENTER_EXPORT_RETENTION", d.export_retention_seconds),
+        verification_code_ttl_seconds=_int("PREFCENTER_DSR_CODE_TTL", d.verification_code_ttl_seconds),
+        job_lease_seconds=_int("PREFCENTER_JOB_LEASE", d.job_lease_seconds),
+        job_max_attempts=_int("PREFCENTER_JOB_MAX_ATTEMPTS", d.job_max_attempts),
+        job_backoff_seconds=_float("PREFCENTER_JOB_BACKOFF", d.job_backoff_seconds),
+        worker_poll_seconds=_float("PREFCENTER_WORKER_POLL", d.worker_poll_seconds),
+        worker_concurrency=_int("PREFCENTER_WORKER_CONCURRENCY", d.worker_concurrency),
+        webhook_timeout_seconds=_float("PREFCENTER_WEBHOOK_TIMEOUT", d.webhook_timeout_seconds),
+        webhook_max_attempts=_int("PREFCENTER_WEBHOOK_MAX_ATTEMPTS", d.webhook_max_attempts),
+        webhook_backoff_seconds=_float("PREFCENTER_WEBHOOK_BACKOFF", d.webhook_backoff_seconds),
+    )
+
+
+@dataclass(frozen=True)
 class WidgetSettings:
     """The widget's links: double opt-in confirmation and "manage my preferences" (times in seconds/days)."""
 
@@ -121,6 +167,7 @@ class Settings:
     company: CompanySettings = field(default_factory=CompanySettings)
     mail: MailSettings = field(default_factory=MailSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
+    dsr: DsrSettings = field(default_factory=DsrSettings)
     load_demo: bool = False
 
     @classmethod
@@ -170,6 +217,7 @@ class Settings:
                 starttls=_env("PREFCENTER_SMTP_STARTTLS", "0") == "1",
                 sender=_env("PREFCENTER_MAIL_FROM", "prefcenter <no-reply@prefcenter.local>"),
             ),
+            dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),
             load_demo=_env("PREFCENTER_DEMO", "0") == "1",
         )

@@ -1,6 +1,9 @@
 """The whole schema's metadata: every area's models module is imported here (Alembic and tests use it)."""
 
-from prefcenter.store import models  # noqa: F401  (core tables)
+from prefcenter.store import (
+    models,  # noqa: F401  (core tables)
+    models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
+)
 from prefcenter.store.models import Base
 
 metadata = Base.metadata

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from prefcenter.vocabulary import ExternalId, Touchpoint
+
+DsrType = Literal["access", "portability", "erasure", "rectification", "restriction", "objection"]
+DsrStatus = Literal[
+    "received", "verified", "in_progress", "waiting_on_systems", "completed", "rejected", "failed"
+]
+RequiredReason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+IdentityRef = Annotated[str, msgspec.Meta(min_length=3, max_length=340, pattern=r"^[a-z_]+:.+$")]
+SubjectIdText = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+Code = Annotated[str, msgspec.Meta(min_length=4, max_length=12, pattern=r"^[0-9]+$")]
+
+
+class DsrCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Address the subject by exactly one of ``subject_id``, ``external_id`` or ``identity`` (``email:ann@example.com``)."""
+
+    type: DsrType
+    subject_id: SubjectIdText | None = None
+    external_id: ExternalId | None = None
+    identity: IdentityRef | None = None
+    note: Note | None = None
+    touchpoint: Touchpoint = "api"
+
+
+class DsrVerify(msgspec.Struct, forbid_unknown_fields=True):
+    """Either the ``code`` the subject received, or an officer's ``note`` on how identity was checked."""
+
+    code: Code | None = None
+    note: Note | None = None
+
+
+class DsrExtend(msgspec.Struct, forbid_unknown_fields=True):
+    months: int
+    reason: RequiredReason
+
+
+class DsrReason(msgspec.Struct, forbid_unknown_fields=True):
+    reason: RequiredReason
+
+
+class DsrNote(msgspec.Struct, forbid_unknown_fields=True):
+    note: Note
+
+
+class HistoryRead(msgspec.Struct):
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor_type: str
+    actor_id: str | None
+    reason: str | None
+
+
+class SystemOutcome(msgspec.Struct):
+    system_id: str
+    system_name: str
+    status: str  # pending | acknowledged | failed | not_found | no_response | undeliverable
+    detail: str | None
+    resolved_at: datetime | None
+
+
+class ExportInfo(msgspec.Struct):
+    id: str
+    schema_version: str
+    size_bytes: int
+    created_at: datetime
+    expires_at: datetime
+
+
+class DsrRead(msgspec.Struct):
+    id: str
+    type: str
+    subject_id: str
+    addressed_by: str
+    status: str
+    outcome: str | None
+    received_at: datetime
+    due_at: datetime
+    overdue: bool
+    extended_months: int
+    extension_reason: str | None
+    verified_at: datetime | None
+    verification_method: str | None
+    completed_at: datetime | None
+    duplicates: int
+    last_error: str | None
+    systems: list[SystemOutcome] = []
+    export: ExportInfo | None = None
+    history: list[HistoryRead] = []
+
+
+class DsrPage(msgspec.Struct):
+    items: list[DsrRead]
+    next_cursor: str | None
+
+
+class ExportLinkRead(msgspec.Struct):
+    url: str
+    expires_at: datetime
+    single_use: bool = True
+
+
+class LegalHoldWrite(msgspec.Struct, forbid_unknown_fields=True):
+    reason: RequiredReason
+
+
+class LegalHoldRead(msgspec.Struct):
+    subject_id: str
+    legal_hold: str | None

@@ -1,0 +1,202 @@
+"""``prefcenter worker``: runs queued jobs, delivers webhooks and sweeps deadlines until told to stop.
+
+Lanes run side by side in one process:
+- one lane per batch kind (erasure): claims up to ``batch`` jobs and runs them in one transaction;
+- ``concurrency`` lanes for single jobs (exports, DSR actions);
+- the webhook lane: fans new events out to downstream systems and sends due deliveries;
+- the sweeper: DSR acknowledgement deadlines and expired exports.
+SIGTERM (or SIGINT) stops claiming; work in hand finishes, then the process exits. A worker killed
+with SIGKILL leaves leased jobs behind; they are claimed again when their lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+
+import structlog
+
+from prefcenter.context import AppContext
+from prefcenter.jobs import queue
+from prefcenter.jobs.handlers import HANDLERS, Handler
+from prefcenter.store.models_dsr import Job
+
+log = structlog.get_logger("prefcenter.worker")
+
+
+@dataclass
+class WorkerStats:
+    jobs_done: int = 0
+    jobs_failed: int = 0
+    jobs_dead: int = 0
+    deliveries: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Worker:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        worker_id: str | None = None,
+        handlers: dict[str, Handler] | None = None,
+        concurrency: int | None = None,
+        webhooks: bool = True,
+    ) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings.dsr
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.handlers = handlers if handlers is not None else HANDLERS
+        self.concurrency = concurrency or self.settings.worker_concurrency
+        self.webhooks = webhooks
+        self.stop = asyncio.Event()
+        self.stats = WorkerStats()
+
+    @property
+    def _batch_kinds(self) -> list[Handler]:
+        return [h for h in self.handlers.values() if h.batch > 1]
+
+    @property
+    def _single_kinds(self) -> tuple[str, ...]:
+        return tuple(h.kind for h in self.handlers.values() if h.batch <= 1)
+
+    # --- running jobs ---------------------------------------------------------------------------------
+
+    async def _heartbeat(self, job_ids: list[int]) -> None:
+        lease = self.settings.job_lease_seconds
+        while True:
+            await asyncio.sleep(max(lease / 3, 0.2))
+            await queue.extend_leases(self.ctx.db, job_ids, self.worker_id, lease)
+
+    async def execute(self, handler: Handler, jobs: list[Job]) -> None:
+        ids = [j.id for j in jobs]
+        beat = asyncio.create_task(self._heartbeat(ids))
+        try:
+            await handler.run(self.ctx, jobs, self.worker_id)
+        except Exception as exc:  # noqa: BLE001 - a job's failure must never stop the worker
+            beat.cancel()
+            if len(jobs) > 1:  # one bad job must not hold back the others: run each alone
+                log.warning(
+                    "job batch failed; running its jobs one by one", kind=handler.kind, error=str(exc)
+                )
+                for job in jobs:
+                    await self.execute(handler, [job])
+                return
+            job = jobs[0]
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+            status = await queue.fail(
+                self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds
+            )
+            self.stats.jobs_failed += 1
+            log.warning(
+                "job failed", job_id=job.id, kind=job.kind, attempts=job.attempts, now=status, error=str(exc)
+            )
+            if status == queue.DEAD:
+                self.stats.jobs_dead += 1
+                job.last_error = error
+                if handler.on_dead is not None:
+                    await handler.on_dead(self.ctx, job)
+            return
+        finally:
+            beat.cancel()
+        await queue.complete(self.ctx.db, ids, self.worker_id)
+        self.stats.jobs_done += len(jobs)
+        for job in jobs:
+            log.info("job done", job_id=job.id, kind=job.kind, worker=self.worker_id, attempts=job.attempts)
+
+    async def run_batch_kind(self, handler: Handler) -> int:
+        jobs = await queue.claim_batch(
+            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, (handler.kind,), handler.batch
+        )
+        if jobs:
+            await self.execute(handler, jobs)
+        return len(jobs)
+
+    async def run_single(self) -> int:
+        if not self._single_kinds:
+            return 0
+        job = await queue.claim(
+            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, self._single_kinds
+        )
+        if job is None:
+            return 0
+        await self.execute(self.handlers[job.kind], [job])
+        return 1
+
+    async def run_webhooks(self) -> int:
+        if not self.webhooks:
+            return 0
+        from prefcenter.webhooks.delivery import deliver_due
+        from prefcenter.webhooks.outbox import fan_out
+
+        made = await fan_out(self.ctx)
+        sent = await deliver_due(self.ctx, self.worker_id)
+        self.stats.deliveries += sent
+        return made + sent
+
+    async def sweep(self) -> int:
+        from prefcenter.dsr.service import sweep
+
+        return await sweep(self.ctx)
+
+    # --- loops ----------------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """One pass over every lane, in turn; returns how much work it found (0 = idle)."""
+        done = 0
+        for handler in self._batch_kinds:
+            done += await self.run_batch_kind(handler)
+        done += await self.run_single()
+        done += await self.run_webhooks()
+        done += await self.sweep()
+        return done
+
+    async def drain(self, max_rounds: int = 10_000) -> WorkerStats:
+        """Run until a pass finds nothing to do (tests and ``prefcenter worker --drain``)."""
+        for _ in range(max_rounds):
+            if self.stop.is_set() or await self.run_once() == 0:
+                break
+        return self.stats
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=self.settings.worker_poll_seconds)
+
+    async def _lane(self, step) -> None:
+        while not self.stop.is_set():
+            try:
+                found = await step()
+            except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and go on
+                log.error("worker lane error", error=str(exc), lane=getattr(step, "__name__", "?"))
+                found = 0
+            if not found:
+                await self._idle()
+
+    async def run(self) -> WorkerStats:
+        log.info("worker started", worker=self.worker_id, concurrency=self.concurrency)
+        lanes = [self._lane(lambda h=h: self.run_batch_kind(h)) for h in self._batch_kinds]
+        lanes += [self._lane(self.run_single) for _ in range(self.concurrency)]
+        lanes.append(self._lane(self.run_webhooks))
+        lanes.append(self._lane(self.sweep))
+        await asyncio.gather(*lanes)
+        log.info("worker stopped", worker=self.worker_id, jobs_done=self.stats.jobs_done)
+        return self.stats
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.stop.is_set():  # a second signal: leave now; leased jobs are retried after their lease
+            log.warning("second signal: exiting at once", signal=sig.name)
+            os._exit(1)
+        log.info("stopping: finishing the work in hand", signal=sig.name)
+        self.stop.set()

@@ -1,0 +1,1 @@
+"""Downstream systems: registry, outbox, Standard Webhooks signing, delivery, acknowledgements."""

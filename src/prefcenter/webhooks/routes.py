@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from prefcenter.auth.guards import requires
+from prefcenter.context import AppContext
+from prefcenter.errors import InvalidInput
+from prefcenter.webhooks import service
+from prefcenter.webhooks.schemas import DeliveryPage, SystemCreate, SystemRead, TaskAck, TaskAckRead
+
+SystemId = Annotated[str, Parameter(description="The downstream system's id", max_length=36)]
+
+
+class DownstreamSystemController(Controller):
+    path = "/v1/downstream-systems"
+    tags = ["webhooks"]
+    guards = [requires("admin")]
+
+    @post("/", operation_id="registerDownstreamSystem")
+    async def register(self, ctx: AppContext, request: Request, data: SystemCreate) -> SystemRead:
+        """Register a CRM, email provider or warehouse; its signing secret is returned once."""
+        async with ctx.unit_of_work() as uow:
+            return await service.register_system(uow, request.user.actor, data)
+
+    @get("/", operation_id="listDownstreamSystems")
+    async def list_systems(self, ctx: AppContext) -> list[SystemRead]:
+        """Registered downstream systems."""
+        async with ctx.db.read_session() as session:
+            return await service.list_systems(session)
+
+    @post("/{system_id:str}/disable", operation_id="disableDownstreamSystem", status_code=200)
+    async def disable(self, ctx: AppContext, request: Request, system_id: SystemId) -> SystemRead:
+        """Stop sending to a system."""
+        async with ctx.unit_of_work() as uow:
+            return await service.disable_system(uow, request.user.actor, system_id)
+
+    @get("/{system_id:str}/deliveries", operation_id="listWebhookDeliveries")
+    async def deliveries(
+        self,
+        ctx: AppContext,
+        system_id: SystemId,
+        status: Annotated[
+            str | None, Parameter(description="pending, delivered or dead", max_length=12)
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500, description="How many, newest first")] = 100,
+    ) -> DeliveryPage:
+        """A system's outbox: what was sent, what waits for a retry, what was dead-lettered."""
+        async with ctx.db.read_session() as session:
+            return DeliveryPage(items=await service.list_deliveries(session, system_id, status, limit))
+
+
+class TaskAckController(Controller):
+    """Public: the callback is authenticated by its Standard Webhooks signature with the system's secret."""
+
+    path = "/v1/dsr-tasks"
+    tags = ["webhooks"]
+    security = [{}]
+
+    @post("/{task_id:str}/ack", operation_id="acknowledgeDsrTask", status_code=200)
+    async def acknowledge(
+        self,
+        ctx: AppContext,
+        request: Request,
+        task_id: Annotated[
+            str, Parameter(description="task_id from the dsr.erasure_requested webhook", max_length=36)
+        ],
+    ) -> TaskAckRead:
+        """A downstream system reports it erased the person (or held nothing, or failed); signed like our webhooks."""
+        raw = await request.body()
+        if len(raw) > 10_000:
+            raise InvalidInput("the acknowledgement body is too large")
+        try:
+            body = msgspec.json.decode(raw, type=TaskAck)
+        except msgspec.DecodeError as exc:
+            raise InvalidInput(f"the acknowledgement is not valid: {exc}") from exc
+        headers = {
+            k: request.headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        }
+        async with ctx.unit_of_work() as uow:
+            task, req = await service.acknowledge_task(uow, task_id, headers, raw, body)
+            return TaskAckRead(
+                task_id=task.id, request_id=req.id, status=task.status, request_status=req.status
+            )
