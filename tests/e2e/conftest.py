@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -27,8 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOP_ORIGIN = "http://shop.test"  # an allowed embedding origin (pages there are served by page.route)
-EVIL_ORIGIN = "http://evil.test"
 COMPANY = "Acme Test Shop"
 
 
@@ -91,6 +90,49 @@ def mailbox():
 
 
 @dataclass
+class PageHost:
+    """Other sites' pages, on a real loopback HTTP server reached as shop.test and evil.test.
+
+    Chromium maps both names to 127.0.0.1 (--host-resolver-rules), so embedding the widget from them
+    is a real cross-origin request in the same (loopback) address space.
+    """
+
+    port: int
+    pages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shop_origin(self) -> str:  # configured in PREFCENTER_CORS_ORIGINS
+        return f"http://shop.test:{self.port}"
+
+    @property
+    def evil_origin(self) -> str:  # not configured
+        return f"http://evil.test:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def page_host():
+    host = PageHost(port=_free_port())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = host.pages.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "not found").encode())
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", host.port), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield host
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@dataclass
 class Server:
     url: str
     var: Path
@@ -149,7 +191,7 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(new_backend, mailbox):
+def server(new_backend, mailbox, page_host):
     """``prefcenter serve --demo`` on a fresh, migrated SQLite database and a free port."""
     settings = new_backend("sqlite")
     _, smtp_port = mailbox
@@ -163,7 +205,7 @@ def server(new_backend, mailbox):
         PREFCENTER_PEPPER_FILE=str(settings.keys.pepper_file),
         PREFCENTER_SIGNING_KEY_FILE=str(settings.keys.signing_key_file),
         PREFCENTER_PUBLIC_URL=url,
-        PREFCENTER_CORS_ORIGINS=SHOP_ORIGIN,
+        PREFCENTER_CORS_ORIGINS=page_host.shop_origin,
         PREFCENTER_SMTP_HOST="127.0.0.1",
         PREFCENTER_SMTP_PORT=str(smtp_port),
         PREFCENTER_COMPANY_NAME=COMPANY,
@@ -213,8 +255,9 @@ async def browser():
     executable = chromium_path()
     from playwright.async_api import async_playwright
 
+    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP shop.test 127.0.0.1, MAP evil.test 127.0.0.1"]
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        b = await p.chromium.launch(executable_path=executable, args=args, headless=True)
         yield b
         await b.close()
 

@@ -44,7 +44,7 @@ class WidgetAssetController(Controller):
         }
         if etag in (request.headers.get("if-none-match") or ""):
             return Response(b"", status_code=304, headers=headers)
-        return Response(data, media_type="text/javascript; charset=utf-8", headers=headers)
+        return Response(data, media_type="text/javascript", headers=headers)
 
     @get("/prefcenter.js.sri", operation_id="widgetBundleIntegrity")
     async def integrity(self) -> Response[str]:
