@@ -283,6 +283,15 @@ def _register_consents(sub: argparse._SubParsersAction) -> None:
 EXTRA_COMMANDS.append(_register_consents)
 
 
+def _register_dsr(sub: argparse._SubParsersAction) -> None:
+    from prefcenter.dsr.cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_register_dsr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

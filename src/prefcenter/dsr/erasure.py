@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -104,11 +104,7 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
             await session.execute(delete(Preference).where(Preference.subject_id.in_(erase_ids)))
             await session.execute(delete(Consent).where(Consent.subject_id.in_(erase_ids)))
             await session.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(erase_ids)))
-            await session.execute(
-                delete(IdempotencyRecord).where(
-                    or_(*[IdempotencyRecord.body.contains(sid.encode()) for sid in erase_ids])
-                )
-            )
+            await session.execute(delete(IdempotencyRecord).where(_names_any(uow.dialect, erase_ids)))
             external_ids = {sid: subjects[sid].external_id for sid in erase_ids}
             for sid in erase_ids:
                 subject = subjects[sid]
@@ -153,6 +149,15 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
         await queue.mark_done(session, [j.id for j in jobs], worker_id)
     if erase_ids and ctx.db.is_sqlite:
         await _sqlite_purge(ctx)
+
+
+def _names_any(dialect: str, subject_ids: list[str]):
+    """Stored idempotent responses (bytes) that mention one of the subjects (their bodies may hold the
+    external id and masked identities)."""
+    body = IdempotencyRecord.body
+    if dialect == "postgresql":
+        return or_(*[body.op("LIKE")(literal(b"%" + sid.encode() + b"%", LargeBinary)) for sid in subject_ids])
+    return or_(*[func.instr(body, literal(sid.encode(), LargeBinary)) > 0 for sid in subject_ids])
 
 
 async def _sqlite_purge(ctx) -> None:

@@ -14,6 +14,7 @@ from prefcenter.core.normalise import InvalidIdentity, mask_identity, normalise_
 from prefcenter.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
+from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, load_data_key
 from prefcenter.subjects.schemas import (
     IdentityRead,
@@ -74,6 +75,11 @@ async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: I
         if existing.subject_id == subject.id:
             return
         raise Conflict(f"this {body.kind} already belongs to another subject", reason="identity_taken")
+    if await uow.session.get(ErasureSuppression, digest) is not None:
+        raise Conflict(
+            f"this {body.kind} belonged to a subject erased at their request; it is suppressed",
+            reason="erased_identity",
+        )
     uow.session.add(
         Identity(
             id=str(uuid.uuid4()),

@@ -1,0 +1,257 @@
+"""``prefcenter worker`` and ``prefcenter dsr create|list|show|verify|extend|cancel|retry|note|report``.
+
+Readable tables on a terminal (rich); ``--json`` prints the API's JSON shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import msgspec
+
+OFFICER_PREFIX = "cli:"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    worker = sub.add_parser(
+        "worker", help="run queued jobs (erasure, export), webhook deliveries and deadlines"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, help="parallel single jobs (default PREFCENTER_WORKER_CONCURRENCY)"
+    )
+    worker.add_argument("--id", dest="worker_id", help="worker name in leases and logs (default host:pid)")
+    worker.add_argument("--drain", action="store_true", help="exit once there is nothing left to do")
+    worker.add_argument("--no-webhooks", action="store_true", help="do not send webhook deliveries")
+    worker.set_defaults(func=cmd_worker)
+
+    dsr = sub.add_parser("dsr", help="data subject requests (GDPR) for compliance officers")
+    dsr.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    dsr.add_argument("--officer", default=None, help="who is acting (recorded in the history; default $USER)")
+    actions = dsr.add_subparsers(dest="action", required=True)
+
+    create = actions.add_parser("create", help="record a request")
+    create.add_argument(
+        "type", choices=["access", "portability", "erasure", "rectification", "restriction", "objection"]
+    )
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--subject", help="prefcenter subject id")
+    who.add_argument("--external-id", help="the company's customer id")
+    who.add_argument("--identity", help="kind:value, e.g. email:ann@example.com")
+    create.add_argument("--note")
+
+    listing = actions.add_parser("list", help="list requests")
+    listing.add_argument("--status")
+    listing.add_argument("--type")
+    listing.add_argument("--overdue", action="store_true")
+    listing.add_argument("--limit", type=int, default=50)
+
+    for name, help_text in (
+        ("show", "a request with its history"),
+        ("report", "the completion report"),
+        ("retry", "run a failed request again"),
+    ):
+        p = actions.add_parser(name, help=help_text)
+        p.add_argument("request_id")
+
+    verify = actions.add_parser("verify", help="mark identity verified (officer note) or check a code")
+    verify.add_argument("request_id")
+    verify_how = verify.add_mutually_exclusive_group(required=True)
+    verify_how.add_argument("--note", help="how the officer verified the requester's identity")
+    verify_how.add_argument("--code", help="the code the subject received")
+    verify_how.add_argument("--send-code", action="store_true", help="send a code to the subject's email")
+
+    extend = actions.add_parser("extend", help="extend the deadline once by 1 or 2 months")
+    extend.add_argument("request_id")
+    extend.add_argument("--months", type=int, required=True)
+    extend.add_argument("--reason", required=True)
+
+    cancel = actions.add_parser("cancel", help="cancel a request that has not started")
+    cancel.add_argument("request_id")
+    cancel.add_argument("--reason", required=True)
+
+    note = actions.add_parser("note", help="add a note to a request's history")
+    note.add_argument("request_id")
+    note.add_argument("text")
+    dsr.set_defaults(func=cmd_dsr)
+
+
+# --- worker -----------------------------------------------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from prefcenter.cli import _context
+    from prefcenter.jobs.worker import Worker
+    from prefcenter.logs import configure_logging
+
+    async def main() -> int:
+        ctx = _context()
+        configure_logging(ctx.settings.log)
+        worker = Worker(
+            ctx, worker_id=args.worker_id, concurrency=args.concurrency, webhooks=not args.no_webhooks
+        )
+        worker.install_signal_handlers()
+        try:
+            if args.drain:
+                await worker.drain()
+            else:
+                await worker.run()
+        finally:
+            await ctx.db.dispose()
+        return 0
+
+    return asyncio.run(main())
+
+
+# --- dsr --------------------------------------------------------------------------------------------------
+
+
+def _actor(args):
+    import getpass
+
+    from prefcenter.store.unit_of_work import Actor
+
+    return Actor("agent", OFFICER_PREFIX + (args.officer or getpass.getuser()))
+
+
+def cmd_dsr(args: argparse.Namespace) -> int:
+    from prefcenter.cli import CommandError, _run
+    from prefcenter.errors import DomainError
+
+    try:
+        result = _run(lambda ctx: _dsr(ctx, args))
+    except DomainError as exc:
+        raise CommandError(
+            exc.detail + (f" ({exc.extra['reason']})" if exc.extra.get("reason") else "")
+        ) from exc
+    if args.json:
+        print(msgspec.json.encode(result).decode())
+    else:
+        _print(args.action, result)
+    return 0
+
+
+async def _dsr(ctx, args):
+    from prefcenter.dsr import service
+    from prefcenter.dsr.schemas import DsrCreate
+    from prefcenter.notify.sender import Message
+
+    actor = _actor(args)
+    action = args.action
+    if action == "list":
+        async with ctx.db.read_session() as session:
+            return await service.list_requests(
+                session,
+                status=args.status,
+                type=args.type,
+                overdue=True if args.overdue else None,
+                limit=args.limit,
+            )
+    if action in ("show", "report"):
+        async with ctx.db.read_session() as session:
+            return await service.read_request(session, args.request_id)
+    if action == "create":
+        body = DsrCreate(
+            type=args.type,
+            subject_id=args.subject,
+            external_id=args.external_id,
+            identity=args.identity,
+            note=args.note,
+            touchpoint="support",
+        )
+        async with ctx.unit_of_work() as uow:
+            req, _ = await service.create_request(uow, actor, body)
+        request_id = req.id
+    elif action == "verify":
+        if args.send_code:
+            async with ctx.unit_of_work() as uow:
+                email, code = await service.start_verification(
+                    uow, actor, args.request_id, ctx.settings.dsr.verification_code_ttl_seconds
+                )
+            await ctx.sender.send(
+                Message(
+                    to=email,
+                    subject=f"{ctx.settings.company.name}: confirm your data request",
+                    text=f"Your confirmation code: {code}",
+                )
+            )
+        else:
+            await service.verify_committing_attempts(ctx, actor, args.request_id, args.code, args.note)
+        request_id = args.request_id
+    else:
+        async with ctx.unit_of_work() as uow:
+            if action == "extend":
+                await service.extend(uow, actor, args.request_id, args.months, args.reason)
+            elif action == "cancel":
+                await service.cancel(uow, actor, args.request_id, args.reason)
+            elif action == "retry":
+                await service.retry(uow, actor, args.request_id, ctx.settings.dsr.job_max_attempts)
+            elif action == "note":
+                await service.add_note(uow, actor, args.request_id, args.text)
+        request_id = args.request_id
+    async with ctx.db.read_session() as session:
+        return await service.read_request(session, request_id)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _print(action: str, result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if action == "list":
+        table = Table(title=f"DSR requests ({len(result.items)})")
+        for column in ("id", "type", "status", "received", "due", "overdue", "outcome"):
+            table.add_column(column)
+        for r in result.items:
+            table.add_row(
+                r.id,
+                r.type,
+                r.status,
+                _when(r.received_at),
+                _when(r.due_at),
+                "[red]yes[/red]" if r.overdue else "no",
+                r.outcome or "-",
+            )
+        console.print(table)
+        if result.next_cursor:
+            console.print("(more: narrow the filters or raise --limit)")
+        return
+    r = result
+    console.print(
+        f"[bold]{r.type}[/bold] request {r.id}  status [bold]{r.status}[/bold]"
+        + (f"  outcome {r.outcome}" if r.outcome else "")
+    )
+    console.print(
+        f"subject {r.subject_id} (addressed by {r.addressed_by}); received {_when(r.received_at)}, "
+        f"due {_when(r.due_at)}"
+        + (" [red]OVERDUE[/red]" if r.overdue else "")
+        + (f", extended {r.extended_months} month(s): {r.extension_reason}" if r.extended_months else "")
+    )
+    if r.last_error:
+        console.print(f"[red]last error:[/red] {r.last_error.splitlines()[0]}")
+    if action == "report" or r.systems:
+        systems = Table(title="Downstream systems")
+        for column in ("system", "outcome", "resolved", "detail"):
+            systems.add_column(column)
+        for s in r.systems:
+            systems.add_row(s.system_name, s.status, _when(s.resolved_at), s.detail or "")
+        console.print(systems if r.systems else "no downstream systems were involved")
+    if r.export:
+        console.print(
+            f"export {r.export.id}: {r.export.size_bytes} bytes, schema {r.export.schema_version}, "
+            f"kept until {_when(r.export.expires_at)}"
+        )
+    if action != "report":
+        history = Table(title="History")
+        for column in ("at", "action", "status", "actor", "reason"):
+            history.add_column(column)
+        for h in r.history:
+            status = f"{h.from_status or ''} -> {h.to_status}" if h.to_status else ""
+            history.add_row(
+                _when(h.at), h.action, status, f"{h.actor_type}:{h.actor_id or ''}", h.reason or ""
+            )
+        console.print(history)
