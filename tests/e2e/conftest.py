@@ -33,7 +33,9 @@ COMPANY = "Acme Test Shop"
 
 def chromium_path() -> str:
     """The system Chromium; fail loudly when PREFCENTER_REQUIRE_BROWSER=1 (make test), skip otherwise."""
-    path = os.environ.get("PREFCENTER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("PREFCENTER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if path:
         return path
     message = (
@@ -74,7 +76,9 @@ class Mailbox:
                         return m
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no email to {to} arrived; got {[str(m['To']) for m in self.messages]}")
+                    raise AssertionError(
+                        f"no email to {to} arrived; got {[str(m['To']) for m in self.messages]}"
+                    )
                 self.cond.wait(left)
 
 
@@ -231,7 +235,9 @@ def server(new_backend, mailbox, page_host):
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"prefcenter serve never got ready:\n{log_path.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"prefcenter serve never got ready:\n{log_path.read_text(errors='replace')}"
+                )
             time.sleep(0.1)
         creds = json.loads((settings.var_dir / "demo-credentials.json").read_text())
         yield Server(

@@ -68,8 +68,13 @@ async def test_global_privacy_control_opts_out_once_and_the_widget_says_so(serve
     version = next(t for t in catalog["topics"] if t["key"] == "offers")["notice"]["version"]
     r = server.post(
         f"/v1/subjects/{sid}/consents",
-        json={"topic": "offers", "channels": ["email", "sms"], "notice_version": version,
-              "method": "checkbox", "touchpoint": "web"},
+        json={
+            "topic": "offers",
+            "channels": ["email", "sms"],
+            "notice_version": version,
+            "method": "checkbox",
+            "touchpoint": "web",
+        },
     )
     assert r.status_code == 201, r.text
     context = await browser.new_context(extra_http_headers={"Sec-GPC": "1"})
@@ -79,7 +84,9 @@ async def test_global_privacy_control_opts_out_once_and_the_widget_says_so(serve
     try:
         page = await context.new_page()
         failed = []
-        page.on("response", lambda resp: failed.append((resp.status, resp.url)) if resp.status >= 400 else None)
+        page.on(
+            "response", lambda resp: failed.append((resp.status, resp.url)) if resp.status >= 400 else None
+        )
         url = server.manage_url(sid)
         await page.goto(url)
         widget = await loaded(page.locator("#pc-manage"))

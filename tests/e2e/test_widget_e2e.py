@@ -72,7 +72,9 @@ async def test_compact_mode_signs_up_from_the_signup_touchpoint(server, page):
         f'<body><main><prefcenter-preferences data-mode="compact" data-topics="offers" data-token="{token}">'
         f"</prefcenter-preferences></main></body></html>"
     )
-    await page.route(server.url + "/signup-test", lambda route: route.fulfill(body=html, content_type="text/html"))
+    await page.route(
+        server.url + "/signup-test", lambda route: route.fulfill(body=html, content_type="text/html")
+    )
     await page.goto(server.url + "/signup-test")
     widget = page.locator("prefcenter-preferences")
     box = widget.locator('input[data-pc="compact-checkbox"][data-topic="offers"]')

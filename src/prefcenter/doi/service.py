@@ -31,7 +31,9 @@ CONFIRM_PURPOSE = "confirm"
 
 
 def pending_expired(consent: Consent, now: datetime, pending_days: int) -> bool:
-    return consent.status == "pending_confirmation" and consent.granted_at + timedelta(days=pending_days) <= now
+    return (
+        consent.status == "pending_confirmation" and consent.granted_at + timedelta(days=pending_days) <= now
+    )
 
 
 async def email_address(session: AsyncSession, keys, subject_id: str) -> str | None:
@@ -60,7 +62,7 @@ def confirm_link(ctx, subject_id: str, consent_id: str) -> str:
 def confirmation_message(company: str, to: str, topic_name: str, link: str, days: int) -> Message:
     subject = f"{company}: please confirm your subscription to {topic_name}"
     text = (
-        f"Hello,\n\nyou asked {company} to send you \"{topic_name}\" by email.\n"
+        f'Hello,\n\nyou asked {company} to send you "{topic_name}" by email.\n'
         f"Please confirm that this was you by opening this link:\n\n{link}\n\n"
         f"If you did not ask for this, ignore this message: nothing will be sent, and the request "
         f"expires in {days} days.\n\n{company}\n"

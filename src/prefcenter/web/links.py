@@ -29,7 +29,9 @@ class ManageLinkRead(msgspec.Struct):
 
 
 def manage_url(ctx: AppContext, subject_id: str) -> tuple[str, str, int]:
-    token, ttl = ctx.tokens.purpose_token(MANAGE_PURPOSE, subject_id, ctx.settings.widget.manage_link_ttl_seconds)
+    token, ttl = ctx.tokens.purpose_token(
+        MANAGE_PURPOSE, subject_id, ctx.settings.widget.manage_link_ttl_seconds
+    )
     return f"{ctx.settings.server.public_url}/p/{token}", token, ttl
 
 

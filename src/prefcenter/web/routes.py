@@ -157,7 +157,9 @@ class PageController(Controller):
 def _bad_link(exc: Exception) -> Response[str]:
     if isinstance(exc, Unauthorized) and exc.extra.get("reason") == "expired":
         return message_page("This link has expired", "Please ask for a new one.", status=410)
-    return message_page("Link not valid", "This link is not valid. Please check that you copied all of it.", status=404)
+    return message_page(
+        "Link not valid", "This link is not valid. Please check that you copied all of it.", status=404
+    )
 
 
 def _status_page(status: str) -> Response[str]:
@@ -169,7 +171,9 @@ def _status_page(status: str) -> Response[str]:
             "The request was not confirmed in time. Subscribe again to get a new link.",
             status=410,
         )
-    return message_page("Nothing to confirm", "This request is no longer waiting for a confirmation.", status=409)
+    return message_page(
+        "Nothing to confirm", "This request is no longer waiting for a confirmation.", status=409
+    )
 
 
 __all__ = ["PageController", "Safe", "WidgetAssetController"]
