@@ -37,7 +37,11 @@ def requires(
     """Guard: the caller holds ``scope``; subject tokens pass only where ``subject_token`` is True."""
 
     def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
+        if connection.scope.get("method") == "OPTIONS":  # CORS preflight and Allow discovery carry no token
+            return
+        principal: Principal | None = connection.scope.get("user")
+        if principal is None:
+            raise Unauthorized("send an access token: Authorization: Bearer <token>")
         if principal.kind == "subject" and not subject_token:
             raise Forbidden("a subject token cannot use this operation")
         if not principal.has_scope(scope):
