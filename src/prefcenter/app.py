@@ -24,6 +24,7 @@ from prefcenter.dsr.routes import DsrController, ExportDownloadController, Legal
 from prefcenter.gpc.middleware import gpc_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
+from prefcenter.http.openapi import document_problem_responses
 from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
@@ -117,7 +118,6 @@ class PrefcenterPlugin(InitPluginProtocol):
                     )
                 }
             ),
-            security=[{"BearerToken": []}],
             use_handler_docstrings=True,
         )
 
@@ -132,7 +132,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log)
     # request_max_body_size must go to the constructor: Litestar 2.25 ignores it when a plugin sets it.
-    return Litestar(
+    app = Litestar(
         plugins=[PrefcenterPlugin(AppContext.build(settings))],
         request_max_body_size=settings.server.max_body_bytes,
     )
+    document_problem_responses(app.openapi_schema)
+    return app

@@ -90,8 +90,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from prefcenter.store import migrate
 
-    database = Settings.from_env().database
+    from prefcenter.keys import load_keys
+
+    settings = Settings.from_env()
+    database = settings.database
     if args.action == "upgrade":
+        load_keys(settings.keys)  # first run of the embedded default: create the keys beside the database
         migrate.upgrade(database, args.revision or "heads")
     elif args.action == "downgrade":
         if not args.revision:
