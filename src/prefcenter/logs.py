@@ -15,7 +15,7 @@ from prefcenter.settings import LogSettings
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w.-])\+?\d[\d \-().]{7,}\d(?![\w.-])")
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b")
+_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*::|(?:[0-9A-Fa-f]{1,4}:){5})[0-9A-Fa-f:]{2,39}(?![\w:])")
 _SENSITIVE_KEYS = {
     "email",
     "phone",
@@ -64,9 +64,9 @@ def configure_logging(settings: LogSettings, stream=None) -> None:
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         scrub_personal_data,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
         processors=[*shared, renderer],
@@ -82,8 +82,8 @@ def configure_logging(settings: LogSettings, stream=None) -> None:
             foreign_pre_chain=[
                 structlog.contextvars.merge_contextvars,
                 structlog.stdlib.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
                 scrub_personal_data,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
             ],
         )
     )
