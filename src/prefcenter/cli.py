@@ -278,6 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def _register_checks(sub: argparse._SubParsersAction) -> None:
+    from prefcenter.checks.cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_register_checks)
+
+
 def _register_consents(sub: argparse._SubParsersAction) -> None:
     from prefcenter.doi.cli import register
 

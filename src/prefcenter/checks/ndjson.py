@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 
 import msgspec
+from litestar.response import Stream
+from litestar.response.streaming import ASGIStreamingResponse
 
 from prefcenter.checks.schemas import CheckItem, CheckItemError, CheckResult
 from prefcenter.checks.service import CheckRun
@@ -92,3 +94,28 @@ async def decide_stream(
 def _reindexed(result: CheckResult, position: int) -> CheckResult:
     result.index = position
     return result
+
+
+class _DuplexASGIStreamingResponse(ASGIStreamingResponse):
+    """Streams the body without Litestar's disconnect listener.
+
+    That listener calls ``receive()`` beside the stream and drops any request-body message it gets, which
+    breaks full duplex (reading the request while answering it). Here only the handler's generator reads
+    the request; a client that goes away ends ``request.stream()`` with an error, which ends the response.
+    """
+
+    __slots__ = ()
+
+    async def send_body(self, send, receive) -> None:
+        await self._stream(send)
+
+
+class DuplexStream(Stream):
+    """A ``Stream`` response whose iterator may still be reading the request body (NDJSON in, NDJSON out)."""
+
+    __slots__ = ()
+
+    def to_asgi_response(self, *args, **kwargs):
+        response = super().to_asgi_response(*args, **kwargs)
+        response.__class__ = _DuplexASGIStreamingResponse
+        return response

@@ -4,11 +4,10 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
-from litestar.response import Stream
 
 from prefcenter.auth.guards import requires
 from prefcenter.checks import service
-from prefcenter.checks.ndjson import decide_stream
+from prefcenter.checks.ndjson import DuplexStream, decide_stream
 from prefcenter.checks.schemas import (
     MAX_BATCH,
     CheckResult,
@@ -97,11 +96,11 @@ class ConsentCheckController(Controller):
         request: Request,
         channel: Annotated[Key | None, Parameter(description="Channel for lines without one")] = None,
         topic: Annotated[TopicKey | None, Parameter(description="Topic for lines without one")] = None,
-    ) -> Stream:
+    ) -> DuplexStream:
         """Campaign scale: NDJSON in (one `{"subject", "channel"?, "topic"?}` or `"subject"` per line),
         NDJSON out (one result per line, in order), streamed in bounded chunks."""
         run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, utcnow())
-        return Stream(
+        return DuplexStream(
             decide_stream(run, request.stream(), channel, topic),
             media_type="application/x-ndjson",
         )

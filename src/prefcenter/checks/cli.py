@@ -1,0 +1,155 @@
+"""``prefcenter check``: decide a recipient list (CSV in, CSV out) for operators, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+from prefcenter.checks.schemas import CheckResult
+
+CHUNK = 5000
+OUTPUT_FIELDS = (
+    "subject",
+    "allowed",
+    "reason",
+    "subject_id",
+    "consent_id",
+    "notice_version",
+    "preference",
+    "error",
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser(
+        "check",
+        help="decide a recipient list: CSV on stdin, decisions as CSV on stdout",
+        description=(
+            "Reads recipients (a `subject` column, or the first column: prefcenter id, external_id:<id> or "
+            "an identity such as email:ann@example.com; optional `channel`/`topic` columns) and writes one "
+            "decision per row, in order."
+        ),
+    )
+    check.add_argument("--channel", help="channel for rows without one, e.g. email")
+    check.add_argument("--topic", help="topic for rows without one, e.g. newsletter")
+    check.add_argument("--input", default="-", help="CSV file (default: stdin)")
+    check.add_argument("--output", default="-", help="CSV file (default: stdout)")
+    check.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
+    check.set_defaults(func=cmd_check)
+
+
+def read_recipients(stream: TextIO) -> Iterator[tuple[str, str | None, str | None]]:
+    reader = csv.reader(stream)
+    first = next(reader, None)
+    if first is None:
+        return
+    lowered = [c.strip().lower() for c in first]
+    if "subject" in lowered:
+        s_col = lowered.index("subject")
+        c_col = lowered.index("channel") if "channel" in lowered else None
+        t_col = lowered.index("topic") if "topic" in lowered else None
+        rows = reader
+    else:
+        s_col, c_col, t_col = 0, None, None
+        rows = _prepend(first, reader)
+    for row in rows:
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        subject = row[s_col].strip() if s_col < len(row) else ""
+        channel = row[c_col].strip() or None if c_col is not None and c_col < len(row) else None
+        topic = row[t_col].strip() or None if t_col is not None and t_col < len(row) else None
+        yield subject, channel, topic
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+def result_row(subject: str, result: CheckResult) -> list:
+    ev = result.evidence
+    return [
+        subject,
+        "" if result.allowed is None else ("true" if result.allowed else "false"),
+        result.reason or "",
+        result.subject_id or "",
+        (ev.consent_id if ev else None) or "",
+        (ev.notice_version if ev else None) or "",
+        (ev.preference if ev else None) or "",
+        result.error.detail if result.error else "",
+    ]
+
+
+async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=None) -> tuple[int, int]:
+    from prefcenter.checks.service import CheckRun, projection_reader
+    from prefcenter.store.unit_of_work import utcnow
+
+    run = CheckRun(projection_reader(ctx.db), ctx.keys.pepper, utcnow())
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(OUTPUT_FIELDS)
+    total = allowed = 0
+    batch: list[tuple[str, str | None, str | None]] = []
+
+    async def flush() -> None:
+        nonlocal total, allowed
+        results = await run.decide_items(batch, channel, topic)
+        writer.writerows(result_row(item[0], r) for item, r in zip(batch, results, strict=True))
+        total += len(batch)
+        allowed += sum(1 for r in results if r.allowed)
+        if progress is not None:
+            progress(len(batch))
+        batch.clear()
+
+    for item in read_recipients(source):
+        batch.append(item)
+        if len(batch) >= CHUNK:
+            await flush()
+    if batch:
+        await flush()
+    return total, allowed
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from prefcenter.cli import CommandError, _run
+
+    if (args.channel is None) != (args.topic is None):
+        raise CommandError("give both --channel and --topic (or neither, with channel/topic columns)")
+    source = sys.stdin if args.input == "-" else open(args.input, newline="")  # noqa: SIM115
+    sink = sys.stdout if args.output == "-" else open(args.output, "w", newline="")  # noqa: SIM115
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    try:
+        if show:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn("checking"),
+                BarColumn(),
+                TextColumn("{task.completed:,} recipients"),
+                TimeElapsedColumn(),
+                transient=False,
+                console=_stderr_console(),
+            ) as bar:
+                task = bar.add_task("check", total=None)
+                total, allowed = _run(
+                    lambda ctx: run_check(
+                        ctx, source, sink, args.channel, args.topic, lambda n: bar.advance(task, n)
+                    )
+                )
+        else:
+            total, allowed = _run(lambda ctx: run_check(ctx, source, sink, args.channel, args.topic))
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if sink is not sys.stdout:
+            sink.close()
+    print(f"{total} recipients checked: {allowed} allowed, {total - allowed} not", file=sys.stderr)
+    return 0
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
