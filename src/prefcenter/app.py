@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         plugins=[PrefcenterPlugin(AppContext.build(settings))],
         request_max_body_size=settings.server.max_body_bytes,
+        logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
     return app
