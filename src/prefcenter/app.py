@@ -30,6 +30,7 @@ from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 from prefcenter.subjects.routes import SubjectController
+from prefcenter.unsubscribe.routes import OneClickUnsubscribeController, UnsubscribeLinkController
 from prefcenter.web.links import ManageLinkController
 from prefcenter.web.routes import PageController, WidgetAssetController
 from prefcenter.webhooks.routes import DownstreamSystemController, TaskAckController
@@ -42,6 +43,7 @@ PUBLIC_ROUTES = [
     PageController,
     ExportDownloadController,
     TaskAckController,
+    OneClickUnsubscribeController,
 ]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
 API_ROUTES = [
@@ -53,6 +55,7 @@ API_ROUTES = [
     AuditController,
     ManageLinkController,
     ConsentCheckController,
+    UnsubscribeLinkController,
     DsrController,
     LegalHoldController,
     DownstreamSystemController,

@@ -1,0 +1,41 @@
+"""Unsubscribe-link shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from prefcenter.vocabulary import Key, TopicKey
+
+SubjectId = Annotated[str, msgspec.Meta(min_length=36, max_length=36, description="A prefcenter subject id")]
+MAX_LINKS = 10_000
+
+
+class UnsubscribeLinksCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Links for one channel (and optionally one topic) for up to 10,000 subjects.
+
+    Without ``topic`` the link opts out of the whole channel."""
+
+    channel: Key
+    subjects: Annotated[list[SubjectId], msgspec.Meta(min_length=1)]
+    topic: TopicKey | None = None
+
+
+class UnsubscribeLinkRead(msgspec.Struct):
+    subject_id: str
+    url: str
+    list_unsubscribe: str
+    list_unsubscribe_post: str
+
+
+class UnsubscribeLinksRead(msgspec.Struct):
+    channel: str
+    topic: str | None
+    items: list[UnsubscribeLinkRead]
+
+
+class UnsubscribeDone(msgspec.Struct):
+    status: str  # "unsubscribed" | "already_unsubscribed" | "erased"
+    channel: str
+    topic: str | None

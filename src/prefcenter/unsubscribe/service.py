@@ -1,0 +1,93 @@
+"""Mint one-click unsubscribe links and apply them: a preference opt-out by the customer via an email link."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefcenter.context import AppContext
+from prefcenter.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from prefcenter.store.models import Channel, Preference, Topic
+from prefcenter.store.unit_of_work import Actor
+from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate
+from prefcenter.subjects.service import update_preferences
+from prefcenter.unsubscribe.schemas import MAX_LINKS, UnsubscribeLinkRead, UnsubscribeLinksCreate
+from prefcenter.unsubscribe.tokens import ALL_TOPICS, UnsubscribeClaim, UnsubscribeTokens
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def tokens(ctx: AppContext) -> UnsubscribeTokens:
+    issuer = getattr(ctx, "_unsubscribe_tokens", None)
+    if issuer is None:
+        issuer = UnsubscribeTokens(ctx.keys.signing_key)
+        ctx._unsubscribe_tokens = issuer  # one Ed25519 key object per process
+    return issuer
+
+
+def link_url(ctx: AppContext, token: str) -> str:
+    return f"{ctx.settings.server.public_url}/u/{token}"
+
+
+async def mint_links(ctx: AppContext, body: UnsubscribeLinksCreate) -> list[UnsubscribeLinkRead]:
+    if len(body.subjects) > MAX_LINKS:
+        raise PayloadTooLarge(f"at most {MAX_LINKS} subjects per call", max_items=MAX_LINKS)
+    async with ctx.db.read_session() as session:
+        if await session.get(Channel, body.channel) is None:
+            raise InvalidInput(f"unknown channel {body.channel}")
+        if body.topic is not None:
+            topic = await session.get(Topic, body.topic)
+            if topic is None:
+                raise InvalidInput(f"unknown topic {body.topic}")
+            if body.channel not in topic.channels:
+                raise InvalidInput(f"topic {body.topic} is not offered on channel {body.channel}")
+    issuer = tokens(ctx)
+    out = []
+    for subject_id in body.subjects:
+        try:
+            uuid.UUID(subject_id)
+        except ValueError:
+            raise InvalidInput("subjects must be prefcenter ids (UUIDs)") from None
+        url = link_url(ctx, issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS))
+        out.append(
+            UnsubscribeLinkRead(
+                subject_id=subject_id,
+                url=url,
+                list_unsubscribe=f"<{url}>",
+                list_unsubscribe_post=ONE_CLICK,
+            )
+        )
+    return out
+
+
+async def apply_unsubscribe(ctx: AppContext, claim: UnsubscribeClaim) -> str:
+    """Record the opt-out (touchpoint ``email_link``, actor ``customer``). Replays change nothing."""
+    async with ctx.db.read_session() as session:
+        current = await session.get(Preference, (claim.subject_id, claim.channel, claim.topic))
+        if current is not None and current.status == "opted_out":
+            return "already_unsubscribed"
+    actor = Actor("customer", claim.subject_id)
+    body = PreferencesUpdate(
+        touchpoint="email_link",
+        reason="one-click unsubscribe",
+        items=[PreferenceItem(channel=claim.channel, topic=claim.topic, status="opted_out")],
+    )
+    try:
+        async with ctx.unit_of_work() as uow:
+            await update_preferences(uow, actor, claim.subject_id, body, None)
+    except Conflict as exc:
+        if exc.extra.get("reason") == "erased":
+            return "erased"  # nobody left to contact: the link's job is done
+        raise
+    except NotFound:
+        raise NotFound("this unsubscribe link names no subject we know") from None
+    except InvalidInput as exc:  # the catalog changed since the link was minted
+        raise Conflict(f"this unsubscribe link no longer applies: {exc.detail}") from exc
+    return "unsubscribed"
+
+
+async def topic_name(ctx: AppContext, claim: UnsubscribeClaim) -> tuple[str, str]:
+    async with ctx.db.read_session() as session:
+        channel = await session.get(Channel, claim.channel)
+        topic = None if claim.topic == ALL_TOPICS else await session.get(Topic, claim.topic)
+        names = (channel.name if channel else claim.channel, topic.name if topic else None)
+    return names[0], names[1] or "all messages"
