@@ -30,6 +30,7 @@ from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 from prefcenter.subjects.routes import SubjectController
+from prefcenter.suppression.routes import ChangeFeedController, SuppressionController
 from prefcenter.unsubscribe.routes import OneClickUnsubscribeController, UnsubscribeLinkController
 from prefcenter.web.links import ManageLinkController
 from prefcenter.web.routes import PageController, WidgetAssetController
@@ -56,6 +57,8 @@ API_ROUTES = [
     ManageLinkController,
     ConsentCheckController,
     UnsubscribeLinkController,
+    SuppressionController,
+    ChangeFeedController,
     DsrController,
     LegalHoldController,
     DownstreamSystemController,
