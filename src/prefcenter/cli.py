@@ -287,6 +287,15 @@ def _register_checks(sub: argparse._SubParsersAction) -> None:
 EXTRA_COMMANDS.append(_register_checks)
 
 
+def _register_import(sub: argparse._SubParsersAction) -> None:
+    from prefcenter.imports.cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_register_import)
+
+
 def _register_consents(sub: argparse._SubParsersAction) -> None:
     from prefcenter.doi.cli import register
 
