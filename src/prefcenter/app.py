@@ -26,6 +26,7 @@ from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
 from prefcenter.http.openapi import document_problem_responses
 from prefcenter.http.problems import EXCEPTION_HANDLERS
+from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
@@ -82,7 +83,7 @@ class PrefcenterPlugin(InitPluginProtocol):
             path="/",
             route_handlers=API_ROUTES,
             # gpc_middleware: a customer's write with Sec-GPC: 1 first honours GPC (once per subject).
-            middleware=[bearer_authentication(), idempotency_middleware, gpc_middleware],
+            middleware=[bearer_authentication(), rate_limit_middleware, idempotency_middleware, gpc_middleware],
         )
         config.route_handlers.extend([*PUBLIC_ROUTES, api])
 

@@ -50,6 +50,7 @@ class KeySettings:
     pepper_file: Path
     signing_key_file: Path
     generate_missing: bool
+    previous_master_key_file: Path | None = None  # set during a master key rotation
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,22 @@ def widget_settings_from_env() -> WidgetSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Per-client request limits on the /v1 API (token bucket per process); 0 requests/s = no limit."""
+
+    requests_per_second: float = 1000.0
+    burst: int = 2000
+
+
+def rate_limit_settings_from_env() -> RateLimitSettings:
+    d = RateLimitSettings()
+    return RateLimitSettings(
+        requests_per_second=_float("PREFCENTER_RATE_LIMIT_RPS", d.requests_per_second),
+        burst=_int("PREFCENTER_RATE_LIMIT_BURST", d.burst),
+    )
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -167,6 +184,7 @@ class Settings:
     company: CompanySettings = field(default_factory=CompanySettings)
     mail: MailSettings = field(default_factory=MailSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     dsr: DsrSettings = field(default_factory=DsrSettings)
     load_demo: bool = False
 
@@ -181,6 +199,9 @@ class Settings:
             signing_key_file=Path(_env("PREFCENTER_SIGNING_KEY_FILE", str(var_dir / "signing.key"))),
             # Only the embedded (SQLite) default may invent keys; production must supply them.
             generate_missing=database.is_sqlite,
+            previous_master_key_file=(
+                Path(_env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE")) if _env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE") else None
+            ),
         )
         host = _env("PREFCENTER_HOST", "127.0.0.1")
         port = _int("PREFCENTER_PORT", 8000)
@@ -219,5 +240,6 @@ class Settings:
             ),
             dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),
+            rate_limit=rate_limit_settings_from_env(),
             load_demo=_env("PREFCENTER_DEMO", "0") == "1",
         )
