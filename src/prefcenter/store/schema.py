@@ -2,8 +2,8 @@
 
 from prefcenter.store import (
     models,  # noqa: F401  (core tables)
-    models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
     models_checks,  # noqa: F401  (import ledger)
+    models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
 )
 from prefcenter.store.models import Base
 
