@@ -209,6 +209,23 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     from prefcenter.keys import generate_key_files
 
+    if args.action == "rewrap":
+        from prefcenter.store.key_rotation import rewrap_batch
+
+        async def rewrap(ctx):
+            total = 0
+            while True:
+                async with ctx.unit_of_work() as uow:
+                    done = await rewrap_batch(uow)
+                total += done
+                if not done:
+                    return total
+
+        print(f"re-wrapped {_run(rewrap)} subject data keys under the current master key")
+        return 0
+    if not args.dir:
+        raise CommandError("generate needs --dir DIRECTORY")
+
     directory = Path(args.dir)
     try:
         made = generate_key_files(directory)
@@ -262,8 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.set_defaults(func=cmd_openapi)
 
     keys = sub.add_parser("keys", help="key files for production")
-    keys.add_argument("action", choices=["generate"])
-    keys.add_argument("--dir", required=True)
+    keys.add_argument("action", choices=["generate", "rewrap"], help="rewrap: move data keys to the current master key")
+    keys.add_argument("--dir")
     keys.set_defaults(func=cmd_keys)
 
     demo = sub.add_parser("demo", help="load the demo catalog, client and subject")

@@ -21,10 +21,21 @@ class KeyMaterial:
     master_key: bytes
     pepper: bytes
     signing_key: bytes  # raw Ed25519 private key
+    previous_master_keys: tuple[bytes, ...] = ()  # still readable during a master key rotation
 
     @property
     def master_key_id(self) -> str:
-        return hashlib.sha256(b"master:" + self.master_key).hexdigest()[:16]
+        return master_key_id(self.master_key)
+
+    def master_key_by_id(self, key_id: str) -> bytes:
+        """The master key (current or previous) that wrapped something under ``key_id``."""
+        for key in (self.master_key, *self.previous_master_keys):
+            if master_key_id(key) == key_id:
+                return key
+        raise SettingsError(
+            f"data was wrapped by master key {key_id}, which is not configured; "
+            "set PREFCENTER_PREVIOUS_MASTER_KEY_FILE to it until `prefcenter keys rewrap` has run"
+        )
 
     @property
     def signing_public_key(self) -> bytes:
@@ -33,6 +44,10 @@ class KeyMaterial:
     @property
     def signing_key_id(self) -> str:
         return hashlib.sha256(self.signing_public_key).hexdigest()[:16]
+
+
+def master_key_id(key: bytes) -> str:
+    return hashlib.sha256(b"master:" + key).hexdigest()[:16]
 
 
 def _write_secret(path: Path, raw: bytes) -> None:
@@ -61,7 +76,14 @@ def _read_secret(path: Path, name: str, env_var: str, generate, generate_missing
 
 def load_keys(settings: KeySettings) -> KeyMaterial:
     gen = settings.generate_missing
+    previous = ()
+    if settings.previous_master_key_file is not None:
+        previous = (
+            _read_secret(settings.previous_master_key_file, "previous master key",
+                         "PREFCENTER_PREVIOUS_MASTER_KEY_FILE", crypto.new_master_key, False),
+        )
     return KeyMaterial(
+        previous_master_keys=previous,
         master_key=_read_secret(
             settings.master_key_file, "master key", "PREFCENTER_MASTER_KEY_FILE", crypto.new_master_key, gen
         ),

@@ -161,7 +161,7 @@ async def load_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
     stored = await session.get(SubjectKey, subject_id)
     if stored is None:
         raise SubjectKeyMissing(subject_id)
-    return crypto.unwrap_key(keys.master_key, stored.wrapped_key, subject_id)
+    return crypto.unwrap_key(keys.master_key_by_id(stored.master_key_id), stored.wrapped_key, subject_id)
 
 
 @asynccontextmanager
