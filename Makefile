@@ -39,7 +39,7 @@ test-widget: $(NPM_STAMP)
 	cd widget && npm run --silent check-built
 
 test-python: setup system-deps
-	PREFCENTER_REQUIRE_PG=1 $(BIN)/pytest -q -p no:cacheprovider
+	PREFCENTER_REQUIRE_PG=1 PREFCENTER_REQUIRE_BROWSER=1 $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint test-widget test-python
 
