@@ -60,7 +60,7 @@ async def _dsr_dead(ctx: AppContext, job: Job) -> None:
 HANDLERS: dict[str, Handler] = {
     h.kind: h
     for h in (
-        Handler("noop", _noop, batch=100),
+        Handler("noop", _noop, batch=20),
         Handler("dsr.erasure", _erasure, batch=100, on_dead=_dsr_dead),
         Handler("dsr.export", _export, on_dead=_dsr_dead),
         Handler("dsr.action", _action, on_dead=_dsr_dead),

@@ -69,31 +69,43 @@ class Worker:
 
     # --- running jobs ---------------------------------------------------------------------------------
 
-    async def _heartbeat(self, job_ids: list[int]) -> None:
+    async def _heartbeat(self, job_ids: list[int], finished: asyncio.Event) -> None:
+        """Extend the leases while the handler runs. Stopped by ``finished``, never cancelled, so a
+        lease update is never interrupted mid-query (which would leak its pooled connection)."""
         lease = self.settings.job_lease_seconds
         while True:
-            await asyncio.sleep(max(lease / 3, 0.2))
-            await queue.extend_leases(self.ctx.db, job_ids, self.worker_id, lease)
+            try:
+                await asyncio.wait_for(finished.wait(), timeout=max(lease / 3, 0.2))
+                return
+            except TimeoutError:
+                pass
+            try:
+                await queue.extend_leases(self.ctx.db, job_ids, self.worker_id, lease)
+            except Exception as exc:  # noqa: BLE001 - the handler's own outcome decides the job
+                log.warning("lease extension failed", error=str(exc))
+
+    async def _run_handler(self, handler: Handler, jobs: list[Job]) -> None:
+        finished = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat([j.id for j in jobs], finished))
+        try:
+            await handler.run(self.ctx, jobs, self.worker_id)
+        finally:
+            finished.set()
+            await beat
 
     async def execute(self, handler: Handler, jobs: list[Job]) -> None:
         ids = [j.id for j in jobs]
-        beat = asyncio.create_task(self._heartbeat(ids))
         try:
-            await handler.run(self.ctx, jobs, self.worker_id)
+            await self._run_handler(handler, jobs)
         except Exception as exc:  # noqa: BLE001 - a job's failure must never stop the worker
-            beat.cancel()
             if len(jobs) > 1:  # one bad job must not hold back the others: run each alone
-                log.warning(
-                    "job batch failed; running its jobs one by one", kind=handler.kind, error=str(exc)
-                )
+                log.warning("job batch failed; running its jobs one by one", kind=handler.kind, error=str(exc))
                 for job in jobs:
                     await self.execute(handler, [job])
                 return
             job = jobs[0]
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
-            status = await queue.fail(
-                self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds
-            )
+            status = await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
             self.stats.jobs_failed += 1
             log.warning(
                 "job failed", job_id=job.id, kind=job.kind, attempts=job.attempts, now=status, error=str(exc)
@@ -104,8 +116,6 @@ class Worker:
                 if handler.on_dead is not None:
                     await handler.on_dead(self.ctx, job)
             return
-        finally:
-            beat.cancel()
         await queue.complete(self.ctx.db, ids, self.worker_id)
         self.stats.jobs_done += len(jobs)
         for job in jobs:
