@@ -99,6 +99,9 @@ class ConsentCheckController(Controller):
     ) -> DuplexStream:
         """Campaign scale: NDJSON in (one `{"subject", "channel"?, "topic"?}` or `"subject"` per line),
         NDJSON out (one result per line, in order), streamed in bounded chunks."""
+        unknown = sorted(set(request.query_params) - {"channel", "topic"})
+        if unknown:
+            raise InvalidInput(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
         run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, utcnow())
         return DuplexStream(
             decide_stream(run, request.stream(), channel, topic),

@@ -63,6 +63,7 @@ class ChangeFeedController(Controller):
     async def list_changes(
         self,
         ctx: AppContext,
+        request: Request,
         after: Annotated[
             str | None,
             Parameter(description="Cursor from the previous page; empty for the start", max_length=20),
@@ -70,4 +71,7 @@ class ChangeFeedController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size")] = 500,
     ) -> ChangesRead:
         """Preference, consent and erasure changes in log order, so downstream systems stay in sync."""
+        unknown = sorted(set(request.query_params) - {"after", "limit"})
+        if unknown:
+            raise InvalidInput(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
         return await service.changes(ctx, after, limit)

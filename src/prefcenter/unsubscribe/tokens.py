@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from prefcenter.errors import Unauthorized
+from prefcenter.errors import NotFound
 
 VERSION = 1
 DOMAIN = b"prefcenter/unsubscribe/v1\x00"
@@ -68,18 +68,18 @@ class UnsubscribeTokens:
         return _b64(payload + self._private.sign(DOMAIN + payload))
 
     def verify(self, token: str) -> UnsubscribeClaim:
-        """The claim a token carries; Unauthorized when it is malformed, forged or altered."""
+        """The claim a token carries; NotFound (a public link that leads nowhere) when malformed, forged or altered."""
         try:
             raw = _unb64(token)
         except ValueError:
-            raise Unauthorized("this unsubscribe link is not valid") from None
+            raise NotFound("this unsubscribe link is not valid") from None
         if len(raw) < 1 + 16 + 2 + 4 + SIG_SIZE or raw[0] != VERSION:
-            raise Unauthorized("this unsubscribe link is not valid")
+            raise NotFound("this unsubscribe link is not valid")
         payload, signature = raw[:-SIG_SIZE], raw[-SIG_SIZE:]
         try:
             self._public.verify(signature, DOMAIN + payload)
         except InvalidSignature:
-            raise Unauthorized("this unsubscribe link is not valid") from None
+            raise NotFound("this unsubscribe link is not valid") from None
         try:
             subject = str(uuid.UUID(bytes=payload[1:17]))
             pos = 17
@@ -93,5 +93,5 @@ class UnsubscribeTokens:
             if pos + 4 != len(payload):
                 raise ValueError("trailing bytes")
         except (ValueError, IndexError, struct.error):
-            raise Unauthorized("this unsubscribe link is not valid") from None
+            raise NotFound("this unsubscribe link is not valid") from None
         return UnsubscribeClaim(subject, channel, topic, issued_at)
