@@ -46,5 +46,9 @@ test: lint test-widget test-python
 openapi: setup
 	$(BIN)/prefcenter openapi export --output openapi/openapi.json
 
+# Consent-check benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--engine postgres" for PostgreSQL.
+bench: setup
+	$(BIN)/python -m bench.checks $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) widget/node_modules var
