@@ -297,6 +297,43 @@ def _ms(text: str) -> float:
     return float(text)
 
 
+def duplex_post(port: int, path: str, token: str, chunks) -> int:
+    """POST a chunked NDJSON body while reading the NDJSON answer (full duplex); returns the lines read.
+
+    Common HTTP clients send the whole body before reading; with a streaming server whose answer fills
+    the socket buffers first, that deadlocks (the server rightly stops reading until its output drains)."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    def write() -> None:
+        sock.sendall(head)
+        for chunk in chunks:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    reader = sock.makefile("rb", buffering=1 << 20)
+    status = reader.readline()
+    if b" 200 " not in status:
+        raise RuntimeError(status.decode() + reader.read(2000).decode(errors="replace"))
+    while reader.readline() not in (b"\r\n", b""):
+        pass
+    lines = 0
+    while True:  # chunked transfer decoding
+        size = int(reader.readline().split(b";")[0], 16)
+        if size == 0:
+            break
+        lines += reader.read(size).count(b"\n")
+        reader.readline()
+    writer.join()
+    sock.close()
+    return lines
+
+
 # --- raw sqlite3 floor ---------------------------------------------------------------------------------
 
 RAW_SQL = (
@@ -448,18 +485,14 @@ def run(args) -> dict:
                             for i in range(start, min(args.subjects, start + 10_000))
                         ).encode()
 
-                lines = 0
                 with PeakRss(server) as rss:
                     started = time.perf_counter()
-                    with client.stream(
-                        "POST",
+                    lines = duplex_post(
+                        server.port,
                         f"/v1/consent-checks/stream?channel={CHANNEL}&topic={TOPIC}",
-                        content=body(),
-                        headers={"content-type": "application/x-ndjson"},
-                    ) as r:
-                        r.raise_for_status()
-                        for chunk in r.iter_bytes():
-                            lines += chunk.count(b"\n")
+                        token,
+                        body(),
+                    )
                     elapsed = time.perf_counter() - started
                 assert lines == args.subjects, lines
                 results.update(
