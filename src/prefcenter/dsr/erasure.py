@@ -156,7 +156,9 @@ def _names_any(dialect: str, subject_ids: list[str]):
     external id and masked identities)."""
     body = IdempotencyRecord.body
     if dialect == "postgresql":
-        return or_(*[body.op("LIKE")(literal(b"%" + sid.encode() + b"%", LargeBinary)) for sid in subject_ids])
+        return or_(
+            *[body.op("LIKE")(literal(b"%" + sid.encode() + b"%", LargeBinary)) for sid in subject_ids]
+        )
     return or_(*[func.instr(body, literal(sid.encode(), LargeBinary)) > 0 for sid in subject_ids])
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import requires
@@ -22,6 +23,7 @@ from prefcenter.dsr.schemas import (
     ExportLinkRead,
     LegalHoldRead,
     LegalHoldWrite,
+    ProblemRead,
 )
 from prefcenter.notify.sender import Message
 
@@ -156,7 +158,7 @@ class DsrController(Controller):
                 uow, request.user.actor, request_id, ctx.settings.dsr.export_link_ttl_seconds
             )
         return ExportLinkRead(
-            url=f"{ctx.settings.server.public_url}/v1/dsr-exports/{token}", expires_at=link.expires_at
+            url=f"{ctx.settings.server.public_url}/public/v1/dsr-exports/{token}", expires_at=link.expires_at
         )
 
 
@@ -182,14 +184,31 @@ class LegalHoldController(Controller):
             return LegalHoldRead(subject_id=subject.id, legal_hold=subject.legal_hold)
 
 
+def problem_spec(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ProblemRead,
+        media_type="application/problem+json",
+        description=description,
+        generate_examples=False,
+    )
+
+
 class ExportDownloadController(Controller):
-    """Public: the signed link is the credential."""
+    """Public (outside the bearer-token ``/v1`` tree): the signed link is the credential."""
 
-    path = "/v1/dsr-exports"
+    path = "/public/v1/dsr-exports"
     tags = ["dsr"]
-    security = [{}]
+    security = []
 
-    @get("/{token:str}", operation_id="downloadDsrExport", media_type="application/zip")
+    @get(
+        "/{token:str}",
+        operation_id="downloadDsrExport",
+        media_type="application/zip",
+        responses={
+            403: problem_spec("The link's signature is not valid"),
+            410: problem_spec("The link expired, was used already, or its export is gone"),
+        },
+    )
     async def download(
         self,
         ctx: AppContext,

@@ -115,3 +115,14 @@ class LegalHoldWrite(msgspec.Struct, forbid_unknown_fields=True):
 class LegalHoldRead(msgspec.Struct):
     subject_id: str
     legal_hold: str | None
+
+
+class ProblemRead(msgspec.Struct):
+    """RFC 9457 problem details (for documenting the public routes' refusals)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    reason: str | None = None

@@ -139,7 +139,7 @@ async def add_erasure_tasks(
                     "request_id": req.id,
                     "subject_id": req.subject_id,
                     "external_id": external_ids.get(req.subject_id),
-                    "ack_path": f"/v1/dsr-tasks/{task.id}/ack",
+                    "ack_path": f"/public/v1/dsr-tasks/{task.id}/ack",
                     "ack_deadline": format_instant(deadline),
                 },
             }

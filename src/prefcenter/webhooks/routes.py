@@ -8,6 +8,7 @@ from litestar.params import Parameter
 
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
+from prefcenter.dsr.routes import problem_spec
 from prefcenter.errors import InvalidInput
 from prefcenter.webhooks import service
 from prefcenter.webhooks.schemas import DeliveryPage, SystemCreate, SystemRead, TaskAck, TaskAckRead
@@ -56,11 +57,19 @@ class DownstreamSystemController(Controller):
 class TaskAckController(Controller):
     """Public: the callback is authenticated by its Standard Webhooks signature with the system's secret."""
 
-    path = "/v1/dsr-tasks"
+    path = "/public/v1/dsr-tasks"
     tags = ["webhooks"]
-    security = [{}]
+    security = []
 
-    @post("/{task_id:str}/ack", operation_id="acknowledgeDsrTask", status_code=200)
+    @post(
+        "/{task_id:str}/ack",
+        operation_id="acknowledgeDsrTask",
+        status_code=200,
+        responses={
+            401: problem_spec("The callback is not signed with the system's secret"),
+            409: problem_spec("The task was resolved already with another outcome"),
+        },
+    )
     async def acknowledge(
         self,
         ctx: AppContext,
