@@ -73,6 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     note = actions.add_parser("note", help="add a note to a request's history")
     note.add_argument("request_id")
     note.add_argument("text")
+    for action_parser in actions.choices.values():  # `prefcenter dsr list --json` works too
+        action_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     dsr.set_defaults(func=cmd_dsr)
 
 
