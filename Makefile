@@ -29,7 +29,7 @@ system-deps:
 	@scripts/ensure-system-deps.sh
 
 run: setup
-	$(BIN)/prefcenter serve --migrate --demo
+	$(BIN)/prefcenter serve --migrate --demo --with-worker
 
 lint: setup
 	$(BIN)/ruff check src tests migrations bench

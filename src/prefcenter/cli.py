@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,15 +73,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"API docs:        {base}/schema\n",
             flush=True,
         )
-    uvicorn.run(
-        create_app,
-        factory=True,
-        host=args.host or settings.server.host,
-        port=args.port or settings.server.port,
-        log_config=None,
-        access_log=False,
-        workers=args.workers,
-    )
+    worker = None
+    if args.with_worker:
+        # The durable job worker beside the API (erasures, exports, webhook deliveries); stopped with it.
+        worker = subprocess.Popen([sys.executable, "-m", "prefcenter.cli", "worker"])
+        print(f"Job worker:      pid {worker.pid}\n", flush=True)
+    try:
+        uvicorn.run(
+            create_app,
+            factory=True,
+            host=args.host or settings.server.host,
+            port=args.port or settings.server.port,
+            log_config=None,
+            access_log=False,
+            workers=args.workers,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     return 0
 
 
@@ -88,9 +102,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from prefcenter.store import migrate
-
     from prefcenter.keys import load_keys
+    from prefcenter.store import migrate
 
     settings = Settings.from_env()
     database = settings.database
@@ -253,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo catalog and print demo credentials")
+    serve.add_argument("--with-worker", action="store_true", help="also run `prefcenter worker` beside the API")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="schema migrations")
