@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
 from prefcenter.openapi_export import export_openapi
 from tests.support.live_server import live_server
