@@ -448,7 +448,7 @@ async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
         subject_id=export.subject_id,
         data={"request_id": export.request_id, "export_id": export.id, "link_id": link.id},
     )
-    return export, decrypt_export(uow.keys.master_key, export)
+    return export, decrypt_export(uow.keys.master_key_by_id(export.master_key_id), export)
 
 
 def uow_actor(link: ExportLink):
