@@ -336,3 +336,11 @@ async def test_widget_tokens_and_cors_answer_only_configured_origins(shop_api):
     )
     assert other.headers.get("access-control-allow-origin") != "https://evil.example.net"
     assert other.headers.get("access-control-allow-origin") != "*"
+
+
+async def test_bundle_answers_head_with_its_headers(api):
+    get = await api.client.get("/widget/v1/prefcenter.js")
+    head = await api.client.head("/widget/v1/prefcenter.js")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))

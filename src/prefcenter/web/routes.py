@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, head, post
 from litestar.params import Parameter
 
 from prefcenter.context import AppContext
@@ -30,11 +30,9 @@ class WidgetAssetController(Controller):
     tags = ["widget"]
     include_in_schema = False
 
-    @get("/prefcenter.js", operation_id="widgetBundle")
-    async def script(self, request: Request) -> Response[bytes]:
-        """The widget bundle (IIFE, CSS included), cacheable for a year, loadable from any origin."""
-        data, etag, sri = bundle()
-        headers = {
+    @staticmethod
+    def _bundle_headers(etag: str, sri: str) -> dict[str, str]:
+        return {
             "Cache-Control": LONG_CACHE,
             "ETag": etag,
             "Access-Control-Allow-Origin": "*",
@@ -42,9 +40,22 @@ class WidgetAssetController(Controller):
             "X-Content-Type-Options": "nosniff",
             "X-Integrity": sri,
         }
+
+    @get("/prefcenter.js", operation_id="widgetBundle")
+    async def script(self, request: Request) -> Response[bytes]:
+        """The widget bundle (IIFE, CSS included), cacheable for a year, loadable from any origin."""
+        data, etag, sri = bundle()
+        headers = self._bundle_headers(etag, sri)
         if etag in (request.headers.get("if-none-match") or ""):
             return Response(b"", status_code=304, headers=headers)
         return Response(data, media_type="text/javascript", headers=headers)
+
+    @head("/prefcenter.js", operation_id="widgetBundleHead")
+    async def script_head(self) -> Response[None]:
+        """The bundle's headers without its body (CDNs and link checkers ask with HEAD)."""
+        data, etag, sri = bundle()
+        headers = {**self._bundle_headers(etag, sri), "Content-Length": str(len(data))}
+        return Response(None, media_type="text/javascript", headers=headers)
 
     @get("/prefcenter.js.sri", operation_id="widgetBundleIntegrity")
     async def integrity(self) -> Response[str]:
