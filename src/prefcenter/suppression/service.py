@@ -37,6 +37,7 @@ CHANGE_TYPES = (
     "consent.withdrawn",
     "consent.expired",
     "subject.erased",
+    "import.row",
 )
 _json = msgspec.json.Encoder()
 
