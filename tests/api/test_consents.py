@@ -131,3 +131,32 @@ async def test_history_is_cursor_paginated(api):
     assert r.status_code == 422
     r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 100000}, headers=h)
     assert r.status_code == 400
+
+
+async def test_consents_past_their_lifetime_are_denied_then_swept_to_expired(api):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from prefcenter.consents.service import expire_due
+    from prefcenter.store.models import Consent
+    from prefcenter.store.unit_of_work import utcnow
+
+    h = await api.headers("preferences:write", "preferences:read", "consent:check")
+    subject = await api.new_subject()
+    consent = (await _grant(api, subject["id"], h, channels=["email"])).json()
+    async with api.ctx.db.write_session() as session:  # let a year pass
+        await session.execute(
+            update(Consent).where(Consent.id == consent["id"]).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    check = await api.client.get(
+        "/v1/consent-checks", params={"subject": subject["id"], "channel": "email", "topic": "offers"}, headers=h
+    )
+    assert check.json()["allowed"] is False and check.json()["reason"] == "consent_expired"
+
+    assert await expire_due(api.ctx) >= 1
+    profile = (await api.client.get(f"/v1/subjects/{subject['id']}/profile", headers=h)).json()
+    assert [c["status"] for c in profile["consents"]] == ["expired"]
+    events = (await api.client.get(f"/v1/subjects/{subject['id']}/events", headers=h)).json()["items"]
+    assert events[-1]["type"] == "consent.expired" and events[-1]["data"]["reason"] == "lifetime_ended"
+    assert events[-1]["actor_type"] == "system"

@@ -13,8 +13,8 @@ from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
 from prefcenter.core.receipts import issue_receipt
 from prefcenter.errors import Conflict, InvalidInput, NotFound
-from prefcenter.store.models import Consent, Notice, Topic
-from prefcenter.store.unit_of_work import Actor, UnitOfWork, format_instant
+from prefcenter.store.models import Consent, Notice, Subject, Topic
+from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_instant
 
 ACTIVE = ("granted", "pending_confirmation")
 
@@ -224,3 +224,47 @@ def _evidence_dict(evidence: Evidence | None) -> dict:
         )
         if v is not None
     }
+
+
+async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
+    """Mark granted consents past their lifetime (``expires_at``) as expired, one audited event each.
+
+    Checks already deny them (``consent_expired``) from the moment they lapse; this makes the stored status
+    and the history say so too.
+    """
+    from prefcenter.subjects.service import touch
+
+    rows = (
+        (
+            await uow.session.execute(
+                select(Consent)
+                .where(Consent.status == "granted", Consent.is_current.is_(True), Consent.expires_at <= uow.now)
+                .order_by(Consent.expires_at)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for consent in rows:
+        consent.status = "expired"
+        subject = await uow.session.get(Subject, consent.subject_id)
+        if subject is not None:
+            touch(subject)
+        await uow.append_event(
+            "consent.expired",
+            actor=SYSTEM,
+            subject_id=consent.subject_id,
+            data={"consent_id": consent.id, "topic": consent.topic, "reason": "lifetime_ended"},
+        )
+    return [c.id for c in rows]
+
+
+async def expire_due(ctx) -> int:
+    """The worker's sweep: lapsed consents and double opt-ins never confirmed. Returns how many expired."""
+    from prefcenter.doi.service import expire_unconfirmed
+
+    async with ctx.unit_of_work() as uow:
+        lapsed = await expire_lapsed(uow)
+        unconfirmed = await expire_unconfirmed(uow, ctx.settings.widget.doi_pending_days)
+    return len(lapsed) + len(unconfirmed)

@@ -1,4 +1,6 @@
-"""``prefcenter consents expire``: mark double opt-ins that were never confirmed as expired."""
+"""``prefcenter consents expire``: mark double opt-ins never confirmed, and consents past their lifetime, expired.
+
+The worker runs the same sweep continuously; this command is for deployments without one."""
 
 from __future__ import annotations
 
@@ -8,18 +10,20 @@ import json
 
 def cmd_consents(args: argparse.Namespace) -> int:
     from prefcenter.cli import _run
+    from prefcenter.consents.service import expire_lapsed
     from prefcenter.doi.service import expire_unconfirmed
 
     async def run(ctx):
         days = args.days if args.days is not None else ctx.settings.widget.doi_pending_days
         async with ctx.unit_of_work() as uow:
-            return days, await expire_unconfirmed(uow, days)
+            return days, await expire_unconfirmed(uow, days), await expire_lapsed(uow)
 
-    days, expired = _run(run)
+    days, expired, lapsed = _run(run)
     if args.json:
-        print(json.dumps({"expired": expired, "pending_days": days}))
+        print(json.dumps({"expired": expired, "pending_days": days, "lapsed": lapsed}))
     else:
         print(f"expired {len(expired)} unconfirmed consent(s) older than {days} days")
+        print(f"expired {len(lapsed)} consent(s) past their lifetime")
     return 0
 
 

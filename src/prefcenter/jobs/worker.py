@@ -4,7 +4,7 @@ Lanes run side by side in one process:
 - one lane per batch kind (erasure): claims up to ``batch`` jobs and runs them in one transaction;
 - ``concurrency`` lanes for single jobs (exports, DSR actions);
 - the webhook lane: fans new events out to downstream systems and sends due deliveries;
-- the sweeper: DSR acknowledgement deadlines and expired exports.
+- the sweeper: DSR acknowledgement deadlines, expired exports, lapsed and unconfirmed consents.
 SIGTERM (or SIGINT) stops claiming; work in hand finishes, then the process exits. A worker killed
 with SIGKILL leaves leased jobs behind; they are claimed again when their lease ends.
 """
@@ -152,9 +152,10 @@ class Worker:
         return made + sent
 
     async def sweep(self) -> int:
+        from prefcenter.consents.service import expire_due
         from prefcenter.dsr.service import sweep
 
-        return await sweep(self.ctx)
+        return await sweep(self.ctx) + await expire_due(self.ctx)
 
     # --- loops ----------------------------------------------------------------------------------------
 
