@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 
 from prefcenter import __version__
+from prefcenter.admin.routes import AdminController
 from prefcenter.audit.routes import AuditController, SubjectEventsController
 from prefcenter.auth.guards import bearer_authentication
 from prefcenter.auth.routes import OAuthController, WidgetTokenController
@@ -46,6 +47,7 @@ PUBLIC_ROUTES = [
     ExportDownloadController,
     TaskAckController,
     OneClickUnsubscribeController,
+    AdminController,  # /admin: its own cookie session, not bearer tokens
 ]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
 API_ROUTES = [

@@ -70,7 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"Widget demo:     {base}/\n"
             f"Widget bundle:   {base}{BUNDLE_URL}\n"
             f"  integrity=\"{bundle()[2]}\" crossorigin=\"anonymous\"\n"
-            f"API docs:        {base}/schema\n",
+            f"API docs:        {base}/schema\n"
+            f"Admin pages:     {base}/admin  (sign in with the demo client's id and secret)\n",
             flush=True,
         )
     worker = None

@@ -1,0 +1,123 @@
+"""Officer sign-in for the admin pages: an API client's id and secret, a signed session cookie, CSRF tokens.
+
+The cookie holds a short-lived purpose token (audience ``prefcenter-admin``), so it is never accepted as an
+API bearer token; the client row is read again on every request, so disabling a client or removing its
+scopes ends its admin sessions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from litestar import Request
+
+from prefcenter.auth.clients import hash_secret, verify_secret
+from prefcenter.auth.principal import Principal
+from prefcenter.context import AppContext
+from prefcenter.errors import Unauthorized
+from prefcenter.store.models import ApiClient
+
+PURPOSE = "admin"
+SESSION_TTL_SECONDS = 3600
+ADMIN_SCOPES = ("dsr:manage", "audit:read", "admin")
+COOKIE = "prefcenter_admin"
+SECURE_COOKIE = "__Host-prefcenter_admin"
+_DUMMY_HASH = hash_secret("not-a-client-secret")  # keeps unknown ids as slow as wrong secrets
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers with a redirect to the sign-in form."""
+
+
+class NotAllowed(Exception):
+    """A signed-in officer without the scope a page needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
+
+class CsrfRejected(Exception):
+    """A state-changing form without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Officer:
+    client_id: str
+    name: str
+    principal: Principal
+    session_id: str
+    csrf: str
+
+    def can(self, scope: str) -> bool:
+        return self.principal.has_scope(scope)
+
+
+def is_secure(ctx: AppContext, request: Request) -> bool:
+    return request.url.scheme == "https" or ctx.settings.server.public_url.startswith("https://")
+
+
+def cookie_name(ctx: AppContext, request: Request) -> str:
+    return SECURE_COOKIE if is_secure(ctx, request) else COOKIE
+
+
+def cookie_path(ctx: AppContext, request: Request) -> str:
+    # Browsers accept a __Host- cookie only with Path=/ (RFC 6265bis); over plain HTTP it stays on /admin.
+    return "/" if is_secure(ctx, request) else "/admin"
+
+
+def csrf_token(ctx: AppContext, session_id: str) -> str:
+    key = hmac.new(ctx.keys.pepper, b"prefcenter admin csrf", hashlib.sha256).digest()
+    return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def officer_scopes(client: ApiClient) -> frozenset[str]:
+    return frozenset(client.scopes.split())
+
+
+def may_sign_in(scopes: frozenset[str]) -> bool:
+    return any(s in scopes for s in ADMIN_SCOPES)
+
+
+async def authenticate(ctx: AppContext, client_id: str, secret: str) -> ApiClient | None:
+    """The client when id and secret match an enabled client; None otherwise (never says which part failed)."""
+    async with ctx.db.read_session() as session:
+        client = await session.get(ApiClient, client_id) if client_id else None
+    if client is None or client.disabled_at is not None:
+        verify_secret(_DUMMY_HASH, secret)
+        return None
+    return client if verify_secret(client.secret_hash, secret) else None
+
+
+def new_session_token(ctx: AppContext, client_id: str) -> str:
+    return ctx.tokens.purpose_token(PURPOSE, client_id, SESSION_TTL_SECONDS)[0]
+
+
+async def current_officer(ctx: AppContext, request: Request) -> Officer:
+    token = request.cookies.get(SECURE_COOKIE) or request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequired
+    try:
+        claims = ctx.tokens.verify_purpose(token, PURPOSE)
+    except Unauthorized:
+        raise LoginRequired from None
+    client_id = str(claims["sub"])
+    async with ctx.db.read_session() as session:
+        client = await session.get(ApiClient, client_id)
+    if client is None or client.disabled_at is not None or not may_sign_in(officer_scopes(client)):
+        raise LoginRequired
+    session_id = str(claims["jti"])
+    return Officer(
+        client_id=client.id,
+        name=client.name,
+        principal=Principal(kind="client", client_id=client.id, scopes=officer_scopes(client)),
+        session_id=session_id,
+        csrf=csrf_token(ctx, session_id),
+    )
+
+
+def check_csrf(officer: Officer, given: str | None) -> None:
+    if not given or not hmac.compare_digest(officer.csrf, given):
+        raise CsrfRejected
