@@ -119,30 +119,48 @@ async def test_csv_import(api):
     ] == "consent_expired"  # original time kept
 
 
-async def test_a_crash_mid_chunk_leaves_nothing_of_that_chunk_and_a_rerun_completes(api, monkeypatch):
+@pytest.mark.parametrize("where", ["apply", "write"])
+async def test_a_crash_mid_chunk_leaves_nothing_of_that_chunk_and_a_rerun_completes(api, monkeypatch, where):
+    """``apply``: while the chunk is computed; ``write``: after its projections were written, while its
+    events are appended (the last write of the transaction)."""
+    from prefcenter.store.unit_of_work import UnitOfWork
+
     tag = uuid.uuid4().hex[:8]
     rows = [{"external_id": f"crash-{tag}-{i}", "email": f"crash-{tag}-{i}@example.com"} for i in range(25)]
-    original = service._apply
     calls = {"n": 0}
+    if where == "apply":
+        original = service._apply
 
-    async def dying_apply(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 17:  # inside the third chunk of 8
-            raise RuntimeError("power cut")
-        return await original(*args, **kwargs)
+        def dying_apply(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 17:  # inside the third chunk of 8
+                raise RuntimeError("power cut")
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr(service, "_apply", dying_apply)
+        monkeypatch.setattr(service, "_apply", dying_apply)
+    else:
+        original = UnitOfWork.append_events
+
+        async def dying_append(self, events):
+            calls["n"] += 1
+            if calls["n"] == 3:  # the third chunk: subjects, keys, identities, ledger already written
+                raise RuntimeError("power cut")
+            return await original(self, events)
+
+        monkeypatch.setattr(UnitOfWork, "append_events", dying_append)
     with pytest.raises(RuntimeError):
         await service.import_records(api.ctx, read_records(_ndjson(rows), "ndjson"), "crash.ndjson", chunk=8)
     like = Subject.external_id.like(f"crash-{tag}-%")
     assert await _count(api, Subject, like) == 16  # two whole chunks, nothing of the third
-    assert await _count(api, ImportedRow, ImportedRow.source == "crash.ndjson") >= 16
-    monkeypatch.setattr(service, "_apply", original)
+    mine = ImportedRow.row_key.in_([service.row_key(r) for _, r in read_records(_ndjson(rows), "ndjson")])
+    assert await _count(api, ImportedRow, mine) == 16
+    monkeypatch.undo()
     report = await service.import_records(
         api.ctx, read_records(_ndjson(rows), "ndjson"), "crash.ndjson", chunk=8
     )
     assert (report.imported, report.skipped) == (9, 16)
     assert await _count(api, Subject, like) == 25
+    assert await _count(api, ImportedRow, mine) == 25
 
 
 async def test_identities_on_the_erasure_list_are_not_reimported(api):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
@@ -26,12 +26,21 @@ from prefcenter.core.decisions import consent_expiry
 from prefcenter.core.normalise import InvalidIdentity, normalise_identity
 from prefcenter.imports.schemas import ImportRecord
 from prefcenter.imports.source import RowError, row_key
-from prefcenter.store.models import Channel, Consent, Identity, Notice, Preference, Subject, Topic
+from prefcenter.store.models import (
+    Channel,
+    Consent,
+    Identity,
+    Notice,
+    Preference,
+    Subject,
+    SubjectKey,
+    Topic,
+)
 from prefcenter.store.models_checks import ImportedRow
 from prefcenter.store.models_dsr import ErasureSuppression
-from prefcenter.store.unit_of_work import SYSTEM, UnitOfWork, format_instant
+from prefcenter.store.unit_of_work import SYSTEM, NewEvent, UnitOfWork, format_instant
 
-CHUNK = 1000
+CHUNK = 5000
 
 
 class Rejected(Exception):
@@ -122,19 +131,86 @@ def _has_identity(record: ImportRecord) -> bool:
     return bool(record.email or record.phone or record.identities)
 
 
+_IN_BATCH = 5000  # values per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
+_subjects = Subject.__table__
+_keys = SubjectKey.__table__
+_identities_t = Identity.__table__
+_prefs = Preference.__table__
+_consents = Consent.__table__
+_ledger = ImportedRow.__table__
+
+
+async def _select_in(s, make, values) -> list:
+    """Rows of ``make(batch)`` for every batch of ``values`` (one round trip per batch)."""
+    values = list(values)
+    out: list = []
+    for i in range(0, len(values), _IN_BATCH):
+        out.extend((await s.execute(make(values[i : i + _IN_BATCH]))).all())
+    return out
+
+
+@dataclass(slots=True)
+class _Subject:
+    id: str
+    external_id: str | None
+    do_not_contact: bool
+    revision: int
+    erased: bool
+    created: bool  # inserted by this chunk
+    data_key: bytes | None
+    dirty: bool = False  # an existing subject changed by this chunk
+
+
+@dataclass
+class _Chunk:
+    """What a chunk knows and will write: read with a few set-based SELECTs, written with one INSERT
+    (or UPDATE) per table at the end. Rows are applied in file order, so later rows see earlier ones."""
+
+    now: datetime
+    cat: _Catalog
+    source: str
+    master_key: bytes
+    master_key_id: str
+    subjects: dict[str, _Subject]
+    by_hash: dict[str, str]  # identity lookup hash -> subject id
+    by_external: dict[str, str]
+    suppressed: set[str]
+    prefs: dict[tuple[str, str, str], dict]  # current preference rows, loaded or new
+    loaded_prefs: set[tuple[str, str, str]]
+    current: dict[tuple[str, str], dict]  # current consent rows, loaded ({"id"} only) or new
+    new_subjects: list[_Subject] = field(default_factory=list)
+    new_keys: list[dict] = field(default_factory=list)
+    new_identities: list[dict] = field(default_factory=list)
+    new_prefs: list[dict] = field(default_factory=list)
+    changed_prefs: dict[tuple[str, str, str], dict] = field(default_factory=dict)
+    new_consents: list[dict] = field(default_factory=list)
+    demoted: list[dict] = field(default_factory=list)  # loaded current consents superseded by new ones
+    ledger: list[dict] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+
+
 async def import_chunk(
     ctx: AppContext, rows: list[tuple[int, ImportRecord, str]], source: str, report: ImportReport
 ) -> None:
-    """One transaction: every acceptable row of the chunk, or (on any failure) none of them."""
+    """One transaction: every acceptable row of the chunk, or (on any failure) none of them.
+
+    Reads: the catalog, the ledger, identities, suppressions, subjects, their data keys, preferences and
+    current consents, each one set-based SELECT. Then every row is resolved and applied in Python (lookup
+    hashes, new data keys, sealed values, the ``import.row`` events), and everything is written with one
+    executemany per table; the events are linked to the chain head read under the chain lock.
+    """
     if not rows:
         return
     async with ctx.unit_of_work() as uow:
         s = uow.session
         cat = await _catalog(uow)
-        keys = [k for _, _, k in rows]
-        done = set(
-            (await s.execute(select(ImportedRow.row_key).where(ImportedRow.row_key.in_(keys)))).scalars()
-        )
+        done = {
+            r[0]
+            for r in await _select_in(
+                s, lambda b: select(_ledger.c.row_key).where(_ledger.c.row_key.in_(b)), [k for *_, k in rows]
+            )
+        }
+        pepper = ctx.keys.pepper
         prepared = []
         for line, record, key in rows:
             if key in done:
@@ -147,163 +223,179 @@ async def import_chunk(
             except Rejected as exc:
                 report.rejected.append((line, str(exc)))
                 continue
-            hashes = [
-                (kind, crypto.lookup_hash(ctx.keys.pepper, kind, value), value) for kind, value in idents
-            ]
+            hashes = [(kind, crypto.lookup_hash(pepper, kind, value), value) for kind, value in idents]
             prepared.append((line, record, key, hashes))
         if not prepared:
             return
-        all_hashes = [h for *_, hashes in prepared for _, h, _ in hashes]
-        ext_ids = [r.external_id for _, r, _, _ in prepared if r.external_id]
+        all_hashes = {h for *_, hashes in prepared for _, h, _ in hashes}
+        ext_ids = {r.external_id for _, r, _, _ in prepared if r.external_id}
         by_hash = dict(
-            (
-                await s.execute(
-                    select(Identity.lookup_hash, Identity.subject_id).where(
-                        Identity.lookup_hash.in_(all_hashes)
-                    )
-                )
-            ).all()
+            await _select_in(
+                s,
+                lambda b: select(_identities_t.c.lookup_hash, _identities_t.c.subject_id).where(
+                    _identities_t.c.lookup_hash.in_(b)
+                ),
+                all_hashes,
+            )
         )
-        suppressed = set(
-            (
-                await s.execute(
-                    select(ErasureSuppression.lookup_hash).where(
-                        ErasureSuppression.lookup_hash.in_(all_hashes)
-                    )
-                )
-            ).scalars()
+        supp = ErasureSuppression.__table__
+        suppressed = {
+            r[0]
+            for r in await _select_in(
+                s, lambda b: select(supp.c.lookup_hash).where(supp.c.lookup_hash.in_(b)), all_hashes
+            )
+        }
+        cols = (
+            _subjects.c.id,
+            _subjects.c.external_id,
+            _subjects.c.do_not_contact,
+            _subjects.c.revision,
+            _subjects.c.erased_at,
+        )
+        found = await _select_in(s, lambda b: select(*cols).where(_subjects.c.external_id.in_(b)), ext_ids)
+        found += await _select_in(
+            s, lambda b: select(*cols).where(_subjects.c.id.in_(b)), set(by_hash.values())
         )
         subjects = {
-            x.id: x
-            for x in (
-                await s.execute(
-                    select(Subject).where(
-                        Subject.external_id.in_(ext_ids) | Subject.id.in_(list(set(by_hash.values())))
-                    )
-                )
-            ).scalars()
+            sid: _Subject(sid, ext, bool(dnc), rev, erased is not None, False, None)
+            for sid, ext, dnc, rev, erased in found
         }
-        by_external = {x.external_id: x.id for x in subjects.values() if x.external_id}
+        for sid, master_id, wrapped in await _select_in(
+            s,
+            lambda b: select(_keys.c.subject_id, _keys.c.master_key_id, _keys.c.wrapped_key).where(
+                _keys.c.subject_id.in_(b)
+            ),
+            [x.id for x in subjects.values() if not x.erased],
+        ):
+            subjects[sid].data_key = crypto.unwrap_key(ctx.keys.master_key_by_id(master_id), wrapped, sid)
         prefs = {
-            (p.subject_id, p.channel, p.topic): p
-            for p in (
-                await s.execute(select(Preference).where(Preference.subject_id.in_(list(subjects))))
-            ).scalars()
+            (sid, ch, tp): {"subject_id": sid, "channel": ch, "topic": tp, "status": st}
+            for sid, ch, tp, st in await _select_in(
+                s,
+                lambda b: select(
+                    _prefs.c.subject_id, _prefs.c.channel, _prefs.c.topic, _prefs.c.status
+                ).where(_prefs.c.subject_id.in_(b)),
+                list(subjects),
+            )
         }
         current = {
-            (c.subject_id, c.topic): c
-            for c in (
-                await s.execute(
-                    select(Consent).where(
-                        Consent.subject_id.in_(list(subjects)), Consent.is_current.is_(True)
-                    )
-                )
-            ).scalars()
+            (sid, tp): {"id": cid}
+            for cid, sid, tp in await _select_in(
+                s,
+                lambda b: select(_consents.c.id, _consents.c.subject_id, _consents.c.topic).where(
+                    _consents.c.subject_id.in_(b), _consents.c.is_current.is_(True)
+                ),
+                list(subjects),
+            )
         }
-        # pass 1: find or create each row's subject (later rows see earlier rows' identities)
-        claimed = dict(by_hash)
-        planned = []
+        chunk = _Chunk(
+            now=uow.now,
+            cat=cat,
+            source=source[:200],
+            master_key=ctx.keys.master_key,
+            master_key_id=ctx.keys.master_key_id,
+            subjects=subjects,
+            by_hash=by_hash,
+            by_external={x.external_id: x.id for x in subjects.values() if x.external_id},
+            suppressed=suppressed,
+            prefs=prefs,
+            loaded_prefs=set(prefs),
+            current=current,
+        )
         for line, record, key, hashes in prepared:
             try:
-                subject = _match(record, hashes, claimed, by_external, subjects, suppressed)
+                subject = _match(record, hashes, chunk)
             except Rejected as exc:
                 report.rejected.append((line, str(exc)))
                 continue
-            created = subject is None
-            if subject is None:
-                subject = await _create_subject(uow, record)
-                subjects[subject.id] = subject
-            if record.external_id:
-                by_external.setdefault(record.external_id, subject.id)
-            for _, digest, _ in hashes:
-                claimed.setdefault(digest, subject.id)
-            planned.append((line, record, key, hashes, subject, created))
-        await s.flush()  # subjects before the rows that reference them (no ORM relationships to order by)
-        # pass 2: identities, preferences, consents, the ledger entry and one audit event per row
-        for line, record, key, hashes, subject, created in planned:
-            facts = await _apply(uow, subject, created, record, hashes, by_hash, prefs, current, cat)
-            s.add(ImportedRow(row_key=key, subject_id=subject.id, source=source[:200], imported_at=uow.now))
-            await uow.append_event(
-                "import.row",
-                actor=SYSTEM,
-                subject_id=subject.id,
-                touchpoint="import",
-                data={"row_key": key, "source": source[:200], "line": line, **facts},
-                sealed={"identities": [[k, v] for k, _, v in hashes]} if hashes else None,
-            )
+            _apply(chunk, line, record, key, hashes, subject)
             report.imported += 1
+        await _write(uow, chunk)
 
 
-def _match(record, hashes, by_hash, by_external, subjects, suppressed) -> Subject | None:
-    if any(h in suppressed for _, h, _ in hashes):
+def _match(record: ImportRecord, hashes, chunk: _Chunk) -> _Subject | None:
+    if any(h in chunk.suppressed for _, h, _ in hashes):
         raise Rejected("an identity belongs to an erased person (erasure suppression list)")
-    found = {by_hash[h] for _, h, _ in hashes if h in by_hash}
-    if record.external_id and record.external_id in by_external:
-        found.add(by_external[record.external_id])
+    found = {chunk.by_hash[h] for _, h, _ in hashes if h in chunk.by_hash}
+    if record.external_id and record.external_id in chunk.by_external:
+        found.add(chunk.by_external[record.external_id])
     if len(found) > 1:
         raise Rejected("the row's external_id and identities belong to different subjects")
     if not found:
         return None
-    subject = subjects[found.pop()]
-    if subject.erased_at is not None:
+    subject = chunk.subjects[found.pop()]
+    if subject.erased:
         raise Rejected("the subject was erased")
     if record.external_id and subject.external_id not in (None, record.external_id):
         raise Rejected("the identity belongs to a subject with another external_id")
+    if subject.data_key is None and hashes:
+        raise Rejected("the subject's data key is missing, its identities cannot be sealed")
     return subject
 
 
-async def _create_subject(uow: UnitOfWork, record: ImportRecord) -> Subject:
-    subject = Subject(
-        id=str(uuid.uuid4()),
-        external_id=record.external_id,
-        created_at=uow.now,
-        revision=1,
-        do_not_contact=False,
-    )
-    uow.session.add(subject)
-    await uow.create_data_key(subject.id)
-    return subject
-
-
-async def _apply(uow, subject, created, record, hashes, by_hash, prefs, current, cat) -> dict:
-    s, now = uow.session, uow.now
+def _apply(
+    chunk: _Chunk, line: int, record: ImportRecord, key: str, hashes, subject: _Subject | None
+) -> None:
+    """Apply one accepted row to the chunk's pending writes and queue its ``import.row`` event."""
+    now = chunk.now
+    created = subject is None
+    if subject is None:
+        sid = str(uuid.uuid4())
+        data_key = crypto.new_data_key()
+        subject = _Subject(sid, record.external_id, False, 1, False, True, data_key)
+        chunk.subjects[sid] = subject
+        chunk.new_subjects.append(subject)
+        chunk.new_keys.append(
+            {
+                "subject_id": sid,
+                "master_key_id": chunk.master_key_id,
+                "wrapped_key": crypto.wrap_key(chunk.master_key, data_key, sid),
+                "created_at": now,
+            }
+        )
+    sid = subject.id
     facts: dict = {"created": created}
-    if record.external_id and subject.external_id is None:
-        subject.external_id = record.external_id
+    if record.external_id:
+        if subject.external_id is None:
+            subject.external_id = record.external_id
+            subject.dirty = True
+        chunk.by_external.setdefault(record.external_id, sid)
     new_identities = []
     for kind, digest, value in hashes:
-        if digest in by_hash:
+        if digest in chunk.by_hash:
             continue
-        s.add(
-            Identity(
-                id=str(uuid.uuid4()),
-                subject_id=subject.id,
-                kind=kind,
-                lookup_hash=digest,
-                sealed_value=crypto.seal(
-                    await uow.data_key(subject.id), value.encode(), aad=subject.id.encode()
-                ),
-                added_at=now,
-            )
+        assert subject.data_key is not None
+        chunk.new_identities.append(
+            {
+                "id": str(uuid.uuid4()),
+                "subject_id": sid,
+                "kind": kind,
+                "lookup_hash": digest,
+                "sealed_value": crypto.seal(subject.data_key, value.encode(), aad=sid.encode()),
+                "added_at": now,
+            }
         )
-        by_hash[digest] = subject.id
+        chunk.by_hash[digest] = sid
         new_identities.append(kind)
     facts["identities_added"] = new_identities
     if record.do_not_contact is not None and record.do_not_contact != subject.do_not_contact:
         subject.do_not_contact = record.do_not_contact
+        subject.dirty = True
         facts["do_not_contact"] = record.do_not_contact
     changed_prefs = []
     for p in record.preferences:
         at = _utc(p.updated_at) or now
-        existing = prefs.get((subject.id, p.channel, p.topic))
+        pkey = (sid, p.channel, p.topic)
+        existing = chunk.prefs.get(pkey)
         if existing is None:
-            existing = Preference(
-                subject_id=subject.id, channel=p.channel, topic=p.topic, status=p.status, updated_at=at
-            )
-            s.add(existing)
-            prefs[(subject.id, p.channel, p.topic)] = existing
-        elif existing.status != p.status:
-            existing.status, existing.updated_at = p.status, at
+            existing = {"subject_id": sid, "channel": p.channel, "topic": p.topic, "status": p.status}
+            existing["updated_at"] = at
+            chunk.prefs[pkey] = existing
+            chunk.new_prefs.append(existing)
+        elif existing["status"] != p.status:
+            existing["status"], existing["updated_at"] = p.status, at
+            if pkey in chunk.loaded_prefs:
+                chunk.changed_prefs[pkey] = existing
         else:
             continue
         changed_prefs.append(
@@ -312,51 +404,139 @@ async def _apply(uow, subject, created, record, hashes, by_hash, prefs, current,
     facts["preferences"] = changed_prefs
     consents = []
     for c in record.consents:
-        topic = cat.topics[c.topic]
+        topic = chunk.cat.topics[c.topic]
         granted_at = _utc(c.granted_at)
-        version = c.notice_version or cat.latest_notice[c.topic]
-        previous = current.get((subject.id, c.topic))
-        consent = Consent(
-            id=str(uuid.uuid4()),
-            subject_id=subject.id,
-            topic=c.topic,
-            channels=sorted(set(c.channels)),
-            status=c.status,
-            is_current=True,
-            notice_version=version,
-            method=c.method,
-            touchpoint=c.touchpoint,
-            actor_type="system",
-            actor_id="import",
-            granted_at=granted_at,
-            confirmed_at=granted_at if topic.double_opt_in and "email" in c.channels else None,
-            withdrawn_at=_utc(c.withdrawn_at),
-            expires_at=consent_expiry(granted_at, topic.consent_lifetime_days),
-        )
+        version = c.notice_version or chunk.cat.latest_notice[c.topic]
+        previous = chunk.current.get((sid, c.topic))
+        channels = sorted(set(c.channels))
+        withdrawn_at = _utc(c.withdrawn_at)
+        consent = {
+            "id": str(uuid.uuid4()),
+            "subject_id": sid,
+            "topic": c.topic,
+            "channels": channels,
+            "status": c.status,
+            "is_current": True,
+            "notice_version": version,
+            "method": c.method,
+            "touchpoint": c.touchpoint,
+            "actor_type": "system",
+            "actor_id": "import",
+            "granted_at": granted_at,
+            "confirmed_at": granted_at if topic.double_opt_in and "email" in c.channels else None,
+            "withdrawn_at": withdrawn_at,
+            "expires_at": consent_expiry(granted_at, topic.consent_lifetime_days),
+            "superseded_by": None,
+            "evidence_sealed": None,
+        }
         if previous is not None:
-            previous.is_current = False
-            previous.superseded_by = consent.id
-            await s.flush()  # the partial unique "one current consent" must see the old one demoted first
-        s.add(consent)
-        current[(subject.id, c.topic)] = consent
+            previous["is_current"] = False
+            previous["superseded_by"] = consent["id"]
+            if "subject_id" not in previous:  # a loaded consent: demote it in the database
+                chunk.demoted.append({"b_id": previous["id"], "b_superseded_by": consent["id"]})
+        chunk.new_consents.append(consent)
+        chunk.current[(sid, c.topic)] = consent
         consents.append(
             {
-                "consent_id": consent.id,
+                "consent_id": consent["id"],
                 "topic": c.topic,
-                "channels": consent.channels,
+                "channels": channels,
                 "status": c.status,
                 "notice_version": version,
                 "method": c.method,
                 "original_touchpoint": c.touchpoint,
                 "granted_at": format_instant(granted_at),
-                "withdrawn_at": format_instant(consent.withdrawn_at) if consent.withdrawn_at else None,
-                "supersedes": previous.id if previous else None,
+                "withdrawn_at": format_instant(withdrawn_at) if withdrawn_at else None,
+                "supersedes": previous["id"] if previous else None,
             }
         )
     facts["consents"] = consents
     if not created:
         subject.revision += 1  # widgets holding an older ETag must re-read
-    return facts
+        subject.dirty = True
+    chunk.ledger.append({"row_key": key, "subject_id": sid, "source": chunk.source, "imported_at": now})
+    sealed = None
+    if hashes:
+        assert subject.data_key is not None
+        sealed = crypto.seal_json(subject.data_key, {"identities": [[k, v] for k, _, v in hashes]})
+    chunk.events.append(
+        NewEvent(
+            "import.row",
+            SYSTEM,
+            subject_id=sid,
+            touchpoint="import",
+            data={"row_key": key, "source": chunk.source, "line": line, **facts},
+            sealed=sealed,
+        )
+    )
+
+
+async def _write(uow: UnitOfWork, chunk: _Chunk) -> None:
+    """One executemany per table, parents first (foreign keys are enforced)."""
+    s = uow.session
+    if chunk.new_subjects:
+        await s.execute(
+            insert(_subjects),
+            [
+                {
+                    "id": x.id,
+                    "external_id": x.external_id,
+                    "created_at": chunk.now,
+                    "erased_at": None,
+                    "revision": x.revision,
+                    "do_not_contact": x.do_not_contact,
+                }
+                for x in chunk.new_subjects
+            ],
+        )
+        await s.execute(insert(_keys), chunk.new_keys)
+    changed = [x for x in chunk.subjects.values() if x.dirty and not x.created]
+    if changed:
+        await s.execute(
+            update(_subjects)
+            .where(_subjects.c.id == bindparam("b_id"))
+            .values(
+                external_id=bindparam("b_external_id"),
+                do_not_contact=bindparam("b_dnc"),
+                revision=bindparam("b_revision"),
+            ),
+            [
+                {
+                    "b_id": x.id,
+                    "b_external_id": x.external_id,
+                    "b_dnc": x.do_not_contact,
+                    "b_revision": x.revision,
+                }
+                for x in changed
+            ],
+        )
+    if chunk.new_identities:
+        await s.execute(insert(_identities_t), chunk.new_identities)
+    if chunk.new_prefs:
+        await s.execute(insert(_prefs), chunk.new_prefs)
+    if chunk.changed_prefs:
+        await s.execute(
+            update(_prefs)
+            .where(
+                _prefs.c.subject_id == bindparam("b_subject_id"),
+                _prefs.c.channel == bindparam("b_channel"),
+                _prefs.c.topic == bindparam("b_topic"),
+            )
+            .values(status=bindparam("b_status"), updated_at=bindparam("b_updated_at")),
+            [{f"b_{k}": v for k, v in p.items()} for p in chunk.changed_prefs.values()],
+        )
+    if chunk.demoted:
+        await s.execute(
+            update(_consents)
+            .where(_consents.c.id == bindparam("b_id"))
+            .values(is_current=False, superseded_by=bindparam("b_superseded_by")),
+            chunk.demoted,
+        )
+    if chunk.new_consents:
+        await s.execute(insert(_consents), chunk.new_consents)
+    if chunk.ledger:
+        await s.execute(insert(_ledger), chunk.ledger)
+    await uow.append_events(chunk.events)
 
 
 async def import_records(

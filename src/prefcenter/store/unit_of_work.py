@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto
@@ -40,6 +40,18 @@ def format_instant(moment: datetime) -> str:
 
 def canonical_json(data: dict) -> str:
     return msgspec.json.encode(data, order="sorted").decode()
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event for ``UnitOfWork.append_events``; ``sealed`` is already sealed with the subject's data key."""
+
+    type: str
+    actor: Actor
+    subject_id: str | None = None
+    touchpoint: str | None = None
+    data: dict | None = None
+    sealed: bytes | None = None
 
 
 class SubjectKeyMissing(Exception):
@@ -76,12 +88,49 @@ class UnitOfWork:
         sealed: dict | None = None,
     ) -> Event:
         """Append one event to the chain. ``sealed`` (personal fields) is encrypted with the subject's key."""
-        head_seq, head_hash = await self._chain_head()
+        await self._chain_head()
         sealed_blob = None
         if sealed:
             if subject_id is None:
                 raise ValueError("sealed personal data needs a subject")
             sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
+        row = Event(**self._link(type, actor, subject_id, touchpoint, data, sealed_blob))
+        self.session.add(row)
+        if row.seq % CHECKPOINT_EVERY == 0:
+            self.add_checkpoint()
+        return row
+
+    async def append_events(self, events: Iterable[NewEvent]) -> int:
+        """The bulk form of ``append_event``: link the events in order after the head (read under the lock)
+        and write them, and the signed checkpoints they cross, with one INSERT each. Each ``sealed`` must
+        already be sealed with its subject's data key (the caller holds the keys)."""
+        await self._chain_head()
+        rows, checkpoints = [], []
+        for e in events:
+            if e.sealed is not None and e.subject_id is None:
+                raise ValueError("sealed personal data needs a subject")
+            rows.append(self._link(e.type, e.actor, e.subject_id, e.touchpoint, e.data, e.sealed))
+            if rows[-1]["seq"] % CHECKPOINT_EVERY == 0:
+                checkpoints.append(self._checkpoint_values())
+        if rows:
+            await self.session.flush()  # events added one by one before these are written first
+            await self.session.execute(insert(Event.__table__), rows)
+            if checkpoints:
+                await self.session.execute(insert(Checkpoint.__table__), checkpoints)
+        return len(rows)
+
+    def _link(
+        self,
+        type: str,
+        actor: Actor,
+        subject_id: str | None,
+        touchpoint: str | None,
+        data: dict | None,
+        sealed_blob: bytes | None,
+    ) -> dict:
+        """The next event's column values, hash-linked to the head; advances the head (loaded by the caller)."""
+        assert self._head is not None
+        head_seq, head_hash = self._head
         data_text = canonical_json(data or {})
         chain_event = ChainEvent(
             seq=head_seq + 1,
@@ -95,39 +144,39 @@ class UnitOfWork:
             sealed=sealed_blob,
         )
         digest = chain_hash(head_hash, chain_event)
-        row = Event(
-            seq=chain_event.seq,
-            occurred_at=chain_event.occurred_at,
-            subject_id=subject_id,
-            type=type,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            touchpoint=touchpoint,
-            data=data_text,
-            sealed=sealed_blob,
-            prev_hash=head_hash,
-            hash=digest,
-        )
-        self.session.add(row)
         self._head = (chain_event.seq, digest)
-        if chain_event.seq % CHECKPOINT_EVERY == 0:
-            self.add_checkpoint()
-        return row
+        return {
+            "seq": chain_event.seq,
+            "occurred_at": chain_event.occurred_at,
+            "subject_id": subject_id,
+            "type": type,
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "touchpoint": touchpoint,
+            "data": data_text,
+            "sealed": sealed_blob,
+            "prev_hash": head_hash,
+            "hash": digest,
+        }
 
     def add_checkpoint(self) -> Checkpoint | None:
         if self._head is None or self._head[0] == 0:
             return None
-        seq, head_hash = self._head
-        signed_at = format_instant(utcnow())
-        checkpoint = Checkpoint(
-            seq=seq,
-            head_hash=head_hash,
-            signed_at=signed_at,
-            key_id=self.keys.signing_key_id,
-            signature=sign_checkpoint(self.keys.signing_key, seq, head_hash, signed_at),
-        )
+        checkpoint = Checkpoint(**self._checkpoint_values())
         self.session.add(checkpoint)
         return checkpoint
+
+    def _checkpoint_values(self) -> dict:
+        assert self._head is not None
+        seq, head_hash = self._head
+        signed_at = format_instant(utcnow())
+        return {
+            "seq": seq,
+            "head_hash": head_hash,
+            "signed_at": signed_at,
+            "key_id": self.keys.signing_key_id,
+            "signature": sign_checkpoint(self.keys.signing_key, seq, head_hash, signed_at),
+        }
 
     async def checkpoint_now(self) -> Checkpoint | None:
         """Sign the current head unless it is already checkpointed."""
