@@ -93,3 +93,10 @@ def configure_logging(settings: LogSettings, stream=None) -> None:
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = False
+    global access_log
+    # Bound once per configuration: a lazy ``get_logger`` proxy re-binds (builds a logger) on every call.
+    # Below the configured level ``info`` is a no-op method of the filtering logger class.
+    access_log = structlog.get_logger("prefcenter.access").bind()
+
+
+access_log: Any = structlog.get_logger("prefcenter.access")  # the per-request access line (http/request_context.py)

@@ -172,6 +172,8 @@ class ProjectionReader(Protocol):
         self, refs: Sequence[SubjectRef], channel: str | None = None, topic: str | None = None
     ) -> FetchedRows: ...
 
+    async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]: ...
+
     def close(self) -> None: ...
 
 
@@ -191,6 +193,58 @@ _SQL_CONSENTS = (
     "FROM consents WHERE is_current = 1 AND subject_id IN ({})"
 )
 _SQL_SUPPRESSED = f"SELECT lookup_hash FROM {SUPPRESSION_TABLE} WHERE lookup_hash IN ({{}})"
+
+
+# One statement per single check: the subject (by the caller's reference), only the preference and consent
+# rows that can change the answer for (channel, topic), and the catalog version, tagged by the first column.
+_SINGLE_SUBJECT = {
+    "id": "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects WHERE id = ?",
+    "external_id": (
+        "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects WHERE external_id = ?"
+    ),
+    "identity": (
+        "SELECT s.id, s.erased_at IS NOT NULL AS erased, s.do_not_contact AS dnc FROM identities i "
+        "JOIN subjects s ON s.id = i.subject_id WHERE i.lookup_hash = ?"
+    ),
+}
+_SQL_SINGLE = (
+    "WITH s AS ({}) "
+    "SELECT 0, id, erased, dnc, NULL, NULL, NULL, NULL, NULL FROM s "
+    "UNION ALL SELECT 1, subject_id, channel, topic, status, NULL, NULL, NULL, NULL FROM preferences "
+    "WHERE subject_id IN (SELECT id FROM s) AND channel IN (?, '*') AND topic IN (?, '*') "
+    "UNION ALL SELECT 2, subject_id, id, topic, status, channels, notice_version, granted_at, expires_at "
+    "FROM consents WHERE is_current = 1 AND topic = ? AND subject_id IN (SELECT id FROM s) "
+    "UNION ALL SELECT 3, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM meta WHERE key = 'catalog_version'"
+)
+_SQL_SINGLE_BY_KIND = {kind: _SQL_SINGLE.format(sql) for kind, sql in _SINGLE_SUBJECT.items()}
+# PostgreSQL: the same statement with $n parameters; UNION ALL needs one type per column, so text.
+_PG_SINGLE = (
+    "WITH s AS ({}) "
+    "SELECT 0, id, erased::text, dnc::text, NULL, NULL, NULL, NULL, NULL FROM s "
+    "UNION ALL SELECT 1, subject_id, channel, topic, status, NULL, NULL, NULL, NULL FROM preferences "
+    "WHERE subject_id IN (SELECT id FROM s) AND channel IN ($2, '*') AND topic IN ($3, '*') "
+    "UNION ALL SELECT 2, subject_id, id, topic, status, channels::text, notice_version::text, "
+    "granted_at::text, expires_at::text "
+    "FROM consents WHERE is_current AND topic = $3 AND subject_id IN (SELECT id FROM s) "
+    "UNION ALL SELECT 3, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM meta WHERE key = 'catalog_version'"
+)
+_PG_SINGLE_BY_KIND = {kind: _PG_SINGLE.format(sql.replace("?", "$1")) for kind, sql in _SINGLE_SUBJECT.items()}
+
+
+def _single_rows(ref: SubjectRef, rows: Iterable[tuple]) -> tuple[str | None, FetchedRows]:
+    """Split the tagged rows of a single-check statement: (catalog version, rows as ``fetch`` gives them)."""
+    out = FetchedRows()
+    version = None
+    for tag, *row in rows:
+        if tag == 0:
+            out.subjects[ref] = tuple(row[:3])
+        elif tag == 1:
+            out.preferences.append(tuple(row[:4]))
+        elif tag == 2:
+            out.consents.append(tuple(row))
+        else:
+            version = row[0]
+    return version, out
 
 
 def _in(sql: str, n: int) -> str:
@@ -292,6 +346,19 @@ class SqliteProjectionReader:
                 out.suppressed.update(r[0] for r in conn.execute(_in(_SQL_SUPPRESSED, len(chunk)), chunk))
         return out
 
+    async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]:
+        """One check, inline on the event loop: one statement (plus the suppression list for an unknown
+        identity, and the catalog tables when its version moved)."""
+        conn = self.connection()
+        version, out = _single_rows(
+            ref, conn.execute(_SQL_SINGLE_BY_KIND[ref.kind], (ref.key, channel, topic, topic))
+        )
+        cached = self._catalog
+        catalog = cached if cached is not None and cached.version == version else self.catalog_sync()
+        if not out.subjects and ref.kind == "identity" and self.has_suppressions(conn):
+            out.suppressed.update(r[0] for r in conn.execute(_in(_SQL_SUPPRESSED, 1), (ref.key,)))
+        return catalog, out
+
     async def fetch(
         self, refs: Sequence[SubjectRef], channel: str | None = None, topic: str | None = None
     ) -> FetchedRows:
@@ -384,6 +451,29 @@ class EngineProjectionReader:
                     )
                     out.suppressed.update(rows.scalars())
         return out
+
+    async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]:
+        """One check. On PostgreSQL: one statement, one round trip, through asyncpg directly (its
+        per-connection prepared-statement cache plans it once); elsewhere ``catalog`` + ``fetch``."""
+        if self.engine.dialect.name != "postgresql" or self.engine.dialect.driver != "asyncpg":
+            return await self.catalog(), await self.fetch([ref], channel, topic)
+        async with self.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            rows = await raw.fetch(_PG_SINGLE_BY_KIND[ref.kind], ref.key, channel, topic)
+            version, out = _single_rows(ref, rows)
+            if out.subjects:
+                sid, erased, dnc = out.subjects[ref]
+                out.subjects[ref] = (sid, erased == "true", dnc == "true")
+            out.consents = [
+                (*row[:5], None if row[5] is None else int(row[5]), *row[6:]) for row in out.consents
+            ]
+            cached = self._catalog
+            if (cached is None or cached.version != version) or (
+                not out.subjects and ref.kind == "identity" and await self._suppressions_exist(conn)
+            ):
+                rest = await self.fetch([ref], channel, topic) if not out.subjects else out
+                return await self.catalog(), rest
+        return cached, out
 
     async def _suppressions_exist(self, conn) -> bool:
         if not self._has_suppressions:

@@ -41,12 +41,14 @@ class ConsentCheckController(Controller):
     @get("/", operation_id="checkConsent", cache_control=None)
     async def check(
         self,
-        ctx: AppContext,
+        request: Request,
         subject: SubjectParam,
         channel: ChannelParam,
         topic: TopicParam,
     ) -> ConsentCheckRead:
         """May we contact this subject on this channel about this topic? Decision, reason and evidence."""
+        # the hot path: the context from app state, not a DI provider (no per-request session either)
+        ctx: AppContext = request.app.state.ctx
         return await service.check_one(
             service.projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
         )

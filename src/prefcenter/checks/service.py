@@ -23,7 +23,7 @@ from prefcenter.checks.schemas import (
     ConsentCheckRead,
 )
 from prefcenter.core.decisions import ConsentDecision, SubjectState, decide
-from prefcenter.errors import DomainError, InvalidInput, NotFound
+from prefcenter.errors import DomainError, InvalidInput
 
 # An identity on the erasure suppression list with no live subject: ``decide`` answers ``erased``.
 _SUPPRESSED = SubjectState(subject_id="", erased=True)
@@ -145,18 +145,24 @@ def _state_for(
 async def check_one(
     reader: ProjectionReader, pepper: bytes, now: datetime, subject: str, channel: str, topic: str
 ) -> ConsentCheckRead:
-    """The single check: a malformed subject reference is a 422, an unknown one is a decision."""
-    result = (await CheckRun(reader, pepper, now).decide_items([(subject, channel, topic)]))[0]
-    if result.error is not None:
-        raise InvalidInput(result.error.detail)
-    if result.allowed is None:  # pragma: no cover - decide always answers
-        raise NotFound("no decision")
+    """The single check: a malformed subject reference is a 422, an unknown one is a decision.
+
+    The lean path of ``CheckRun`` for one item: one read (``reader.single``), the same ``build_states``
+    and ``decide``."""
+    try:
+        ref = parse_subject_ref(subject, pepper)
+    except DomainError as exc:
+        raise InvalidInput(exc.detail) from None
+    catalog, rows = await reader.single(ref, channel, topic)
+    states = build_states(rows.subjects.values(), rows.preferences, rows.consents)
+    state, subject_id = _state_for(ref, rows, states)
+    decision = decide(state, channel, catalog.topics.get(topic), now, known_channels=catalog.channels)
     return ConsentCheckRead(
         subject=subject,
-        subject_id=result.subject_id,
+        subject_id=subject_id,
         channel=channel,
         topic=topic,
-        allowed=result.allowed,
-        reason=result.reason or "",
-        evidence=result.evidence or CheckEvidence(),
+        allowed=decision.allowed,
+        reason=decision.reason.value,
+        evidence=evidence_of(decision),
     )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from prefcenter import logs
+
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
-access_log = structlog.get_logger("prefcenter.access")
+_bind = structlog.contextvars.bind_contextvars
+_clear = structlog.contextvars.clear_contextvars
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
@@ -18,10 +21,17 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                request_id = incoming if _VALID_ID.match(incoming) else None
+                break
+        if request_id is None:
+            request_id = os.urandom(16).hex()  # 128 random bits, like the uuid4 hex it replaces
+        id_header = (b"x-request-id", request_id.encode())
+        _clear()
+        _bind(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
@@ -29,19 +39,19 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
             await app(scope, receive, send_with_id)
         finally:
-            access_log.info(
+            logs.access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-            structlog.contextvars.clear_contextvars()
+            _clear()
 
     return middleware
