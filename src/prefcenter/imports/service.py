@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +44,37 @@ from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.unit_of_work import SYSTEM, NewEvent, UnitOfWork, format_instant
 
 CHUNK = 5000
+_YIELD_EVERY = 200  # rows parsed between turns of the chunk being written
+
+
+class _TimeOrderedIds:
+    """RFC 9562 version-7 UUIDs (48-bit Unix milliseconds, a 12-bit counter, 62 random bits), increasing
+    within the process. Imported subjects, identities and consents get these instead of uuid4 so that the
+    primary keys and the ``subject_id`` indexes of the bulk inserts grow at their right edge rather than
+    dirtying a random page per row (which is what makes big imports slow on either engine)."""
+
+    def __init__(self) -> None:
+        self._ms = 0
+        self._seq = 0
+        self._pool = b""
+        self._at = 0
+
+    def __call__(self) -> str:
+        ms = time.time_ns() // 1_000_000
+        if ms > self._ms:
+            self._ms, self._seq = ms, 0
+        else:
+            self._seq += 1
+            if self._seq > 0xFFF:
+                self._ms, self._seq = self._ms + 1, 0
+        if self._at >= len(self._pool):
+            self._pool, self._at = os.urandom(8 * 1024), 0
+        rand = int.from_bytes(self._pool[self._at : self._at + 8]) & ((1 << 62) - 1)
+        self._at += 8
+        return str(uuid.UUID(int=(self._ms << 80) | (7 << 76) | (self._seq << 64) | (2 << 62) | rand))
+
+
+_new_id = _TimeOrderedIds()
 
 
 class Rejected(Exception):
@@ -340,7 +374,7 @@ def _apply(
     now = chunk.now
     created = subject is None
     if subject is None:
-        sid = str(uuid.uuid4())
+        sid = _new_id()
         data_key = crypto.new_data_key()
         subject = _Subject(sid, record.external_id, False, 1, False, True, data_key)
         chunk.subjects[sid] = subject
@@ -367,7 +401,7 @@ def _apply(
         assert subject.data_key is not None
         chunk.new_identities.append(
             {
-                "id": str(uuid.uuid4()),
+                "id": _new_id(),
                 "subject_id": sid,
                 "kind": kind,
                 "lookup_hash": digest,
@@ -411,7 +445,7 @@ def _apply(
         channels = sorted(set(c.channels))
         withdrawn_at = _utc(c.withdrawn_at)
         consent = {
-            "id": str(uuid.uuid4()),
+            "id": _new_id(),
             "subject_id": sid,
             "topic": c.topic,
             "channels": channels,
@@ -547,20 +581,47 @@ async def import_records(
     chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Import ``records`` chunk by chunk, one transaction each, in file order.
+
+    While a chunk is being written the next one is read and parsed (yielding to the writer every few
+    hundred rows), so parsing overlaps the database work; chunks still run one after the other, each
+    seeing everything the previous ones committed. Rejected rows are reported in line order."""
     report = ImportReport()
     batch: list[tuple[int, ImportRecord, str]] = []
-    for line, record in records:
-        if isinstance(record, RowError):
-            report.rejected.append((line, str(record)))
-            continue
-        batch.append((line, record, row_key(record)))
-        if len(batch) >= chunk:
-            await import_chunk(ctx, batch, source, report)
+    writing: asyncio.Task | None = None
+
+    async def finish() -> None:
+        nonlocal writing
+        if writing is not None:
+            task, writing = writing, None
+            await task
             if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        await import_chunk(ctx, batch, source, report)
-        if progress:
-            progress(len(batch))
+                progress(task.rows)  # type: ignore[attr-defined]
+
+    def start(rows: list[tuple[int, ImportRecord, str]]) -> None:
+        nonlocal writing
+        writing = asyncio.ensure_future(import_chunk(ctx, rows, source, report))
+        writing.rows = len(rows)  # type: ignore[attr-defined]
+
+    try:
+        for line, record in records:
+            if isinstance(record, RowError):
+                report.rejected.append((line, str(record)))
+                continue
+            batch.append((line, record, row_key(record)))
+            if writing is not None and len(batch) % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the chunk being written take its next step
+            if len(batch) >= chunk:
+                await finish()
+                start(batch)
+                batch = []
+        await finish()
+        if batch:
+            start(batch)
+            await finish()
+    except BaseException:
+        if writing is not None:  # let the chunk in flight commit or roll back as a whole, then fail
+            await asyncio.gather(writing, return_exceptions=True)
+        raise
+    report.rejected.sort()
     return report
