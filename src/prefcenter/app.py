@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -23,6 +22,7 @@ from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
 from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
 from prefcenter.gpc.middleware import gpc_middleware
+from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
 from prefcenter.http.openapi import document_problem_responses
@@ -31,6 +31,7 @@ from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
+from prefcenter.sites.routes import SiteController
 from prefcenter.subjects.routes import SubjectController
 from prefcenter.suppression.routes import ChangeFeedController, SuppressionController
 from prefcenter.unsubscribe.routes import OneClickUnsubscribeController, UnsubscribeLinkController
@@ -65,6 +66,7 @@ API_ROUTES = [
     DsrController,
     LegalHoldController,
     DownstreamSystemController,
+    SiteController,
 ]
 
 
@@ -93,22 +95,8 @@ class PrefcenterPlugin(InitPluginProtocol):
         config.exception_handlers.update(EXCEPTION_HANDLERS)
 
     def _configure_middleware(self, config: AppConfig) -> None:
+        # CORS is not configured here: http/cors.py wraps the whole app in create_app (its origins change at runtime).
         config.middleware.insert(0, request_context_middleware)
-        origins = list(self.ctx.settings.server.cors_origins)
-        if origins:
-            config.cors_config = CORSConfig(
-                allow_origins=origins,
-                allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-                allow_headers=[
-                    "authorization",
-                    "content-type",
-                    "idempotency-key",
-                    "if-match",
-                    "x-request-id",
-                ],
-                expose_headers=["etag", "x-request-id", "retry-after"],
-                max_age=600,
-            )
 
     def _configure_openapi(self, config: AppConfig) -> None:
         config.openapi_config = OpenAPIConfig(
@@ -141,10 +129,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log)
     # request_max_body_size must go to the constructor: Litestar 2.25 ignores it when a plugin sets it.
+    ctx = AppContext.build(settings)
     app = Litestar(
-        plugins=[PrefcenterPlugin(AppContext.build(settings))],
+        plugins=[PrefcenterPlugin(ctx)],
         request_max_body_size=settings.server.max_body_bytes,
         logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
+    # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.
+    app.asgi_handler = cors_middleware(app.asgi_handler, ctx.origins)
     return app

@@ -346,6 +346,15 @@ def _register_dsr(sub: argparse._SubParsersAction) -> None:
 EXTRA_COMMANDS.append(_register_dsr)
 
 
+def _register_sites(sub: argparse._SubParsersAction) -> None:
+    from prefcenter.sites.cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_register_sites)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""What request handlers, the CLI and jobs share: settings, database, keys, token issuer."""
+"""What request handlers, the CLI and jobs share: settings, database, keys, token issuer, origin allow-list."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.keys import KeyMaterial, load_keys
 from prefcenter.notify.sender import Sender, sender_from_settings
 from prefcenter.settings import Settings
+from prefcenter.sites.allow_list import OriginAllowList
 from prefcenter.store.database import Database
 from prefcenter.store.unit_of_work import UnitOfWork, unit_of_work
 
@@ -20,13 +21,15 @@ class AppContext:
     keys: KeyMaterial
     tokens: TokenIssuer
     sender: Sender
+    origins: OriginAllowList  # browsers' allowed origins: PREFCENTER_CORS_ORIGINS and every site's
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         keys = load_keys(settings.keys)
+        db = Database(settings.database)
         return cls(
             settings=settings,
-            db=Database(settings.database),
+            db=db,
             keys=keys,
             tokens=TokenIssuer(
                 keys.signing_key,
@@ -35,6 +38,7 @@ class AppContext:
                 settings.auth.subject_token_ttl_seconds,
             ),
             sender=sender_from_settings(settings.mail, settings.var_dir),
+            origins=OriginAllowList(db, settings.server.cors_origins),
         )
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

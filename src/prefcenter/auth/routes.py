@@ -77,16 +77,16 @@ class WidgetTokenController(Controller):
             raise InvalidInput(
                 "agent mode needs agent_id: the id of the agent recording on the customer's behalf"
             )
-        ensure_origin_allowed(ctx.settings, data.origin)
         async with ctx.db.read_session() as session:
+            origin, site = await ensure_origin_allowed(session, ctx.settings, data.origin, data.site)
             subject = await get_subject(session, subject_id)
         if subject.erased_at is not None:
             raise InvalidInput("this subject was erased")
         token, ttl = ctx.tokens.subject_token(
             subject_id=subject_id,
             client_id=request.user.client_id,
-            origin=data.origin,
-            touchpoint=data.touchpoint,
+            origin=origin,
+            touchpoint=data.touchpoint or (site.touchpoint if site else None),
             mode=data.mode,
             agent_id=data.agent_id if data.mode == "agent" else None,
             ttl=data.ttl_seconds,

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.vocabulary import ShortText, Touchpoint
+from prefcenter.vocabulary import Key, ShortText, Touchpoint
 
 
 class TokenRequest(msgspec.Struct):
@@ -33,6 +33,16 @@ class WidgetTokenCreate(msgspec.Struct, forbid_unknown_fields=True):
     mode: Literal["full", "compact", "agent"] = "full"
     agent_id: ShortText | None = None
     ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] | None = None
+    site: (
+        Annotated[
+            Key,
+            msgspec.Meta(
+                description="The site the page belongs to: origin must be one of its origins; "
+                "its touchpoint is the default"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class WidgetTokenRead(msgspec.Struct):

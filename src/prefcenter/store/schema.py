@@ -4,6 +4,7 @@ from prefcenter.store import (
     models,  # noqa: F401  (core tables)
     models_checks,  # noqa: F401  (import ledger)
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
+    models_sites,  # noqa: F401  (sites and their widget origins)
 )
 from prefcenter.store.models import Base
 
