@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
+from prefcenter.checks.campaign import CampaignDecider, campaign_keys
 from prefcenter.checks.read_path import (
     FetchedRows,
     ProjectionReader,
@@ -27,6 +29,7 @@ from prefcenter.errors import DomainError, InvalidInput
 
 # An identity on the erasure suppression list with no live subject: ``decide`` answers ``erased``.
 _SUPPRESSED = SubjectState(subject_id="", erased=True)
+_SUPPRESSED_KEY = (True, False, False, None, None, None)  # its campaign key
 
 _readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -49,6 +52,13 @@ def _item_error(exc: DomainError) -> CheckItemError:
     return CheckItemError(type=exc.slug, title=exc.title, detail=exc.detail)
 
 
+PIECE = 2000  # items read and decided together inside one call (one IN (...) read per table)
+
+
+def _good(refs: list) -> list[SubjectRef]:
+    return [r for r in refs if isinstance(r, SubjectRef)]
+
+
 class CheckRun:
     """Decide a list of ``(subject, channel, topic)`` items against one snapshot of the projections."""
 
@@ -67,21 +77,84 @@ class CheckRun:
         """Answer every item in input order; a bad item gets an ``error``, never a failed batch.
 
         ``channel``/``topic`` are the defaults for items without their own (a campaign: one question)."""
+        uniform = all(
+            (item_channel or channel) == channel and (item_topic or topic) == topic
+            for _subject, item_channel, item_topic in items
+        )
+        catalog = await self.reader.catalog()
+        fetch_channel, fetch_topic = (channel, topic) if uniform else (None, None)
+        # Pipelined by piece: the read of piece i+1 (a worker thread on SQLite, which releases the GIL while
+        # it queries; a round trip on PostgreSQL) runs while piece i is decided on the event loop.
+        pieces = [items[i : i + PIECE] for i in range(0, len(items), PIECE)] or [items]
+        results: list[CheckResult] = []
+        refs = self._refs(pieces[0])
+        pending = asyncio.ensure_future(self.reader.fetch(_good(refs), fetch_channel, fetch_topic))
+        try:
+            for number, piece in enumerate(pieces):
+                rows = await pending
+                piece_refs = refs
+                if number + 1 < len(pieces):
+                    refs = self._refs(pieces[number + 1])
+                    pending = asyncio.ensure_future(
+                        self.reader.fetch(_good(refs), fetch_channel, fetch_topic)
+                    )
+                with _no_gc_pauses(len(piece) > 256):
+                    if uniform and channel is not None and topic is not None:
+                        decided = self._decide_campaign(
+                            piece, piece_refs, rows, catalog, channel, topic, start_index + len(results)
+                        )
+                    else:
+                        decided = self._decide_all(
+                            piece, piece_refs, rows, catalog, channel, topic, start_index + len(results)
+                        )
+                results.extend(decided)
+        finally:
+            if not pending.done():
+                pending.cancel()
+        return results
+
+    def _refs(self, items) -> list[SubjectRef | DomainError]:
         pepper = self.pepper
         refs: list[SubjectRef | DomainError] = []
-        uniform = True
-        for subject, item_channel, item_topic in items:
-            if (item_channel or channel) != channel or (item_topic or topic) != topic:
-                uniform = False
+        for subject, _channel, _topic in items:
             try:
                 refs.append(parse_subject_ref(subject, pepper))
             except DomainError as exc:
                 refs.append(exc)
-        good = [r for r in refs if isinstance(r, SubjectRef)]
-        catalog = await self.reader.catalog()
-        rows = await self.reader.fetch(good, channel, topic) if uniform else await self.reader.fetch(good)
-        with _no_gc_pauses(len(items) > 256):
-            return self._decide_all(items, refs, rows, catalog, channel, topic, start_index)
+        return refs
+
+    def _decide_campaign(self, items, refs, rows, catalog, channel, topic, start_index) -> list[CheckResult]:
+        """Every item asks (channel, topic): ``decide`` once per distinct reduced state (checks/campaign.py)."""
+        keys = campaign_keys(rows.subjects.values(), rows.preferences, rows.consents, channel, topic, self.now)
+        decider = CampaignDecider(channel, catalog.topics.get(topic), self.now, catalog.channels)
+        verdict = decider.verdict
+        found = rows.subjects.get
+        suppressed = rows.suppressed
+        results = []
+        append = results.append
+        position = start_index
+        for (subject, _c, _t), ref in zip(items, refs, strict=True):
+            if isinstance(ref, DomainError):
+                append(CheckResult(position, subject, channel, topic, error=_item_error(ref)))
+                position += 1
+                continue
+            row = found(ref)
+            if row is not None:
+                subject_id = row[0]
+                key, consent_id, notice_version = keys[subject_id]
+            else:
+                subject_id = consent_id = notice_version = None
+                # on the erasure list: the same state as _SUPPRESSED (erased, nothing else)
+                key = _SUPPRESSED_KEY if ref.kind == "identity" and ref.key in suppressed else None
+            allowed, reason, cites, preference = verdict(key)
+            evidence = (
+                CheckEvidence(consent_id, notice_version, preference)
+                if cites
+                else CheckEvidence(None, None, preference)
+            )
+            append(CheckResult(position, subject, channel, topic, subject_id, allowed, reason, evidence))
+            position += 1
+        return results
 
     def _decide_all(self, items, refs, rows, catalog, channel, topic, start_index) -> list[CheckResult]:
         states = build_states(rows.subjects.values(), rows.preferences, rows.consents)
