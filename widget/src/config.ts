@@ -50,13 +50,21 @@ export function readAttributes(el: Element | null | undefined): ConfigInput {
   return out as ConfigInput;
 }
 
-/** The script tag that loaded the widget: document.currentScript, else the last prefcenter.js tag. */
+const BUNDLE_SRC = /prefcenter(\.min)?\.js(\?|#|$)/;
+
+/** The script tag that configures the widget. When the bundle is included twice (say, once plain and
+ * once with data-* attributes), whichever copy runs first must still find the configured tag:
+ * document.currentScript if it carries configuration, else the last prefcenter.js tag that does, else
+ * the current or last prefcenter.js tag. */
 export function findScript(doc: Document): HTMLScriptElement | null {
-  const current = doc.currentScript;
-  if (current instanceof HTMLScriptElement && /prefcenter(\.min)?\.js(\?|#|$)/.test(current.src)) return current;
-  const tags = Array.from(doc.querySelectorAll<HTMLScriptElement>("script[src]"));
-  const ours = tags.filter((s) => /prefcenter(\.min)?\.js(\?|#|$)/.test(s.src));
-  return ours.length ? ours[ours.length - 1] : current instanceof HTMLScriptElement ? current : null;
+  const current = doc.currentScript instanceof HTMLScriptElement ? doc.currentScript : null;
+  const configured = (s: HTMLScriptElement) => s.hasAttribute("data-api") || s.hasAttribute("data-token");
+  if (current && BUNDLE_SRC.test(current.src) && configured(current)) return current;
+  const ours = Array.from(doc.querySelectorAll<HTMLScriptElement>("script[src]")).filter((s) => BUNDLE_SRC.test(s.src));
+  const withConfig = ours.filter(configured);
+  if (withConfig.length) return withConfig[withConfig.length - 1];
+  if (current && BUNDLE_SRC.test(current.src)) return current;
+  return ours.length ? ours[ours.length - 1] : current;
 }
 
 /** Layer config sources (later wins) and fill in defaults. */

@@ -87,4 +87,13 @@ describe("findScript", () => {
     expect(readAttributes(findScript(document)).api).toBe("https://prefs.example.com");
     ours.remove();
   });
+
+  it("prefers the configured tag when the bundle is included twice", () => {
+    const configured = el({ src: "https://prefs.example.com/widget/v1/prefcenter.js", "data-api": "https://prefs.example.com" }, "script");
+    const plain = el({ src: "https://prefs.example.com/widget/v1/prefcenter.js" }, "script");
+    document.head.append(configured, plain);
+    expect(findScript(document)).toBe(configured);
+    configured.remove();
+    plain.remove();
+  });
 });
