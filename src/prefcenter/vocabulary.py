@@ -16,8 +16,9 @@ ConsentStatus = Literal["granted", "withdrawn", "pending_confirmation", "expired
 IdentityKind = Literal["email", "phone", "customer_id", "device_id"]
 Frequency = Literal["immediate", "daily", "weekly", "monthly"]
 
-Key = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_\-]*$")]
-TopicKey = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_\-]*$")]
+KEY_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=KEY_PATTERN)]
+TopicKey = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=KEY_PATTERN)]
 Language = Annotated[
     str, msgspec.Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 ]

@@ -201,3 +201,15 @@ async def test_idempotency_key_replays_the_first_response(api):
 async def test_health_and_ready(api):
     assert (await api.client.get("/health")).json() == {"status": "ok"}
     assert (await api.client.get("/ready")).json() == {"status": "ready"}
+
+
+async def test_catalog_keys_in_paths_are_validated(api):
+    h = await api.admin()
+    r = await api.client.put("/v1/catalog/channels/Bad%20Key", json={"name": "x"}, headers=h)
+    assert r.status_code == 400 and r.json()["type"].endswith("/validation-error")
+    r = await api.client.put(
+        "/v1/catalog/topics/" + "a" * 61,
+        json={"name": "x", "legal_basis": "consent", "channels": ["email"]},
+        headers=h,
+    )
+    assert r.status_code == 400

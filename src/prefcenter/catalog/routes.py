@@ -17,10 +17,13 @@ from prefcenter.catalog.schemas import (
     TopicWrite,
 )
 from prefcenter.context import AppContext
-from prefcenter.vocabulary import Key, TopicKey
+from prefcenter.vocabulary import KEY_PATTERN, Key, TopicKey
 
-KeyParam = Annotated[Key, Parameter(description="Channel key, e.g. `email`")]
-TopicParam = Annotated[TopicKey, Parameter(description="Topic key, e.g. `newsletter`")]
+# Litestar does not apply msgspec Meta constraints to path parameters: the Parameter repeats them.
+KeyParam = Annotated[Key, Parameter(description="Channel key, e.g. `email`", pattern=KEY_PATTERN, max_length=40)]
+TopicParam = Annotated[
+    TopicKey, Parameter(description="Topic key, e.g. `newsletter`", pattern=KEY_PATTERN, max_length=60)
+]
 
 
 class CatalogController(Controller):
