@@ -29,6 +29,7 @@ from prefcenter.http.openapi import document_problem_responses
 from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
+from prefcenter.http.strict_query import StrictQuery
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 from prefcenter.sites.routes import SiteController
@@ -93,6 +94,7 @@ class PrefcenterPlugin(InitPluginProtocol):
 
     def _configure_errors(self, config: AppConfig) -> None:
         config.exception_handlers.update(EXCEPTION_HANDLERS)
+        config.before_request = StrictQuery()
 
     def _configure_middleware(self, config: AppConfig) -> None:
         # CORS is not configured here: http/cors.py wraps the whole app in create_app (its origins change at runtime).

@@ -213,3 +213,13 @@ async def test_catalog_keys_in_paths_are_validated(api):
         headers=h,
     )
     assert r.status_code == 400
+
+
+async def test_unknown_or_repeated_query_parameters_are_refused(api):
+    h = await api.headers("preferences:read")
+    r = await api.client.get("/v1/subjects", params={"external_id": "x", "surprise": "1"}, headers=h)
+    assert r.status_code == 400 and "surprise" in r.json()["detail"]
+    r = await api.client.get("/v1/subjects?external_id=a&external_id=b", headers=h)
+    assert r.status_code == 400 and "more than once" in r.json()["detail"]
+    assert (await api.client.get("/v1/catalog?x=1", headers=h)).status_code == 400
+    assert (await api.client.get("/", params={"utm_source": "mail"})).status_code == 200  # pages are lenient

@@ -41,7 +41,11 @@ class DsrController(Controller):
     tags = ["dsr"]
     guards = [requires("dsr:manage")]
 
-    @post("/", operation_id="createDsrRequest")
+    @post(
+        "/",
+        operation_id="createDsrRequest",
+        responses={200: ResponseSpec(data_container=DsrRead, description="A duplicate of an open request: linked to it")},
+    )
     async def create(self, ctx: AppContext, request: Request, data: DsrCreate) -> Response[DsrRead]:
         """Record a data subject request; a duplicate of an open one is linked to it (200) instead of created (201)."""
         async with ctx.unit_of_work() as uow:
