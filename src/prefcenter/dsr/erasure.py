@@ -15,8 +15,10 @@ A job run again after a crash finds its request no longer ``verified`` and does 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import structlog
 from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,6 +29,7 @@ from prefcenter.store.models import Consent, IdempotencyRecord, Identity, Prefer
 from prefcenter.store.models_dsr import DsrExport, DsrRequest, ErasureSuppression, ExportLink, Job
 
 RUNNABLE = ("verified", "in_progress")
+log = structlog.get_logger("prefcenter.erasure")
 
 
 async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
@@ -168,7 +171,14 @@ async def _sqlite_purge(ctx) -> None:
     so no older page image holding a deleted data key survives in either file."""
     async with ctx.db.write_engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(3):  # each try already waits busy_timeout for readers still on old frames
+            cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_frames, _done = await cursor.fetchone()
+            await cursor.close()
+            if not busy:
+                return
+            await asyncio.sleep(0.05 * (attempt + 1))
+        log.warning("erasure: the WAL could not be truncated yet; old page images remain until the next checkpoint")
 
 
 async def subject_erased_flags(session, lookup_hashes: list[str]) -> set[str]:
