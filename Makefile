@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NPM_STAMP := widget/node_modules/.installed-stamp
 
-.PHONY: setup run test test-python test-widget lint openapi bench system-deps widget clean
+.PHONY: setup run test test-python test-widget lint openapi bench bench-imports bench-dsr system-deps widget clean
 
 setup: $(STAMP)
 
@@ -48,7 +48,15 @@ openapi: setup
 
 # Consent-check benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--engine postgres" for PostgreSQL.
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.checks $(BENCH_ARGS)
+
+# Import and GDPR-job benchmarks (SQLite and a throwaway PostgreSQL each).
+bench-imports: setup
+	$(BIN)/python -m bench.imports $(BENCH_ARGS)
+
+bench-dsr: setup
+	$(BIN)/python -m bench.dsr $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) widget/node_modules var
