@@ -231,6 +231,41 @@ _PG_SINGLE = (
 _PG_SINGLE_BY_KIND = {kind: _PG_SINGLE.format(sql.replace("?", "$1")) for kind, sql in _SINGLE_SUBJECT.items()}
 
 
+# PostgreSQL (asyncpg): one statement per chunk, array parameters, rows tagged by the first column like the
+# single check. Columns keep their native types (one type per column across the UNION ALL):
+# tag, sid, t1, t2, t3, channels, notice_version, granted_at, expires_at, erased, dnc.
+_PG_CHUNK_SUBJECTS = (
+    "WITH s AS ("
+    "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc, 0 AS kind, id AS key "
+    "FROM subjects WHERE id = ANY($1::text[]) "
+    "UNION ALL SELECT id, erased_at IS NOT NULL, do_not_contact, 1, external_id "
+    "FROM subjects WHERE external_id = ANY($2::text[]) "
+    "UNION ALL SELECT s.id, s.erased_at IS NOT NULL, s.do_not_contact, 2, i.lookup_hash "
+    "FROM identities i JOIN subjects s ON s.id = i.subject_id WHERE i.lookup_hash = ANY($3::text[])) "
+    "SELECT 0 AS tag, id::text AS sid, key::text AS t1, NULL::text AS t2, NULL::text AS t3, "
+    "NULL::text AS channels, kind AS nv, NULL::timestamptz AS granted_at, NULL::timestamptz AS expires_at, "
+    "erased, dnc FROM s "
+    "UNION ALL SELECT 1, subject_id, channel, topic, status, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM preferences WHERE subject_id IN (SELECT id FROM s){prefs} "
+    "UNION ALL SELECT 2, subject_id, id, topic, status, channels::text, notice_version, granted_at, "
+    "expires_at, NULL, NULL FROM consents WHERE is_current AND subject_id IN (SELECT id FROM s){consents}"
+)
+_PG_CHUNK_SUPPRESSED = (
+    " UNION ALL SELECT 3, NULL, lookup_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+    f"FROM {SUPPRESSION_TABLE} WHERE lookup_hash = ANY($3::text[]) "
+    "AND lookup_hash NOT IN (SELECT key FROM s WHERE kind = 2)"
+)
+_PG_KINDS = ("id", "external_id", "identity")
+
+
+def _pg_chunk_sql(campaign: bool, suppressions: bool) -> str:
+    sql = _PG_CHUNK_SUBJECTS.format(
+        prefs=" AND channel IN ($4, '*') AND topic IN ($5, '*')" if campaign else "",
+        consents=" AND topic = $5" if campaign else "",
+    )
+    return sql + _PG_CHUNK_SUPPRESSED if suppressions else sql
+
+
 def _single_rows(ref: SubjectRef, rows: Iterable[tuple]) -> tuple[str | None, FetchedRows]:
     """Split the tagged rows of a single-check statement: (catalog version, rows as ``fetch`` gives them)."""
     out = FetchedRows()
@@ -397,9 +432,21 @@ class EngineProjectionReader:
         self._catalog = CatalogSnapshot(version, topics, channels)
         return self._catalog
 
+    @property
+    def _asyncpg(self) -> bool:
+        return self.engine.dialect.name == "postgresql" and self.engine.dialect.driver == "asyncpg"
+
     async def fetch(
         self, refs: Sequence[SubjectRef], channel: str | None = None, topic: str | None = None
     ) -> FetchedRows:
+        if self._asyncpg:
+            return await self._fetch_asyncpg(refs, channel, topic)
+        return await self._fetch_core(refs, channel, topic)
+
+    async def _fetch_core(
+        self, refs: Sequence[SubjectRef], channel: str | None = None, topic: str | None = None
+    ) -> FetchedRows:
+        """Portable: per chunk, one SQLAlchemy Core query per table."""
         out = FetchedRows()
         grouped = _group(refs)
         base = (Subject.id, Subject.erased_at.is_not(None), Subject.do_not_contact)
@@ -452,10 +499,37 @@ class EngineProjectionReader:
                     out.suppressed.update(rows.scalars())
         return out
 
+    async def _fetch_asyncpg(
+        self, refs: Sequence[SubjectRef], channel: str | None, topic: str | None
+    ) -> FetchedRows:
+        """PostgreSQL: one statement per chunk of 2,000 references (``= ANY($n::text[])``), prepared once
+        per pooled connection by asyncpg's statement cache; only the rows ``build_states`` and the campaign
+        memo read (for a campaign only the asked channel/topic), tagged by the first column."""
+        out = FetchedRows()
+        campaign = channel is not None and topic is not None
+        extra = (channel, topic) if campaign else ()
+        subjects, preferences, consents, suppressed = out.subjects, out.preferences, out.consents, out.suppressed
+        async with self.engine.connect() as conn:
+            sql = _pg_chunk_sql(campaign, await self._suppressions_exist(conn))
+            raw = (await conn.get_raw_connection()).driver_connection
+            for chunk in _chunks(refs):
+                grouped = _group(chunk)
+                rows = await raw.fetch(sql, grouped["id"], grouped["external_id"], grouped["identity"], *extra)
+                for tag, sid, t1, t2, t3, channels, nv, granted_at, expires_at, erased, dnc in rows:
+                    if tag == 1:
+                        preferences.append((sid, t1, t2, t3))
+                    elif tag == 2:
+                        consents.append((sid, t1, t2, t3, channels, nv, granted_at, expires_at))
+                    elif tag == 0:
+                        subjects[SubjectRef(_PG_KINDS[nv], t1)] = (sid, erased, dnc)
+                    else:
+                        suppressed.add(t1)
+        return out
+
     async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]:
         """One check. On PostgreSQL: one statement, one round trip, through asyncpg directly (its
         per-connection prepared-statement cache plans it once); elsewhere ``catalog`` + ``fetch``."""
-        if self.engine.dialect.name != "postgresql" or self.engine.dialect.driver != "asyncpg":
+        if not self._asyncpg:
             return await self.catalog(), await self.fetch([ref], channel, topic)
         async with self.engine.connect() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
@@ -468,11 +542,14 @@ class EngineProjectionReader:
                 (*row[:5], None if row[5] is None else int(row[5]), *row[6:]) for row in out.consents
             ]
             cached = self._catalog
-            if (cached is None or cached.version != version) or (
+            refetch = (cached is None or cached.version != version) or (
                 not out.subjects and ref.kind == "identity" and await self._suppressions_exist(conn)
-            ):
-                rest = await self.fetch([ref], channel, topic) if not out.subjects else out
-                return await self.catalog(), rest
+            )
+        if refetch:
+            # after the connection went back to the pool: holding it while catalog() and fetch() check out
+            # another deadlocked the pool under load (every request waiting for a second connection)
+            rest = await self.fetch([ref], channel, topic) if not out.subjects else out
+            return await self.catalog(), rest
         return cached, out
 
     async def _suppressions_exist(self, conn) -> bool:
