@@ -17,6 +17,7 @@ from prefcenter.audit.routes import AuditController, SubjectEventsController
 from prefcenter.auth.guards import bearer_authentication
 from prefcenter.auth.routes import OAuthController, WidgetTokenController
 from prefcenter.catalog.routes import CatalogController
+from prefcenter.checks.fast_path import consent_check_fast_path
 from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
@@ -139,5 +140,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_problem_responses(app.openapi_schema)
     # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.
-    app.asgi_handler = cors_middleware(app.asgi_handler, ctx.origins)
+    # Inside CORS: the lean path for GET /v1/consent-checks (checks/fast_path.py); the rest goes to Litestar.
+    app.asgi_handler = cors_middleware(consent_check_fast_path(app), ctx.origins)
     return app

@@ -9,22 +9,28 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 
 from prefcenter.auth.principal import Principal
+from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.errors import Forbidden, NotFound, Unauthorized
+
+
+def authenticate(authorization: str, origin: str | None, tokens: TokenIssuer) -> Principal:
+    """The bearer rule (also used by ``checks/fast_path.py``): Unauthorized / Forbidden, or who is calling."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)"
+        )
+    principal = tokens.principal(token.strip())
+    if principal.origin and origin and origin != principal.origin:
+        raise Forbidden("this subject token is bound to another origin")
+    return principal
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized(
-                "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)"
-            )
-        principal = connection.app.state.ctx.tokens.principal(token.strip())
-        origin = connection.headers.get("origin")
-        if principal.origin and origin and origin != principal.origin:
-            raise Forbidden("this subject token is bound to another origin")
-        return AuthenticationResult(user=principal, auth=token)
+        principal = authenticate(header, connection.headers.get("origin"), connection.app.state.ctx.tokens)
+        return AuthenticationResult(user=principal, auth=header.partition(" ")[2])
 
 
 def bearer_authentication() -> DefineMiddleware:
@@ -45,12 +51,17 @@ def requires(
         principal: Principal | None = connection.scope.get("user")
         if principal is None:
             raise Unauthorized("send an access token: Authorization: Bearer <token>")
-        if principal.kind == "subject" and not subject_token:
-            raise Forbidden("a subject token cannot use this operation")
-        if not principal.has_scope(scope):
-            raise Forbidden(f"this operation needs the scope {scope}")
+        check_access(principal, scope, subject_token=subject_token)
 
     return guard
+
+
+def check_access(principal: Principal, scope: str, *, subject_token: bool = False) -> None:
+    """The scope rule of ``requires`` (also used by ``checks/fast_path.py``)."""
+    if principal.kind == "subject" and not subject_token:
+        raise Forbidden("a subject token cannot use this operation")
+    if not principal.has_scope(scope):
+        raise Forbidden(f"this operation needs the scope {scope}")
 
 
 def ensure_subject_access(principal: Principal, subject_id: str) -> None:

@@ -45,21 +45,31 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
-    if request is not None:
-        body["instance"] = request.url.path
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body = problem_body(status, slug, title, detail, request.url.path if request is not None else None, **extra)
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _domain_error(request: Request, exc: DomainError) -> Response:
+def problem_body(status: int, slug: str, title: str, detail: str, instance: str | None, **extra: Any) -> dict:
+    """The problem document (also written by ``checks/fast_path.py``)."""
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def domain_error_headers(exc: DomainError) -> dict[str, str]:
     headers = {}
     if "retry_after" in exc.extra:
         headers["Retry-After"] = str(exc.extra["retry_after"])
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="prefcenter"'
+    return headers
+
+
+def _domain_error(request: Request, exc: DomainError) -> Response:
     return problem_response(
-        exc.status, exc.slug, exc.title, exc.detail, request, headers or None, **exc.extra
+        exc.status, exc.slug, exc.title, exc.detail, request, domain_error_headers(exc) or None, **exc.extra
     )
 
 
@@ -88,15 +98,23 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
     return problem_response(status, slug, title, detail, request, headers or None)
 
 
+_UNEXPECTED = (
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    "internal-error",
+    "Internal server error",
+    "The server failed to handle this request; it has been logged.",
+)
+
+
+def unexpected_body(exc: Exception, instance: str | None) -> dict:
+    """Log an unexpected error and give its problem document (also used by ``checks/fast_path.py``)."""
+    log.exception("unhandled error", error_type=type(exc).__name__)
+    return problem_body(*_UNEXPECTED, instance)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", error_type=type(exc).__name__)
-    return problem_response(
-        HTTP_500_INTERNAL_SERVER_ERROR,
-        "internal-error",
-        "Internal server error",
-        "The server failed to handle this request; it has been logged.",
-        request,
-    )
+    return problem_response(*_UNEXPECTED, request)
 
 
 EXCEPTION_HANDLERS = {

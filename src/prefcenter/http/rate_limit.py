@@ -41,26 +41,35 @@ class TokenBuckets:
         return wait
 
 
-def rate_limit_middleware(app):
-    buckets: TokenBuckets | None = None
+def take_token(state, principal) -> None:
+    """Take one token from ``principal``'s bucket or raise RateLimited (refusing takes nothing).
 
+    One set of buckets per app (kept in ``app.state``), shared by every route and ``checks/fast_path.py``."""
+    settings = state.ctx.settings.rate_limit
+    if settings.requests_per_second <= 0:
+        return
+    buckets = state.get(_STATE_KEY)
+    if buckets is None:
+        buckets = state[_STATE_KEY] = TokenBuckets(settings)
+    key = f"{principal.kind}:{principal.subject_id if principal.kind == 'subject' else principal.client_id}"
+    wait = buckets.take(key)
+    if wait > 0:
+        retry = max(1, math.ceil(wait))
+        raise RateLimited(
+            f"this client is limited to {settings.requests_per_second:g} requests/s "
+            f"(bursts of {settings.burst}); retry in {retry} s",
+            retry_after=retry,
+        )
+
+
+_STATE_KEY = "rate_limit_buckets"
+
+
+def rate_limit_middleware(app):
     async def middleware(scope, receive, send) -> None:
-        nonlocal buckets
         principal = scope.get("user") if scope["type"] == "http" else None
         if principal is not None:
-            settings = scope["app"].state.ctx.settings.rate_limit
-            if settings.requests_per_second > 0:
-                if buckets is None:
-                    buckets = TokenBuckets(settings)
-                key = f"{principal.kind}:{principal.subject_id if principal.kind == 'subject' else principal.client_id}"
-                wait = buckets.take(key)
-                if wait > 0:
-                    retry = max(1, math.ceil(wait))
-                    raise RateLimited(
-                        f"this client is limited to {settings.requests_per_second:g} requests/s "
-                        f"(bursts of {settings.burst}); retry in {retry} s",
-                        retry_after=retry,
-                    )
+            take_token(scope["app"].state, principal)
         await app(scope, receive, send)
 
     return middleware
