@@ -113,3 +113,23 @@ async def test_cli_check_writes_one_decision_per_recipient(api):
     assert rows[1].startswith(f"email:{a['email']},true,consent,{a['id']},{a['consents']['offers']['id']},1")
     assert ",false,unknown_subject," in rows[2]
     assert rows[3].startswith("email:bad,,,") and "not a valid email" in rows[3]
+
+
+async def test_a_stream_larger_than_the_body_limit_streams_even_with_an_idempotency_key(api):
+    """Checks change nothing, so Idempotency-Key is not applied to them: a campaign is never buffered."""
+    subject = await subject_with(api, consents=[("offers", ["email"])])
+    line = json.dumps(subject["id"]).encode() + b"\n"
+    body = line * (api.settings.server.max_body_bytes // len(line) + 1000)  # over the normal body limit
+    r = await api.client.post(
+        "/v1/consent-checks/stream",
+        params={"channel": "email", "topic": "offers"},
+        content=body,
+        headers={
+            **await api.headers("consent:check"),
+            "content-type": "application/x-ndjson",
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
+    )
+    assert r.status_code == 200, r.text[:300]
+    assert r.text.count("\n") == body.count(b"\n")
+    assert "idempotent-replayed" not in r.headers

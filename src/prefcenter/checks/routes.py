@@ -17,6 +17,7 @@ from prefcenter.checks.schemas import (
 )
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput, PayloadTooLarge
+from prefcenter.http.idempotency import READ_ONLY_OPT
 from prefcenter.store.unit_of_work import format_instant, utcnow
 from prefcenter.vocabulary import Key, TopicKey
 
@@ -53,7 +54,7 @@ class ConsentCheckController(Controller):
             service.projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
         )
 
-    @post("/", operation_id="checkConsentBatch", status_code=200)
+    @post("/", operation_id="checkConsentBatch", status_code=200, opt={READ_ONLY_OPT: True})
     async def check_batch(self, ctx: AppContext, data: ConsentCheckBatch) -> ConsentCheckBatchRead:
         """Up to 10,000 checks in one call, answered in input order; a bad item gets its own error."""
         if (data.items is None) == (data.subjects is None):
@@ -91,6 +92,7 @@ class ConsentCheckController(Controller):
         status_code=200,
         request_max_body_size=STREAM_MAX_BYTES,
         media_type="application/x-ndjson",
+        opt={READ_ONLY_OPT: True},
     )
     async def check_stream(
         self,

@@ -17,6 +17,9 @@ from prefcenter.store.models import IdempotencyRecord
 from prefcenter.store.unit_of_work import utcnow
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+# Route option for POSTs that change nothing (batch and streamed consent checks): retrying them is already
+# safe, and buffering a streamed campaign to replay it later would defeat streaming.
+READ_ONLY_OPT = "read_only"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _IN_PROGRESS = 0
 
@@ -44,7 +47,9 @@ def idempotency_middleware(app):
             return
         raw_key = dict(scope["headers"]).get(b"idempotency-key")
         principal = scope.get("user")
-        if raw_key is None or principal is None:
+        handler = scope.get("route_handler")
+        read_only = handler is not None and handler.opt.get(READ_ONLY_OPT, False)
+        if raw_key is None or principal is None or read_only:
             await app(scope, receive, send)
             return
         key = raw_key.decode("latin-1")
