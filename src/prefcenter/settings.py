@@ -186,7 +186,6 @@ class Settings:
     widget: WidgetSettings = field(default_factory=WidgetSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     dsr: DsrSettings = field(default_factory=DsrSettings)
-    load_demo: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -241,5 +240,4 @@ class Settings:
             dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),
             rate_limit=rate_limit_settings_from_env(),
-            load_demo=_env("PREFCENTER_DEMO", "0") == "1",
         )
