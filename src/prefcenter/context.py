@@ -22,6 +22,9 @@ class AppContext:
     tokens: TokenIssuer
     sender: Sender
     origins: OriginAllowList  # browsers' allowed origins: PREFCENTER_CORS_ORIGINS and every site's
+    # The last whole-log verification and when it ran (audit.service.recent_verification), for pages that
+    # show the log's state on every load without re-hashing a large log each time.
+    last_verification: tuple | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -148,3 +149,14 @@ async def verify_log(session: AsyncSession, keys: KeyMaterial) -> Verification:
         bad_seq = cp.seq if cp.seq in chain_hash_at else (head_seq or 0) + 1
         return Verification(False, checked, head_seq, prev_hash, number, bad_seq, problem)
     return Verification(True, checked, head_seq, prev_hash, len(checkpoints), None, None)
+
+
+async def recent_verification(ctx, max_age_seconds: float = 60.0) -> Verification:
+    """A whole-log verification no older than ``max_age_seconds`` (this process's last one, or a new one)."""
+    now = time.monotonic()
+    if ctx.last_verification is not None and now - ctx.last_verification[1] < max_age_seconds:
+        return ctx.last_verification[0]
+    async with ctx.db.read_session() as session:
+        result = await verify_log(session, ctx.keys)
+    ctx.last_verification = (result, time.monotonic())
+    return result
