@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from prefcenter.keys import generate_key_files
 from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, Settings
@@ -16,6 +17,11 @@ from prefcenter.store import migrate
 from tests.support.postgres import PostgresUnavailable, create_database, throwaway_cluster
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# CI runs the property tests (and schemathesis, which is built on Hypothesis) with a fixed seed, so a red
+# build is always reproducible; local runs explore new examples each time.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
