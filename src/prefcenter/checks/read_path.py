@@ -17,7 +17,6 @@ Both hand back plain tuples; ``build_states`` is the one place that turns rows i
 from __future__ import annotations
 
 import asyncio
-import hmac
 import sqlite3
 import threading
 import uuid
@@ -30,6 +29,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from prefcenter.core.crypto import lookup_hash
 from prefcenter.core.decisions import OPTED_OUT, ConsentState, SubjectState, TopicRule
 from prefcenter.core.normalise import IDENTITY_KINDS, InvalidIdentity, normalise_identity
 from prefcenter.errors import InvalidInput
@@ -51,11 +51,6 @@ class SubjectRef:
     key: str
 
 
-def identity_hash(pepper: bytes, kind: str, normalised: str) -> str:
-    """``core.crypto.lookup_hash`` through the one-shot C HMAC (same bytes, ~10% cheaper per call)."""
-    return hmac.digest(pepper, f"{kind}:{normalised}".encode(), "sha256").hex()
-
-
 def parse_subject_ref(raw: str, pepper: bytes) -> SubjectRef:
     """``<uuid>`` or ``id:<uuid>``; ``external_id:<id>`` or ``ext:<id>``; ``<kind>:<value>`` (an identity);
     anything else is an external id."""
@@ -66,7 +61,7 @@ def parse_subject_ref(raw: str, pepper: bytes) -> SubjectRef:
                 value = normalise_identity(kind, rest)
             except InvalidIdentity as exc:
                 raise InvalidInput(f"subject {kind} identity: {exc}") from None
-            return SubjectRef("identity", identity_hash(pepper, kind, value))
+            return SubjectRef("identity", lookup_hash(pepper, kind, value))
         if kind in ("external_id", "ext"):
             if not rest:
                 raise InvalidInput("subject external_id is empty")
