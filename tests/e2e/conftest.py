@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.live_server import live_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -141,6 +142,7 @@ class Server:
     url: str
     var: Path
     process: subprocess.Popen
+    log_path: Path
     client_id: str
     client_secret: str
     demo_subject_id: str
@@ -191,7 +193,7 @@ class Server:
         return self.post(f"/v1/subjects/{subject_id}/widget-tokens", json={"origin": origin, **body})
 
     def log(self) -> str:
-        return (self.var / "server.log").read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="session")
@@ -199,61 +201,24 @@ def server(new_backend, mailbox, page_host):
     """``prefcenter serve --demo`` on a fresh, migrated SQLite database and a free port."""
     settings = new_backend("sqlite")
     _, smtp_port = mailbox
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFCENTER_")}
-    env.update(
-        PREFCENTER_VAR_DIR=str(settings.var_dir),
-        PREFCENTER_DATABASE_URL=settings.database.url,
-        PREFCENTER_MASTER_KEY_FILE=str(settings.keys.master_key_file),
-        PREFCENTER_PEPPER_FILE=str(settings.keys.pepper_file),
-        PREFCENTER_SIGNING_KEY_FILE=str(settings.keys.signing_key_file),
-        PREFCENTER_PUBLIC_URL=url,
+    with live_server(
+        settings,
+        "--demo",
         PREFCENTER_CORS_ORIGINS=page_host.shop_origin,
         PREFCENTER_SMTP_HOST="127.0.0.1",
         PREFCENTER_SMTP_PORT=str(smtp_port),
         PREFCENTER_COMPANY_NAME=COMPANY,
-        PREFCENTER_LOG_FORMAT="json",
-    )
-    log_path = settings.var_dir / "server.log"
-    prefcenter = str(Path(sys.executable).with_name("prefcenter"))
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [prefcenter, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prefcenter serve exited:\n{log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"prefcenter serve never got ready:\n{log_path.read_text(errors='replace')}"
-                )
-            time.sleep(0.1)
+    ) as srv:
         creds = json.loads((settings.var_dir / "demo-credentials.json").read_text())
         yield Server(
-            url=url,
+            url=srv.url,
             var=settings.var_dir,
-            process=process,
+            process=srv.process,
+            log_path=srv.log_path,
             client_id=creds["client_id"],
             client_secret=creds["client_secret"],
             demo_subject_id=creds["demo_subject_id"],
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="session")
