@@ -232,8 +232,6 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
     Checks already deny them (``consent_expired``) from the moment they lapse; this makes the stored status
     and the history say so too.
     """
-    from prefcenter.subjects.service import touch
-
     rows = (
         (
             await uow.session.execute(
@@ -246,18 +244,24 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
         .scalars()
         .all()
     )
-    for consent in rows:
-        consent.status = "expired"
-        subject = await uow.session.get(Subject, consent.subject_id)
-        if subject is not None:
-            touch(subject)
-        await uow.append_event(
-            "consent.expired",
-            actor=SYSTEM,
-            subject_id=consent.subject_id,
-            data={"consent_id": consent.id, "topic": consent.topic, "reason": "lifetime_ended"},
-        )
-    return [c.id for c in rows]
+    return [await mark_expired(uow, consent, "lifetime_ended") for consent in rows]
+
+
+async def mark_expired(uow: UnitOfWork, consent: Consent, reason: str) -> str:
+    """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision."""
+    from prefcenter.subjects.service import touch
+
+    consent.status = "expired"
+    subject = await uow.session.get(Subject, consent.subject_id)
+    if subject is not None:
+        touch(subject)
+    await uow.append_event(
+        "consent.expired",
+        actor=SYSTEM,
+        subject_id=consent.subject_id,
+        data={"consent_id": consent.id, "topic": consent.topic, "reason": reason},
+    )
+    return consent.id
 
 
 async def expire_due(ctx) -> int:

@@ -180,18 +180,4 @@ async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 10
         .scalars()
         .all()
     )
-    expired = []
-    for consent in rows:
-        consent.status = "expired"
-        subject = await uow.session.get(Subject, consent.subject_id)
-        if subject is not None:
-            touch(subject)
-        await uow.append_event(
-            "consent.expired",
-            actor=SYSTEM,
-            subject_id=consent.subject_id,
-            touchpoint=None,
-            data={"consent_id": consent.id, "topic": consent.topic, "reason": "not_confirmed"},
-        )
-        expired.append(consent.id)
-    return expired
+    return [await consents.mark_expired(uow, consent, "not_confirmed") for consent in rows]
