@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from prefcenter.http.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from prefcenter.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from prefcenter.store.models import IdempotencyRecord
 from prefcenter.store.unit_of_work import utcnow
 
@@ -24,10 +24,16 @@ _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _IN_PROGRESS = 0
 
 
+_IN_FLIGHT = (
+    409,
+    "idempotency-in-progress",
+    "Request in progress",
+    "a request with this Idempotency-Key is still being processed",
+)
+
+
 def _problem(status: int, slug: str, title: str, detail: str) -> tuple[int, list, bytes]:
-    body = msgspec.json.encode(
-        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
-    )
+    body = msgspec.json.encode(problem_body(status, slug, title, detail, None))
     return (
         status,
         [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
@@ -121,12 +127,7 @@ def idempotency_middleware(app):
                     record = None
                     await _send(
                         send,
-                        *_problem(
-                            409,
-                            "idempotency-in-progress",
-                            "Request in progress",
-                            "a request with this Idempotency-Key is still being processed",
-                        ),
+                        *_problem(*_IN_FLIGHT),
                     )
                     return
         if record is not None:
@@ -143,12 +144,7 @@ def idempotency_middleware(app):
             elif record.status_code == _IN_PROGRESS:
                 await _send(
                     send,
-                    *_problem(
-                        409,
-                        "idempotency-in-progress",
-                        "Request in progress",
-                        "a request with this Idempotency-Key is still being processed",
-                    ),
+                    *_problem(*_IN_FLIGHT),
                 )
             else:
                 headers = [(k.encode(), v.encode()) for k, v in record.headers.items()]
