@@ -6,11 +6,13 @@ import io
 import json
 import uuid
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
 from prefcenter.imports import service
-from prefcenter.imports.source import read_records
+from prefcenter.imports.schemas import ImportRecord
+from prefcenter.imports.source import row_key
 from prefcenter.store.models import Event, Subject
 from prefcenter.store.models_checks import ImportedRow
 
@@ -66,9 +68,7 @@ async def test_ndjson_import_applies_facts_and_is_idempotent(api):
             "preferences": [{"channel": "email", "topic": "offers", "status": "opted_out"}],
         },
     ]
-    report = await service.import_records(
-        api.ctx, read_records(_ndjson(rows), "ndjson"), "test.ndjson", chunk=2
-    )
+    report = await service.import_file(api.ctx, _ndjson(rows), "ndjson", "test.ndjson", chunk=2)
     assert report.imported == 2 and report.skipped == 0  # row 6 updates the subject of row 1
     assert sorted(line for line, _ in report.rejected) == [2, 3, 4, 5]
     reasons = dict(report.rejected)
@@ -92,9 +92,7 @@ async def test_ndjson_import_applies_facts_and_is_idempotent(api):
     assert all(e.touchpoint == "import" and e.actor_type == "system" for e in events)
     assert f"imp1-{tag}" not in "".join(e.data for e in events)  # identities only sealed
 
-    again = await service.import_records(
-        api.ctx, read_records(_ndjson(rows), "ndjson"), "test.ndjson", chunk=2
-    )
+    again = await service.import_file(api.ctx, _ndjson(rows), "ndjson", "test.ndjson", chunk=2)
     assert (again.imported, again.skipped, len(again.rejected)) == (0, 2, 4)
 
 
@@ -105,7 +103,7 @@ async def test_csv_import(api):
         f"c-{tag},c-{tag}@example.com,email,product_updates,opted_out,offers,email|sms,2026-10-01T10:00:00Z,verbal,support\n"
         f"c-{tag}-2,,,,,offers,email,not-a-date,,\n"
     )
-    report = await service.import_records(api.ctx, read_records(io.BytesIO(text.encode()), "csv"), "t.csv")
+    report = await service.import_file(api.ctx, io.BytesIO(text.encode()), "csv", "t.csv")
     assert report.imported == 1 and [line for line, _ in report.rejected] == [3]
     assert (await _check(api, f"c-{tag}", "sms", "offers"))["allowed"] is True
     assert (await _check(api, f"c-{tag}", "email", "product_updates"))["reason"] == "objected"
@@ -113,7 +111,7 @@ async def test_csv_import(api):
         "external_id,consent_topic,consent_channels,granted_at\n"
         f"c-{tag}-old,offers,email,2024-01-01T00:00:00Z\n"
     )
-    await service.import_records(api.ctx, read_records(io.BytesIO(old.encode()), "csv"), "old.csv")
+    await service.import_file(api.ctx, io.BytesIO(old.encode()), "csv", "old.csv")
     assert (await _check(api, f"c-{tag}-old", "email", "offers"))[
         "reason"
     ] == "consent_expired"  # original time kept
@@ -139,25 +137,23 @@ async def test_a_crash_mid_chunk_leaves_nothing_of_that_chunk_and_a_rerun_comple
 
         monkeypatch.setattr(service, "_apply", dying_apply)
     else:
-        original = UnitOfWork.append_events
+        original = UnitOfWork.link_events
 
-        async def dying_append(self, events):
+        async def dying_link(self, events):
             calls["n"] += 1
             if calls["n"] == 3:  # the third chunk: subjects, keys, identities, ledger already written
                 raise RuntimeError("power cut")
             return await original(self, events)
 
-        monkeypatch.setattr(UnitOfWork, "append_events", dying_append)
+        monkeypatch.setattr(UnitOfWork, "link_events", dying_link)
     with pytest.raises(RuntimeError):
-        await service.import_records(api.ctx, read_records(_ndjson(rows), "ndjson"), "crash.ndjson", chunk=8)
+        await service.import_file(api.ctx, _ndjson(rows), "ndjson", "crash.ndjson", chunk=8)
     like = Subject.external_id.like(f"crash-{tag}-%")
     assert await _count(api, Subject, like) == 16  # two whole chunks, nothing of the third
-    mine = ImportedRow.row_key.in_([service.row_key(r) for _, r in read_records(_ndjson(rows), "ndjson")])
+    mine = ImportedRow.row_key.in_([row_key(msgspec.convert(r, ImportRecord)) for r in rows])
     assert await _count(api, ImportedRow, mine) == 16
     monkeypatch.undo()
-    report = await service.import_records(
-        api.ctx, read_records(_ndjson(rows), "ndjson"), "crash.ndjson", chunk=8
-    )
+    report = await service.import_file(api.ctx, _ndjson(rows), "ndjson", "crash.ndjson", chunk=8)
     assert (report.imported, report.skipped) == (9, 16)
     assert await _count(api, Subject, like) == 25
     assert await _count(api, ImportedRow, mine) == 25
@@ -177,9 +173,7 @@ async def test_identities_on_the_erasure_list_are_not_reimported(api):
                 erased_at=utcnow(),
             )
         )
-    report = await service.import_records(
-        api.ctx, read_records(_ndjson([{"email": email}]), "ndjson"), "e.ndjson"
-    )
+    report = await service.import_file(api.ctx, _ndjson([{"email": email}]), "ndjson", "e.ndjson")
     assert report.imported == 0 and "erased" in report.rejected[0][1]
     d = await _check(api, f"email:{email}", "email", "offers")
     assert d["allowed"] is False and d["reason"] == "erased"  # the check reads the suppression list too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--format", choices=["csv", "ndjson"], help="default: from the file name")
     cmd.add_argument("--report", type=Path, help="rejected rows (line,reason); default FILE.rejected.csv")
     cmd.add_argument("--chunk", type=int, default=5000, help="rows per transaction (default 5000)")
+    cmd.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that parse, hash and seal rows beside the one writer (default: one per core; 0: none)",
+    )
     cmd.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
     cmd.set_defaults(func=cmd_import)
 
@@ -58,8 +65,9 @@ class _CountingReader:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from prefcenter.cli import CommandError, _run
-    from prefcenter.imports.service import import_records
-    from prefcenter.imports.source import detect_format, read_records
+    from prefcenter.imports.service import import_file
+    from prefcenter.imports.source import detect_format
+    from prefcenter.imports.workers import start_pool
 
     path: Path = args.file
     if not path.is_file():
@@ -68,27 +76,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     report_path = args.report or path.with_name(path.name + ".rejected.csv")
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     size = path.stat().st_size
-    with open(path, "rb") as raw:
-        if show:
-            from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-            with Progress(
-                TextColumn("importing"),
-                BarColumn(),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-            ) as bar:
-                task = bar.add_task("import", total=size)
-                stream = _CountingReader(raw, lambda n: bar.advance(task, n))
-                report = _run(
-                    lambda ctx: import_records(ctx, read_records(stream, fmt), path.name, chunk=args.chunk)
+    pool = start_pool(args.workers) if args.workers > 0 else None  # before the event loop starts threads
+    try:
+        with open(path, "rb") as raw:
+            if show:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    DownloadColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
                 )
-        else:
-            report = _run(
-                lambda ctx: import_records(ctx, read_records(raw, fmt), path.name, chunk=args.chunk)
-            )
+
+                with Progress(
+                    TextColumn("importing"),
+                    BarColumn(),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    console=Console(stderr=True),
+                ) as bar:
+                    task = bar.add_task("import", total=size)
+                    stream = _CountingReader(raw, lambda n: bar.advance(task, n))
+                    report = _run(
+                        lambda ctx: import_file(ctx, stream, fmt, path.name, chunk=args.chunk, pool=pool)
+                    )
+            else:
+                report = _run(lambda ctx: import_file(ctx, raw, fmt, path.name, chunk=args.chunk, pool=pool))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if report.rejected:
         with open(report_path, "w", newline="") as out:
             writer = csv.writer(out)

@@ -21,19 +21,19 @@ from prefcenter.vocabulary import (
 TopicOrAll = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z][a-z0-9_\-]*)$")]
 
 
-class ImportIdentity(msgspec.Struct, forbid_unknown_fields=True):
+class ImportIdentity(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     kind: IdentityKind
     value: IdentityValue
 
 
-class ImportPreference(msgspec.Struct, forbid_unknown_fields=True):
+class ImportPreference(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     channel: Key
     topic: TopicOrAll
     status: PreferenceStatus
     updated_at: datetime | None = None
 
 
-class ImportConsent(msgspec.Struct, forbid_unknown_fields=True):
+class ImportConsent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     topic: TopicKey
     channels: Annotated[list[Key], msgspec.Meta(min_length=1, max_length=20)]
     granted_at: datetime
@@ -44,7 +44,7 @@ class ImportConsent(msgspec.Struct, forbid_unknown_fields=True):
     withdrawn_at: datetime | None = None
 
 
-class ImportRecord(msgspec.Struct, forbid_unknown_fields=True):
+class ImportRecord(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     external_id: ExternalId | None = None
     email: IdentityValue | None = None
     phone: IdentityValue | None = None

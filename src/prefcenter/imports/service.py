@@ -1,6 +1,7 @@
 """Bulk import: chunks of rows, each chunk one transaction (projections + audit events + ledger).
 
-- Streaming: rows are read lazily and handled ``CHUNK`` at a time.
+- Streaming: the file is read in batches, prepared (parsed, hashed, sealed: ``prepare.py``, in worker
+  processes when given a pool) a little ahead of the writer, and applied ``CHUNK`` rows at a time.
 - Atomic per chunk: a chunk's subjects, identities, preferences, consents, its ``import.row`` events and
   its ``import_rows`` ledger entries commit together, so a crash leaves whole chunks or nothing of one.
 - Idempotent: a row whose key (SHA-256 of its canonical content) is in ``import_rows`` is skipped, so
@@ -14,67 +15,28 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-import uuid
-from collections.abc import Callable, Iterable
+import gc
+import json
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import BinaryIO
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
-from prefcenter.core.normalise import InvalidIdentity, normalise_identity
+from prefcenter.imports import workers
+from prefcenter.imports.driver import BulkConnection
+from prefcenter.imports.prepare import Prepared, Preparer, sealed_event_fields
 from prefcenter.imports.schemas import ImportRecord
-from prefcenter.imports.source import RowError, row_key
-from prefcenter.store.models import (
-    Channel,
-    Consent,
-    Identity,
-    Notice,
-    Preference,
-    Subject,
-    SubjectKey,
-    Topic,
-)
-from prefcenter.store.models_checks import ImportedRow
-from prefcenter.store.models_dsr import ErasureSuppression
+from prefcenter.imports.source import BATCH, read_batches
+from prefcenter.store.models import Channel, Notice, Topic
 from prefcenter.store.unit_of_work import SYSTEM, NewEvent, UnitOfWork, format_instant
 
 CHUNK = 5000
-_YIELD_EVERY = 200  # rows parsed between turns of the chunk being written
-
-
-class _TimeOrderedIds:
-    """RFC 9562 version-7 UUIDs (48-bit Unix milliseconds, a 12-bit counter, 62 random bits), increasing
-    within the process. Imported subjects, identities and consents get these instead of uuid4 so that the
-    primary keys and the ``subject_id`` indexes of the bulk inserts grow at their right edge rather than
-    dirtying a random page per row (which is what makes big imports slow on either engine)."""
-
-    def __init__(self) -> None:
-        self._ms = 0
-        self._seq = 0
-        self._pool = b""
-        self._at = 0
-
-    def __call__(self) -> str:
-        ms = time.time_ns() // 1_000_000
-        if ms > self._ms:
-            self._ms, self._seq = ms, 0
-        else:
-            self._seq += 1
-            if self._seq > 0xFFF:
-                self._ms, self._seq = self._ms + 1, 0
-        if self._at >= len(self._pool):
-            self._pool, self._at = os.urandom(8 * 1024), 0
-        rand = int.from_bytes(self._pool[self._at : self._at + 8]) & ((1 << 62) - 1)
-        self._at += 8
-        return str(uuid.UUID(int=(self._ms << 80) | (7 << 76) | (self._seq << 64) | (2 << 62) | rand))
-
-
-_new_id = _TimeOrderedIds()
 
 
 class Rejected(Exception):
@@ -116,23 +78,6 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _identities(record: ImportRecord) -> list[tuple[str, str]]:
-    raw = [(i.kind, i.value) for i in record.identities]
-    if record.email:
-        raw.append(("email", record.email))
-    if record.phone:
-        raw.append(("phone", record.phone))
-    out = []
-    for kind, value in raw:
-        try:
-            pair = (kind, normalise_identity(kind, value))
-        except InvalidIdentity as exc:
-            raise Rejected(f"{kind}: {exc}") from None
-        if pair not in out:
-            out.append(pair)
-    return out
-
-
 def _validate(record: ImportRecord, cat: _Catalog) -> None:
     for p in record.preferences:
         if p.channel not in cat.channels:
@@ -165,22 +110,45 @@ def _has_identity(record: ImportRecord) -> bool:
     return bool(record.email or record.phone or record.identities)
 
 
-_IN_BATCH = 5000  # values per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
-_subjects = Subject.__table__
-_keys = SubjectKey.__table__
-_identities_t = Identity.__table__
-_prefs = Preference.__table__
-_consents = Consent.__table__
-_ledger = ImportedRow.__table__
-
-
-async def _select_in(s, make, values) -> list:
-    """Rows of ``make(batch)`` for every batch of ``values`` (one round trip per batch)."""
-    values = list(values)
-    out: list = []
-    for i in range(0, len(values), _IN_BATCH):
-        out.extend((await s.execute(make(values[i : i + _IN_BATCH]))).all())
-    return out
+# Column orders of the rows the chunk writes (tuples, in the driver's value forms: ``BulkConnection``).
+SUBJECT_COLUMNS = ("id", "external_id", "created_at", "erased_at", "revision", "do_not_contact")
+KEY_COLUMNS = ("subject_id", "master_key_id", "wrapped_key", "created_at")
+IDENTITY_COLUMNS = ("id", "subject_id", "kind", "lookup_hash", "sealed_value", "added_at")
+PREFERENCE_COLUMNS = ("subject_id", "channel", "topic", "status", "updated_at")
+CONSENT_COLUMNS = (
+    "id",
+    "subject_id",
+    "topic",
+    "channels",
+    "status",
+    "is_current",
+    "notice_version",
+    "method",
+    "touchpoint",
+    "actor_type",
+    "actor_id",
+    "granted_at",
+    "confirmed_at",
+    "withdrawn_at",
+    "expires_at",
+    "superseded_by",
+    "evidence_sealed",
+)
+LEDGER_COLUMNS = ("row_key", "subject_id", "source", "imported_at")
+EVENT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "subject_id",
+    "type",
+    "actor_type",
+    "actor_id",
+    "touchpoint",
+    "data",
+    "sealed",
+    "prev_hash",
+    "hash",
+)
+CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
 
 
 @dataclass(slots=True)
@@ -197,13 +165,14 @@ class _Subject:
 
 @dataclass
 class _Chunk:
-    """What a chunk knows and will write: read with a few set-based SELECTs, written with one INSERT
+    """What a chunk knows and will write: read with a few set-based SELECTs, written with one bulk INSERT
     (or UPDATE) per table at the end. Rows are applied in file order, so later rows see earlier ones."""
 
     now: datetime
+    instant: object  # ``now`` in the driver's form
+    to_instant: object  # the driver's form of a datetime (``BulkConnection.instant``)
     cat: _Catalog
     source: str
-    master_key: bytes
     master_key_id: str
     subjects: dict[str, _Subject]
     by_hash: dict[str, str]  # identity lookup hash -> subject id
@@ -213,120 +182,89 @@ class _Chunk:
     loaded_prefs: set[tuple[str, str, str]]
     current: dict[tuple[str, str], dict]  # current consent rows, loaded ({"id"} only) or new
     new_subjects: list[_Subject] = field(default_factory=list)
-    new_keys: list[dict] = field(default_factory=list)
-    new_identities: list[dict] = field(default_factory=list)
+    new_keys: list[tuple] = field(default_factory=list)
+    new_identities: list[tuple] = field(default_factory=list)
     new_prefs: list[dict] = field(default_factory=list)
     changed_prefs: dict[tuple[str, str, str], dict] = field(default_factory=dict)
     new_consents: list[dict] = field(default_factory=list)
-    demoted: list[dict] = field(default_factory=list)  # loaded current consents superseded by new ones
-    ledger: list[dict] = field(default_factory=list)
+    demoted: list[tuple] = field(default_factory=list)  # (superseded_by, id) of loaded current consents
+    ledger: list[tuple] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
 
 
-async def import_chunk(
-    ctx: AppContext, rows: list[tuple[int, ImportRecord, str]], source: str, report: ImportReport
-) -> None:
+async def import_chunk(ctx: AppContext, rows: list[Prepared], source: str, report: ImportReport) -> None:
     """One transaction: every acceptable row of the chunk, or (on any failure) none of them.
 
     Reads: the catalog, the ledger, identities, suppressions, subjects, their data keys, preferences and
-    current consents, each one set-based SELECT. Then every row is resolved and applied in Python (lookup
-    hashes, new data keys, sealed values, the ``import.row`` events), and everything is written with one
-    executemany per table; the events are linked to the chain head read under the chain lock.
+    current consents, each one set-based SELECT. Then every row is resolved and applied in Python, and
+    everything is written with one bulk insert per table; the events are linked to the chain head read
+    under the chain lock, in this transaction.
     """
     if not rows:
         return
     async with ctx.unit_of_work() as uow:
-        s = uow.session
         cat = await _catalog(uow)
-        done = {
-            r[0]
-            for r in await _select_in(
-                s, lambda b: select(_ledger.c.row_key).where(_ledger.c.row_key.in_(b)), [k for *_, k in rows]
-            )
-        }
-        pepper = ctx.keys.pepper
-        prepared = []
-        for line, record, key in rows:
-            if key in done:
+        db = await BulkConnection.of(uow.session)
+        done = {r[0] for r in await db.select_in("row_key", "import_rows", "row_key", [p.key for p in rows])}
+        accepted: list[Prepared] = []
+        for p in rows:
+            if p.key in done:
                 report.skipped += 1
                 continue
-            done.add(key)  # the same row twice in one file
+            done.add(p.key)  # the same row twice in one file
             try:
-                _validate(record, cat)
-                idents = _identities(record)
+                _validate(p.record, cat)
+                if p.invalid is not None:
+                    raise Rejected(p.invalid)
             except Rejected as exc:
-                report.rejected.append((line, str(exc)))
+                report.rejected.append((p.line, str(exc)))
                 continue
-            hashes = [(kind, crypto.lookup_hash(pepper, kind, value), value) for kind, value in idents]
-            prepared.append((line, record, key, hashes))
-        if not prepared:
+            accepted.append(p)
+        if not accepted:
             return
-        all_hashes = {h for *_, hashes in prepared for _, h, _ in hashes}
-        ext_ids = {r.external_id for _, r, _, _ in prepared if r.external_id}
-        by_hash = dict(
-            await _select_in(
-                s,
-                lambda b: select(_identities_t.c.lookup_hash, _identities_t.c.subject_id).where(
-                    _identities_t.c.lookup_hash.in_(b)
-                ),
-                all_hashes,
-            )
-        )
-        supp = ErasureSuppression.__table__
-        suppressed = {
-            r[0]
-            for r in await _select_in(
-                s, lambda b: select(supp.c.lookup_hash).where(supp.c.lookup_hash.in_(b)), all_hashes
+        all_hashes = list({h for p in accepted for _, h, _ in p.identities})
+        ext_ids = list({p.record.external_id for p in accepted if p.record.external_id})
+        by_hash = {
+            h: sid
+            for h, sid in await db.select_in(
+                "lookup_hash, subject_id", "identities", "lookup_hash", all_hashes
             )
         }
-        cols = (
-            _subjects.c.id,
-            _subjects.c.external_id,
-            _subjects.c.do_not_contact,
-            _subjects.c.revision,
-            _subjects.c.erased_at,
-        )
-        found = await _select_in(s, lambda b: select(*cols).where(_subjects.c.external_id.in_(b)), ext_ids)
-        found += await _select_in(
-            s, lambda b: select(*cols).where(_subjects.c.id.in_(b)), set(by_hash.values())
-        )
+        suppressed = {
+            r[0] for r in await db.select_in("lookup_hash", "erasure_suppressions", "lookup_hash", all_hashes)
+        }
+        cols = "id, external_id, do_not_contact, revision, erased_at"
+        found = list(await db.select_in(cols, "subjects", "external_id", ext_ids))
+        found += await db.select_in(cols, "subjects", "id", set(by_hash.values()))
         subjects = {
             sid: _Subject(sid, ext, bool(dnc), rev, erased is not None, False, None)
             for sid, ext, dnc, rev, erased in found
         }
-        for sid, master_id, wrapped in await _select_in(
-            s,
-            lambda b: select(_keys.c.subject_id, _keys.c.master_key_id, _keys.c.wrapped_key).where(
-                _keys.c.subject_id.in_(b)
-            ),
+        for sid, master_id, wrapped in await db.select_in(
+            "subject_id, master_key_id, wrapped_key",
+            "subject_keys",
+            "subject_id",
             [x.id for x in subjects.values() if not x.erased],
         ):
             subjects[sid].data_key = crypto.unwrap_key(ctx.keys.master_key_by_id(master_id), wrapped, sid)
         prefs = {
             (sid, ch, tp): {"subject_id": sid, "channel": ch, "topic": tp, "status": st}
-            for sid, ch, tp, st in await _select_in(
-                s,
-                lambda b: select(
-                    _prefs.c.subject_id, _prefs.c.channel, _prefs.c.topic, _prefs.c.status
-                ).where(_prefs.c.subject_id.in_(b)),
-                list(subjects),
+            for sid, ch, tp, st in await db.select_in(
+                "subject_id, channel, topic, status", "preferences", "subject_id", list(subjects)
             )
         }
         current = {
             (sid, tp): {"id": cid}
-            for cid, sid, tp in await _select_in(
-                s,
-                lambda b: select(_consents.c.id, _consents.c.subject_id, _consents.c.topic).where(
-                    _consents.c.subject_id.in_(b), _consents.c.is_current.is_(True)
-                ),
-                list(subjects),
+            for cid, sid, tp in await db.select_in(
+                "id, subject_id, topic", "consents", "is_current = TRUE AND subject_id", list(subjects)
             )
         }
         chunk = _Chunk(
             now=uow.now,
+            instant=db.instant(uow.now),
+            to_instant=db.instant,
             cat=cat,
             source=source[:200],
-            master_key=ctx.keys.master_key,
             master_key_id=ctx.keys.master_key_id,
             subjects=subjects,
             by_hash=by_hash,
@@ -336,18 +274,19 @@ async def import_chunk(
             loaded_prefs=set(prefs),
             current=current,
         )
-        for line, record, key, hashes in prepared:
+        for p in accepted:
             try:
-                subject = _match(record, hashes, chunk)
+                subject = _match(p, chunk)
             except Rejected as exc:
-                report.rejected.append((line, str(exc)))
+                report.rejected.append((p.line, str(exc)))
                 continue
-            _apply(chunk, line, record, key, hashes, subject)
+            _apply(chunk, p, subject)
             report.imported += 1
-        await _write(uow, chunk)
+        await _write(uow, db, chunk)
 
 
-def _match(record: ImportRecord, hashes, chunk: _Chunk) -> _Subject | None:
+def _match(p: Prepared, chunk: _Chunk) -> _Subject | None:
+    record, hashes = p.record, p.identities
     if any(h in chunk.suppressed for _, h, _ in hashes):
         raise Rejected("an identity belongs to an erased person (erasure suppression list)")
     found = {chunk.by_hash[h] for _, h, _ in hashes if h in chunk.by_hash}
@@ -367,27 +306,39 @@ def _match(record: ImportRecord, hashes, chunk: _Chunk) -> _Subject | None:
     return subject
 
 
-def _apply(
-    chunk: _Chunk, line: int, record: ImportRecord, key: str, hashes, subject: _Subject | None
-) -> None:
-    """Apply one accepted row to the chunk's pending writes and queue its ``import.row`` event."""
-    now = chunk.now
+_channels_json: dict[tuple[str, ...], str] = {}
+
+
+def _json_channels(channels: list[str]) -> str:
+    """A consent's channels as SQLAlchemy's JSON type stores them (``json.dumps``), built once per list."""
+    key = tuple(channels)
+    text = _channels_json.get(key)
+    if text is None:
+        text = _channels_json[key] = json.dumps(channels)
+    return text
+
+
+def _apply(chunk: _Chunk, p: Prepared, subject: _Subject | None) -> None:
+    """Apply one accepted row to the chunk's pending writes and queue its ``import.row`` event. A row that
+    creates its subject uses the keys and sealed values prepared for it (``p.fresh``); a row of an existing
+    subject is sealed here with that subject's key."""
+    record, hashes = p.record, p.identities
+    now, instant = chunk.now, chunk.instant
     created = subject is None
+    fresh = p.fresh
     if subject is None:
-        sid = _new_id()
-        data_key = crypto.new_data_key()
-        subject = _Subject(sid, record.external_id, False, 1, False, True, data_key)
+        assert fresh is not None  # rows with an invalid identity were rejected
+        sid = fresh.id
+        subject = _Subject(sid, record.external_id, False, 1, False, True, fresh.data_key)
         chunk.subjects[sid] = subject
         chunk.new_subjects.append(subject)
-        chunk.new_keys.append(
-            {
-                "subject_id": sid,
-                "master_key_id": chunk.master_key_id,
-                "wrapped_key": crypto.wrap_key(chunk.master_key, data_key, sid),
-                "created_at": now,
-            }
-        )
-    sid = subject.id
+        chunk.new_keys.append((sid, chunk.master_key_id, fresh.wrapped_key, instant))
+        sealed_values = fresh.sealed_identities
+        sealed = fresh.sealed_event
+    else:
+        sid = subject.id
+        sealed_values = None
+        sealed = sealed_event_fields(subject.data_key, hashes) if hashes else None
     facts: dict = {"created": created}
     if record.external_id:
         if subject.external_id is None:
@@ -395,20 +346,15 @@ def _apply(
             subject.dirty = True
         chunk.by_external.setdefault(record.external_id, sid)
     new_identities = []
-    for kind, digest, value in hashes:
+    for i, (kind, digest, value) in enumerate(hashes):
         if digest in chunk.by_hash:
             continue
-        assert subject.data_key is not None
-        chunk.new_identities.append(
-            {
-                "id": _new_id(),
-                "subject_id": sid,
-                "kind": kind,
-                "lookup_hash": digest,
-                "sealed_value": crypto.seal(subject.data_key, value.encode(), aad=sid.encode()),
-                "added_at": now,
-            }
-        )
+        if sealed_values is not None:
+            sealed_value = sealed_values[i]
+        else:
+            assert subject.data_key is not None
+            sealed_value = crypto.seal(subject.data_key, value.encode(), aad=sid.encode())
+        chunk.new_identities.append((p.identity_ids[i], sid, kind, digest, sealed_value, instant))
         chunk.by_hash[digest] = sid
         new_identities.append(kind)
     facts["identities_added"] = new_identities
@@ -417,27 +363,32 @@ def _apply(
         subject.dirty = True
         facts["do_not_contact"] = record.do_not_contact
     changed_prefs = []
-    for p in record.preferences:
-        at = _utc(p.updated_at) or now
-        pkey = (sid, p.channel, p.topic)
+    for pref in record.preferences:
+        at = _utc(pref.updated_at) or now
+        pkey = (sid, pref.channel, pref.topic)
         existing = chunk.prefs.get(pkey)
         if existing is None:
-            existing = {"subject_id": sid, "channel": p.channel, "topic": p.topic, "status": p.status}
+            existing = {
+                "subject_id": sid,
+                "channel": pref.channel,
+                "topic": pref.topic,
+                "status": pref.status,
+            }
             existing["updated_at"] = at
             chunk.prefs[pkey] = existing
             chunk.new_prefs.append(existing)
-        elif existing["status"] != p.status:
-            existing["status"], existing["updated_at"] = p.status, at
+        elif existing["status"] != pref.status:
+            existing["status"], existing["updated_at"] = pref.status, at
             if pkey in chunk.loaded_prefs:
                 chunk.changed_prefs[pkey] = existing
         else:
             continue
         changed_prefs.append(
-            {"channel": p.channel, "topic": p.topic, "status": p.status, "at": format_instant(at)}
+            {"channel": pref.channel, "topic": pref.topic, "status": pref.status, "at": format_instant(at)}
         )
     facts["preferences"] = changed_prefs
     consents = []
-    for c in record.consents:
+    for i, c in enumerate(record.consents):
         topic = chunk.cat.topics[c.topic]
         granted_at = _utc(c.granted_at)
         version = c.notice_version or chunk.cat.latest_notice[c.topic]
@@ -445,7 +396,7 @@ def _apply(
         channels = sorted(set(c.channels))
         withdrawn_at = _utc(c.withdrawn_at)
         consent = {
-            "id": _new_id(),
+            "id": p.consent_ids[i],
             "subject_id": sid,
             "topic": c.topic,
             "channels": channels,
@@ -454,20 +405,17 @@ def _apply(
             "notice_version": version,
             "method": c.method,
             "touchpoint": c.touchpoint,
-            "actor_type": "system",
-            "actor_id": "import",
             "granted_at": granted_at,
             "confirmed_at": granted_at if topic.double_opt_in and "email" in c.channels else None,
             "withdrawn_at": withdrawn_at,
             "expires_at": consent_expiry(granted_at, topic.consent_lifetime_days),
             "superseded_by": None,
-            "evidence_sealed": None,
         }
         if previous is not None:
             previous["is_current"] = False
             previous["superseded_by"] = consent["id"]
             if "subject_id" not in previous:  # a loaded consent: demote it in the database
-                chunk.demoted.append({"b_id": previous["id"], "b_superseded_by": consent["id"]})
+                chunk.demoted.append((consent["id"], previous["id"]))
         chunk.new_consents.append(consent)
         chunk.current[(sid, c.topic)] = consent
         consents.append(
@@ -488,106 +436,122 @@ def _apply(
     if not created:
         subject.revision += 1  # widgets holding an older ETag must re-read
         subject.dirty = True
-    chunk.ledger.append({"row_key": key, "subject_id": sid, "source": chunk.source, "imported_at": now})
-    sealed = None
-    if hashes:
-        assert subject.data_key is not None
-        sealed = crypto.seal_json(subject.data_key, {"identities": [[k, v] for k, _, v in hashes]})
+    chunk.ledger.append((p.key, sid, chunk.source, instant))
     chunk.events.append(
         NewEvent(
             "import.row",
             SYSTEM,
             subject_id=sid,
             touchpoint="import",
-            data={"row_key": key, "source": chunk.source, "line": line, **facts},
+            data={"row_key": p.key, "source": chunk.source, "line": p.line, **facts},
             sealed=sealed,
         )
     )
 
 
-async def _write(uow: UnitOfWork, chunk: _Chunk) -> None:
-    """One executemany per table, parents first (foreign keys are enforced)."""
-    s = uow.session
-    if chunk.new_subjects:
-        await s.execute(
-            insert(_subjects),
-            [
-                {
-                    "id": x.id,
-                    "external_id": x.external_id,
-                    "created_at": chunk.now,
-                    "erased_at": None,
-                    "revision": x.revision,
-                    "do_not_contact": x.do_not_contact,
-                }
-                for x in chunk.new_subjects
-            ],
-        )
-        await s.execute(insert(_keys), chunk.new_keys)
-    changed = [x for x in chunk.subjects.values() if x.dirty and not x.created]
-    if changed:
-        await s.execute(
-            update(_subjects)
-            .where(_subjects.c.id == bindparam("b_id"))
-            .values(
-                external_id=bindparam("b_external_id"),
-                do_not_contact=bindparam("b_dnc"),
-                revision=bindparam("b_revision"),
-            ),
-            [
-                {
-                    "b_id": x.id,
-                    "b_external_id": x.external_id,
-                    "b_dnc": x.do_not_contact,
-                    "b_revision": x.revision,
-                }
-                for x in changed
-            ],
-        )
-    if chunk.new_identities:
-        await s.execute(insert(_identities_t), chunk.new_identities)
-    if chunk.new_prefs:
-        await s.execute(insert(_prefs), chunk.new_prefs)
-    if chunk.changed_prefs:
-        await s.execute(
-            update(_prefs)
-            .where(
-                _prefs.c.subject_id == bindparam("b_subject_id"),
-                _prefs.c.channel == bindparam("b_channel"),
-                _prefs.c.topic == bindparam("b_topic"),
+async def _write(uow: UnitOfWork, db: BulkConnection, chunk: _Chunk) -> None:
+    """One bulk write per table, parents first (foreign keys are enforced); the events last."""
+    at = chunk.to_instant
+    await db.insert(
+        "subjects",
+        SUBJECT_COLUMNS,
+        [
+            (x.id, x.external_id, chunk.instant, None, x.revision, x.do_not_contact)
+            for x in chunk.new_subjects
+        ],
+    )
+    await db.insert("subject_keys", KEY_COLUMNS, chunk.new_keys)
+    await db.update(
+        "UPDATE subjects SET external_id = ?, do_not_contact = ?, revision = ? WHERE id = ?",
+        [
+            (x.external_id, x.do_not_contact, x.revision, x.id)
+            for x in chunk.subjects.values()
+            if x.dirty and not x.created
+        ],
+    )
+    await db.insert("identities", IDENTITY_COLUMNS, chunk.new_identities)
+    await db.insert(
+        "preferences",
+        PREFERENCE_COLUMNS,
+        [
+            (x["subject_id"], x["channel"], x["topic"], x["status"], at(x["updated_at"]))
+            for x in chunk.new_prefs
+        ],
+    )
+    await db.update(
+        "UPDATE preferences SET status = ?, updated_at = ? WHERE subject_id = ? AND channel = ? AND topic = ?",
+        [
+            (x["status"], at(x["updated_at"]), x["subject_id"], x["channel"], x["topic"])
+            for x in chunk.changed_prefs.values()
+        ],
+    )
+    await db.update("UPDATE consents SET is_current = FALSE, superseded_by = ? WHERE id = ?", chunk.demoted)
+    await db.insert(
+        "consents",
+        CONSENT_COLUMNS,
+        [
+            (
+                x["id"],
+                x["subject_id"],
+                x["topic"],
+                _json_channels(x["channels"]),
+                x["status"],
+                x["is_current"],
+                x["notice_version"],
+                x["method"],
+                x["touchpoint"],
+                "system",
+                "import",
+                at(x["granted_at"]),
+                at(x["confirmed_at"]),
+                at(x["withdrawn_at"]),
+                at(x["expires_at"]),
+                x["superseded_by"],
+                None,
             )
-            .values(status=bindparam("b_status"), updated_at=bindparam("b_updated_at")),
-            [{f"b_{k}": v for k, v in p.items()} for p in chunk.changed_prefs.values()],
-        )
-    if chunk.demoted:
-        await s.execute(
-            update(_consents)
-            .where(_consents.c.id == bindparam("b_id"))
-            .values(is_current=False, superseded_by=bindparam("b_superseded_by")),
-            chunk.demoted,
-        )
-    if chunk.new_consents:
-        await s.execute(insert(_consents), chunk.new_consents)
-    if chunk.ledger:
-        await s.execute(insert(_ledger), chunk.ledger)
-    await uow.append_events(chunk.events)
+            for x in chunk.new_consents
+        ],
+    )
+    await db.insert("import_rows", LEDGER_COLUMNS, chunk.ledger)
+    events, checkpoints = await uow.link_events(chunk.events)
+    await db.insert("events", EVENT_COLUMNS, [tuple(e[c] for c in EVENT_COLUMNS) for e in events])
+    await db.insert(
+        "checkpoints", CHECKPOINT_COLUMNS, [tuple(c[k] for k in CHECKPOINT_COLUMNS) for c in checkpoints]
+    )
 
 
-async def import_records(
+@contextmanager
+def _rare_collections():
+    """An import allocates and frees millions of short-lived, acyclic objects (parsed rows, row tuples)
+    while a chunk's worth of them is alive: at the default thresholds the cyclic collector rescans those
+    thousands of times, which cost about as much as applying the rows. Collect far less often meanwhile."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+async def import_file(
     ctx: AppContext,
-    records: Iterable[tuple[int, ImportRecord | RowError]],
+    stream: BinaryIO,
+    fmt: str,
     source: str,
     *,
     chunk: int = CHUNK,
-    progress: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
 ) -> ImportReport:
-    """Import ``records`` chunk by chunk, one transaction each, in file order.
+    """Import a CSV or NDJSON stream chunk by chunk, one transaction each, in file order.
 
-    While a chunk is being written the next one is read and parsed (yielding to the writer every few
-    hundred rows), so parsing overlaps the database work; chunks still run one after the other, each
-    seeing everything the previous ones committed. Rejected rows are reported in line order."""
+    Batches are prepared ahead (in ``pool``'s worker processes if given, else here between the writer's
+    steps) and the chunk being written overlaps with collecting the next one; chunks still run one after
+    the other, each seeing everything the previous ones committed. Rejected rows are reported in line
+    order."""
     report = ImportReport()
-    batch: list[tuple[int, ImportRecord, str]] = []
+    preparer = Preparer(ctx.keys.pepper, ctx.keys.master_key)
+    ahead = chunk // BATCH + 4  # batches in flight: about one chunk beyond the one being collected
+    pending: list[Prepared] = []
     writing: asyncio.Task | None = None
 
     async def finish() -> None:
@@ -595,33 +559,27 @@ async def import_records(
         if writing is not None:
             task, writing = writing, None
             await task
-            if progress:
-                progress(task.rows)  # type: ignore[attr-defined]
 
-    def start(rows: list[tuple[int, ImportRecord, str]]) -> None:
+    def start(rows: list[Prepared]) -> None:
         nonlocal writing
         writing = asyncio.ensure_future(import_chunk(ctx, rows, source, report))
-        writing.rows = len(rows)  # type: ignore[attr-defined]
 
-    try:
-        for line, record in records:
-            if isinstance(record, RowError):
-                report.rejected.append((line, str(record)))
-                continue
-            batch.append((line, record, row_key(record)))
-            if writing is not None and len(batch) % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # let the chunk being written take its next step
-            if len(batch) >= chunk:
-                await finish()
-                start(batch)
-                batch = []
-        await finish()
-        if batch:
-            start(batch)
+    with _rare_collections():
+        try:
+            async for batch in workers.prepared(read_batches(stream, fmt), preparer, pool, ahead):
+                report.rejected.extend(batch.unreadable)
+                pending.extend(batch.rows)
+                while len(pending) >= chunk:
+                    await finish()
+                    start(pending[:chunk])
+                    pending = pending[chunk:]
             await finish()
-    except BaseException:
-        if writing is not None:  # let the chunk in flight commit or roll back as a whole, then fail
-            await asyncio.gather(writing, return_exceptions=True)
-        raise
+            if pending:
+                start(pending)
+                await finish()
+        except BaseException:
+            if writing is not None:  # let the chunk in flight commit or roll back as a whole, then fail
+                await asyncio.gather(writing, return_exceptions=True)
+            raise
     report.rejected.sort()
     return report

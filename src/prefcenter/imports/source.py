@@ -1,9 +1,13 @@
-"""Reading an import file as a stream of ``(line, record | error, row_key)``: CSV or NDJSON, never all at once.
+"""Reading an import file: raw rows in batches (never the whole file), and one raw row into an ``ImportRecord``.
 
 CSV columns (all optional, empty cells ignored): ``external_id, email, phone, do_not_contact`` for the
 subject; ``channel, topic, status[, updated_at]`` for one preference; ``consent_topic, consent_channels``
 (``|``-separated), ``granted_at, notice_version, method, touchpoint, consent_status, withdrawn_at`` for one
 consent. Several rows may describe the same subject (matched by external id or identity).
+
+Splitting the file into rows happens where the file is read (CSV fields may span lines); parsing a row
+happens wherever the batch is prepared (``prepare.py``, possibly in another process), so a batch is plain
+data: ``(format, CSV header, line numbers, raw rows)``.
 
 The row key is the SHA-256 of the record's canonical JSON: the same fact imported twice is one row.
 """
@@ -24,6 +28,10 @@ from prefcenter.imports.schemas import ImportRecord
 _decoder = msgspec.json.Decoder(ImportRecord)
 _encoder = msgspec.json.Encoder(order="sorted")
 MAX_LINE = 64_000
+BATCH = 500  # raw rows per batch handed to a preparer
+
+# (format, CSV header or None, line numbers, raw rows: NDJSON lines as bytes or CSV rows as cell lists)
+RawBatch = tuple[str, list[str] | None, list[int], list]
 
 
 class RowError(Exception):
@@ -34,7 +42,72 @@ def row_key(record: ImportRecord) -> str:
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
 
 
-def _from_csv(row: dict[str, str]) -> ImportRecord:
+def read_batches(stream: BinaryIO, fmt: str, size: int = BATCH) -> Iterator[RawBatch]:
+    """Lines are numbered from 1 (NDJSON: physical lines, blank ones skipped; CSV: records, the header is 1
+    and empty records are not counted, as ``csv.DictReader`` numbers them)."""
+    numbers: list[int] = []
+    rows: list = []
+    if fmt == "ndjson":
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            numbers.append(number)
+            rows.append(line)
+            if len(rows) >= size:
+                yield fmt, None, numbers, rows
+                numbers, rows = [], []
+        if rows:
+            yield fmt, None, numbers, rows
+        return
+    reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+    header = next(reader, None)
+    if header is None:
+        return
+    number = 1
+    for row in reader:
+        if not row:
+            continue
+        number += 1
+        numbers.append(number)
+        rows.append(row)
+        if len(rows) >= size:
+            yield fmt, header, numbers, rows
+            numbers, rows = [], []
+    if rows:
+        yield fmt, header, numbers, rows
+
+
+def parse_row(fmt: str, header: list[str] | None, raw) -> ImportRecord | None:
+    """One raw row as a record; None for a CSV row with nothing in it; ``RowError`` if it is unreadable."""
+    if fmt == "ndjson":
+        if len(raw) > MAX_LINE:
+            raise RowError("line is too long")
+        try:
+            return _decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise RowError(str(exc)) from None
+    assert header is not None
+    row = _csv_dict(header, raw)
+    if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+        return None
+    try:
+        return _from_csv(row)
+    except (msgspec.ValidationError, ValueError, TypeError) as exc:
+        raise RowError(str(exc)) from None
+
+
+def _csv_dict(header: list[str], row: list[str]) -> dict:
+    """What ``csv.DictReader`` makes of ``row`` (extra cells under the key None, missing ones None)."""
+    cells: dict = dict(zip(header, row, strict=False))
+    if len(header) < len(row):
+        cells[None] = row[len(header) :]
+    else:
+        for key in header[len(row) :]:
+            cells[key] = None
+    return cells
+
+
+def _from_csv(row: dict) -> ImportRecord:
     cell = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
     data: dict = {}
     for key in ("external_id", "email", "phone"):
@@ -70,31 +143,6 @@ def _from_csv(row: dict[str, str]) -> ImportRecord:
                 )
         data["consents"] = [consent]
     return msgspec.convert(data, ImportRecord, strict=False)
-
-
-def read_records(stream: BinaryIO, fmt: str) -> Iterator[tuple[int, ImportRecord | RowError]]:
-    """Lines are numbered from 1 (CSV: the header is line 1)."""
-    if fmt == "ndjson":
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE:
-                yield number, RowError("line is too long")
-                continue
-            try:
-                yield number, _decoder.decode(line)
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                yield number, RowError(str(exc))
-        return
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
-    for number, row in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        try:
-            yield number, _from_csv(row)
-        except (msgspec.ValidationError, ValueError, TypeError) as exc:
-            yield number, RowError(str(exc))
 
 
 def detect_format(path: Path, given: str | None) -> str:

@@ -104,6 +104,18 @@ class UnitOfWork:
         """The bulk form of ``append_event``: link the events in order after the head (read under the lock)
         and write them, and the signed checkpoints they cross, with one INSERT each. Each ``sealed`` must
         already be sealed with its subject's data key (the caller holds the keys)."""
+        rows, checkpoints = await self.link_events(events)
+        if rows:
+            await self.session.flush()  # events added one by one before these are written first
+            await self.session.execute(insert(Event.__table__), rows)
+            if checkpoints:
+                await self.session.execute(insert(Checkpoint.__table__), checkpoints)
+        return len(rows)
+
+    async def link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
+        """The rows of ``events`` linked in order after the head (read under the chain lock), and of the signed
+        checkpoints they cross, for the caller to write in this transaction (``append_events`` does, through
+        SQLAlchemy; the bulk import writes them with the driver's own bulk insert)."""
         await self._chain_head()
         rows, checkpoints = [], []
         for e in events:
@@ -112,12 +124,7 @@ class UnitOfWork:
             rows.append(self._link(e.type, e.actor, e.subject_id, e.touchpoint, e.data, e.sealed))
             if rows[-1]["seq"] % CHECKPOINT_EVERY == 0:
                 checkpoints.append(self._checkpoint_values())
-        if rows:
-            await self.session.flush()  # events added one by one before these are written first
-            await self.session.execute(insert(Event.__table__), rows)
-            if checkpoints:
-                await self.session.execute(insert(Checkpoint.__table__), checkpoints)
-        return len(rows)
+        return rows, checkpoints
 
     def _link(
         self,
