@@ -19,6 +19,7 @@ from prefcenter.auth.routes import OAuthController, WidgetTokenController
 from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.fast_path import consent_check_fast_path
 from prefcenter.checks.routes import ConsentCheckController
+from prefcenter.checks.worker_pool import close_check_workers
 from prefcenter.consents.routes import ConsentController
 from prefcenter.context import AppContext
 from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
@@ -89,7 +90,12 @@ class PrefcenterPlugin(InitPluginProtocol):
             path="/",
             route_handlers=API_ROUTES,
             # gpc_middleware: a customer's write with Sec-GPC: 1 first honours GPC (once per subject).
-            middleware=[bearer_authentication(), rate_limit_middleware, idempotency_middleware, gpc_middleware],
+            middleware=[
+                bearer_authentication(),
+                rate_limit_middleware,
+                idempotency_middleware,
+                gpc_middleware,
+            ],
         )
         config.route_handlers.extend([*PUBLIC_ROUTES, api])
 
@@ -125,6 +131,7 @@ class PrefcenterPlugin(InitPluginProtocol):
         ctx = self.ctx
         config.state = State({"ctx": ctx})
         config.dependencies["ctx"] = Provide(lambda: ctx, sync_to_thread=False, use_cache=True)
+        config.on_shutdown.append(lambda: close_check_workers(ctx))
         config.on_shutdown.append(ctx.db.dispose)
 
 

@@ -169,6 +169,22 @@ def rate_limit_settings_from_env() -> RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class CheckSettings:
+    """Campaign-scale consent checks. ``workers``: processes answering long NDJSON streams on SQLite
+    (checks/worker_pool.py); 0 answers them in the server process."""
+
+    workers: int = 0
+
+
+def check_settings_from_env(database: DatabaseSettings) -> CheckSettings:
+    default = min(os.cpu_count() or 1, 8) if database.is_sqlite else 0
+    workers = _int("PREFCENTER_CHECK_WORKERS", default)
+    if workers < 0:
+        raise SettingsError(f"PREFCENTER_CHECK_WORKERS must be 0 or more, got {workers}")
+    return CheckSettings(workers=workers)
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -186,6 +202,7 @@ class Settings:
     widget: WidgetSettings = field(default_factory=WidgetSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     dsr: DsrSettings = field(default_factory=DsrSettings)
+    checks: CheckSettings = field(default_factory=CheckSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -199,7 +216,9 @@ class Settings:
             # Only the embedded (SQLite) default may invent keys; production must supply them.
             generate_missing=database.is_sqlite,
             previous_master_key_file=(
-                Path(_env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE")) if _env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE") else None
+                Path(_env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE"))
+                if _env("PREFCENTER_PREVIOUS_MASTER_KEY_FILE")
+                else None
             ),
         )
         host = _env("PREFCENTER_HOST", "127.0.0.1")
@@ -240,4 +259,5 @@ class Settings:
             dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),
             rate_limit=rate_limit_settings_from_env(),
+            checks=check_settings_from_env(database),
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
+from typing import TYPE_CHECKING
 
 import msgspec
 from litestar.response import Stream
@@ -10,6 +13,9 @@ from litestar.response.streaming import ASGIStreamingResponse
 
 from prefcenter.checks.schemas import CheckItem, CheckItemError, CheckResult
 from prefcenter.checks.service import CheckRun
+
+if TYPE_CHECKING:
+    from prefcenter.checks.worker_pool import CheckWorkers
 
 STREAM_CHUNK = 4000  # records decided together: one IN (...) read per table per chunk
 MAX_LINE_BYTES = 4096
@@ -55,40 +61,126 @@ def parse_record(line: bytes) -> tuple[str, str | None, str | None] | CheckItemE
     return (item.subject, item.channel, item.topic)
 
 
+def _merged(start: int, results: list[CheckResult], errors: dict[int, CheckItemError], total: int) -> bytes:
+    """The encoded answer of ``total`` records from ``start``: decided results and per-line errors in order."""
+    merged: list[CheckResult] = []
+    it = iter(results)
+    for position in range(start, start + total):
+        error = errors.get(position)
+        merged.append(CheckResult(position, error=error) if error else _reindexed(next(it), position))
+    return _encoder.encode_lines(merged)
+
+
+def answer_lines(
+    run: CheckRun, lines: list[bytes], start: int, channel: str | None, topic: str | None
+) -> bytes:
+    """The NDJSON answer to whole non-blank lines, the first numbered ``start``, read synchronously (a check
+    worker process, checks/worker_pool.py)."""
+    batch: list[tuple[str, str | None, str | None]] = []
+    errors: dict[int, CheckItemError] = {}
+    for position, line in enumerate(lines, start):
+        parsed = parse_record(line)
+        if isinstance(parsed, CheckItemError):
+            errors[position] = parsed
+        else:
+            batch.append(parsed)
+    results = run.decide_items_sync(batch, channel, topic, start_index=start) if batch else []
+    return _merged(start, results, errors, len(lines))
+
+
 async def decide_stream(
-    run: CheckRun, records: AsyncIterable[bytes], channel: str | None, topic: str | None
+    run: CheckRun,
+    records: AsyncIterable[bytes],
+    channel: str | None,
+    topic: str | None,
+    workers: CheckWorkers | None = None,
 ) -> AsyncIterator[bytes]:
-    """NDJSON out, one result per non-blank input line, in input order, one chunk at a time."""
+    """NDJSON out, one result per non-blank input line, in input order, one chunk at a time.
+
+    With ``workers``, a stream longer than one chunk is answered by the check worker processes, up to
+    ``workers.depth`` chunks at a time, still in input order and in bounded memory; a shorter one never
+    starts them."""
+    source = _non_blank(lines(records))
+    if workers is not None:
+        first = [line async for line in _take(source, STREAM_CHUNK)]
+        if len(first) == STREAM_CHUNK:
+            async for answer in _fanned_out(run, workers, first, source, channel, topic):
+                yield answer
+            return
+        source = _replay(first)
     index = 0
     batch: list[tuple[str, str | None, str | None]] = []
     errors: dict[int, CheckItemError] = {}
-
-    async def flush() -> bytes:
-        nonlocal index
-        results = await run.decide_items(batch, channel, topic, start_index=index) if batch else []
-        merged: list[CheckResult] = []
-        it = iter(results)
-        total = len(batch) + len(errors)
-        for position in range(index, index + total):
-            error = errors.get(position)
-            merged.append(CheckResult(position, error=error) if error else _reindexed(next(it), position))
-        index += total
-        batch.clear()
-        errors.clear()
-        return _encoder.encode_lines(merged)
-
-    async for line in lines(records):
-        if not line.strip():
-            continue
+    async for line in source:
         parsed = parse_record(line)
         if isinstance(parsed, CheckItemError):
             errors[index + len(batch) + len(errors)] = parsed
         else:
             batch.append(parsed)
         if len(batch) + len(errors) >= STREAM_CHUNK:
-            yield await flush()
+            results = await run.decide_items(batch, channel, topic, start_index=index)
+            yield _merged(index, results, errors, len(batch) + len(errors))
+            index += len(batch) + len(errors)
+            batch, errors = [], {}
     if batch or errors:
-        yield await flush()
+        results = await run.decide_items(batch, channel, topic, start_index=index) if batch else []
+        yield _merged(index, results, errors, len(batch) + len(errors))
+
+
+async def _non_blank(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for line in source:
+        if line.strip():
+            yield line
+
+
+async def _take(source: AsyncIterator[bytes], count: int) -> AsyncIterator[bytes]:
+    if count <= 0:
+        return
+    async for line in source:
+        yield line
+        count -= 1
+        if count == 0:
+            return
+
+
+async def _replay(lines_: list[bytes]) -> AsyncIterator[bytes]:
+    for line in lines_:
+        yield line
+
+
+async def _fanned_out(
+    run: CheckRun,
+    workers: CheckWorkers,
+    first: list[bytes],
+    source: AsyncIterator[bytes],
+    channel: str | None,
+    topic: str | None,
+) -> AsyncIterator[bytes]:
+    in_flight: deque[asyncio.Future[bytes]] = deque()
+    index = 0
+
+    def submit(chunk: list[bytes]) -> None:
+        nonlocal index
+        in_flight.append(asyncio.ensure_future(workers.answer(run, b"\n".join(chunk), index, channel, topic)))
+        index += len(chunk)
+
+    try:
+        submit(first)
+        chunk: list[bytes] = []
+        async for line in source:
+            chunk.append(line)
+            if len(chunk) >= STREAM_CHUNK:
+                submit(chunk)
+                chunk = []
+                if len(in_flight) >= workers.depth:
+                    yield await in_flight.popleft()
+        if chunk:
+            submit(chunk)
+        while in_flight:
+            yield await in_flight.popleft()
+    finally:
+        for pending in in_flight:
+            pending.cancel()
 
 
 def _reindexed(result: CheckResult, position: int) -> CheckResult:

@@ -167,20 +167,26 @@ class ProjectionReader(Protocol):
         self, refs: Sequence[SubjectRef], channel: str | None = None, topic: str | None = None
     ) -> FetchedRows: ...
 
-    async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]: ...
+    async def single(
+        self, ref: SubjectRef, channel: str, topic: str
+    ) -> tuple[CatalogSnapshot, FetchedRows]: ...
 
     def close(self) -> None: ...
 
 
 # --- SQLite: synchronous read-only connections ---------------------------------------------------------
 
-_SQL_BY_ID = "SELECT id, erased_at IS NOT NULL, do_not_contact, id FROM subjects WHERE id IN ({})"
+# ``INDEXED BY``: the covering ix_subjects_check (migration 20261123_check_indexes) answers from the index alone;
+# without planner statistics SQLite would pick the primary key's index and then read the table row.
+_SUBJECTS = "subjects INDEXED BY ix_subjects_check"
+_SUBJECTS_S = "subjects s INDEXED BY ix_subjects_check"
+_SQL_BY_ID = f"SELECT id, erased_at IS NOT NULL, do_not_contact, id FROM {_SUBJECTS} WHERE id IN ({{}})"
 _SQL_BY_EXTERNAL = (
     "SELECT id, erased_at IS NOT NULL, do_not_contact, external_id FROM subjects WHERE external_id IN ({})"
 )
 _SQL_BY_IDENTITY = (
     "SELECT s.id, s.erased_at IS NOT NULL, s.do_not_contact, i.lookup_hash FROM identities i "
-    "JOIN subjects s ON s.id = i.subject_id WHERE i.lookup_hash IN ({})"
+    f"JOIN {_SUBJECTS_S} ON s.id = i.subject_id WHERE i.lookup_hash IN ({{}})"
 )
 _SQL_PREFS = "SELECT subject_id, channel, topic, status FROM preferences WHERE subject_id IN ({})"
 _SQL_CONSENTS = (
@@ -193,13 +199,13 @@ _SQL_SUPPRESSED = f"SELECT lookup_hash FROM {SUPPRESSION_TABLE} WHERE lookup_has
 # One statement per single check: the subject (by the caller's reference), only the preference and consent
 # rows that can change the answer for (channel, topic), and the catalog version, tagged by the first column.
 _SINGLE_SUBJECT = {
-    "id": "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects WHERE id = ?",
+    "id": f"SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM {_SUBJECTS} WHERE id = ?",
     "external_id": (
         "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects WHERE external_id = ?"
     ),
     "identity": (
         "SELECT s.id, s.erased_at IS NOT NULL AS erased, s.do_not_contact AS dnc FROM identities i "
-        "JOIN subjects s ON s.id = i.subject_id WHERE i.lookup_hash = ?"
+        f"JOIN {_SUBJECTS_S} ON s.id = i.subject_id WHERE i.lookup_hash = ?"
     ),
 }
 _SQL_SINGLE = (
@@ -223,7 +229,12 @@ _PG_SINGLE = (
     "FROM consents WHERE is_current AND topic = $3 AND subject_id IN (SELECT id FROM s) "
     "UNION ALL SELECT 3, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM meta WHERE key = 'catalog_version'"
 )
-_PG_SINGLE_BY_KIND = {kind: _PG_SINGLE.format(sql.replace("?", "$1")) for kind, sql in _SINGLE_SUBJECT.items()}
+_PG_SINGLE_BY_KIND = {
+    kind: _PG_SINGLE.format(
+        sql.replace("?", "$1").replace(" INDEXED BY ix_subjects_check", "")
+    )  # no INDEXED BY there
+    for kind, sql in _SINGLE_SUBJECT.items()
+}
 
 
 # PostgreSQL (asyncpg): one statement per chunk, array parameters, rows tagged by the first column like the
@@ -503,13 +514,20 @@ class EngineProjectionReader:
         out = FetchedRows()
         campaign = channel is not None and topic is not None
         extra = (channel, topic) if campaign else ()
-        subjects, preferences, consents, suppressed = out.subjects, out.preferences, out.consents, out.suppressed
+        subjects, preferences, consents, suppressed = (
+            out.subjects,
+            out.preferences,
+            out.consents,
+            out.suppressed,
+        )
         async with self.engine.connect() as conn:
             sql = _pg_chunk_sql(campaign, await self._suppressions_exist(conn))
             raw = (await conn.get_raw_connection()).driver_connection
             for chunk in _chunks(refs):
                 grouped = _group(chunk)
-                rows = await raw.fetch(sql, grouped["id"], grouped["external_id"], grouped["identity"], *extra)
+                rows = await raw.fetch(
+                    sql, grouped["id"], grouped["external_id"], grouped["identity"], *extra
+                )
                 for tag, sid, t1, t2, t3, channels, nv, granted_at, expires_at, erased, dnc in rows:
                     if tag == 1:
                         preferences.append((sid, t1, t2, t3))

@@ -15,6 +15,7 @@ from prefcenter.checks.schemas import (
     ConsentCheckBatchRead,
     ConsentCheckRead,
 )
+from prefcenter.checks.worker_pool import check_workers
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput, PayloadTooLarge
 from prefcenter.http.idempotency import READ_ONLY_OPT
@@ -108,6 +109,6 @@ class ConsentCheckController(Controller):
             raise InvalidInput(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
         run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, utcnow())
         return DuplexStream(
-            decide_stream(run, request.stream(), channel, topic),
+            decide_stream(run, request.stream(), channel, topic, check_workers(ctx)),
             media_type="application/x-ndjson",
         )

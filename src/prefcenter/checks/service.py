@@ -55,6 +55,14 @@ def _item_error(exc: DomainError) -> CheckItemError:
 PIECE = 2000  # items read and decided together inside one call (one IN (...) read per table)
 
 
+def _uniform(items: Sequence[tuple[str, str | None, str | None]], channel, topic) -> bool:
+    """Every item asks the batch's one (channel, topic) question: a campaign."""
+    return all(
+        (item_channel or channel) == channel and (item_topic or topic) == topic
+        for _subject, item_channel, item_topic in items
+    )
+
+
 def _good(refs: list) -> list[SubjectRef]:
     return [r for r in refs if isinstance(r, SubjectRef)]
 
@@ -77,10 +85,7 @@ class CheckRun:
         """Answer every item in input order; a bad item gets an ``error``, never a failed batch.
 
         ``channel``/``topic`` are the defaults for items without their own (a campaign: one question)."""
-        uniform = all(
-            (item_channel or channel) == channel and (item_topic or topic) == topic
-            for _subject, item_channel, item_topic in items
-        )
+        uniform = _uniform(items, channel, topic)
         catalog = await self.reader.catalog()
         fetch_channel, fetch_topic = (channel, topic) if uniform else (None, None)
         # Pipelined by piece: the read of piece i+1 (a worker thread on SQLite, which releases the GIL while
@@ -98,20 +103,48 @@ class CheckRun:
                     pending = asyncio.ensure_future(
                         self.reader.fetch(_good(refs), fetch_channel, fetch_topic)
                     )
-                with _no_gc_pauses(len(piece) > 256):
-                    if uniform and channel is not None and topic is not None:
-                        decided = self._decide_campaign(
-                            piece, piece_refs, rows, catalog, channel, topic, start_index + len(results)
-                        )
-                    else:
-                        decided = self._decide_all(
-                            piece, piece_refs, rows, catalog, channel, topic, start_index + len(results)
-                        )
-                results.extend(decided)
+                results.extend(
+                    self._decide_piece(
+                        piece, piece_refs, rows, catalog, channel, topic, uniform, start_index + len(results)
+                    )
+                )
         finally:
             if not pending.done():
                 pending.cancel()
         return results
+
+    def decide_items_sync(
+        self,
+        items: Sequence[tuple[str, str | None, str | None]],
+        channel: str | None = None,
+        topic: str | None = None,
+        start_index: int = 0,
+    ) -> list[CheckResult]:
+        """``decide_items`` for a synchronous reader (``SqliteProjectionReader``): a check worker process
+        (checks/worker_pool.py) or a worker thread. The same reads and the same ``_decide_piece``."""
+        reader = self.reader
+        uniform = _uniform(items, channel, topic)
+        catalog = reader.catalog_sync()
+        fetch_channel, fetch_topic = (channel, topic) if uniform else (None, None)
+        results: list[CheckResult] = []
+        for start in range(0, max(len(items), 1), PIECE):
+            piece = items[start : start + PIECE]
+            refs = self._refs(piece)
+            rows = reader.fetch_sync(_good(refs), fetch_channel, fetch_topic)
+            results.extend(
+                self._decide_piece(
+                    piece, refs, rows, catalog, channel, topic, uniform, start_index + len(results)
+                )
+            )
+        return results
+
+    def _decide_piece(
+        self, piece, refs, rows, catalog, channel, topic, uniform: bool, start_index: int
+    ) -> list[CheckResult]:
+        with _no_gc_pauses(len(piece) > 256):
+            if uniform and channel is not None and topic is not None:
+                return self._decide_campaign(piece, refs, rows, catalog, channel, topic, start_index)
+            return self._decide_all(piece, refs, rows, catalog, channel, topic, start_index)
 
     def _refs(self, items) -> list[SubjectRef | DomainError]:
         pepper = self.pepper
@@ -125,7 +158,9 @@ class CheckRun:
 
     def _decide_campaign(self, items, refs, rows, catalog, channel, topic, start_index) -> list[CheckResult]:
         """Every item asks (channel, topic): ``decide`` once per distinct reduced state (checks/campaign.py)."""
-        keys = campaign_keys(rows.subjects.values(), rows.preferences, rows.consents, channel, topic, self.now)
+        keys = campaign_keys(
+            rows.subjects.values(), rows.preferences, rows.consents, channel, topic, self.now
+        )
         decider = CampaignDecider(channel, catalog.topics.get(topic), self.now, catalog.channels)
         verdict = decider.verdict
         found = rows.subjects.get

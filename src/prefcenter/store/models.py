@@ -55,6 +55,8 @@ class Base(DeclarativeBase):
 
 class Subject(Base):
     __tablename__ = "subjects"
+    # Covering for the consent-check read path: a subject's check facts from the index alone.
+    __table_args__ = (Index("ix_subjects_check", "id", "erased_at", "do_not_contact"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -81,6 +83,8 @@ class SubjectKey(Base):
 
 class Identity(Base):
     __tablename__ = "identities"
+    # Covering for the consent-check read path: identity lookup hash -> subject from the index alone.
+    __table_args__ = (Index("ix_identities_check", "lookup_hash", "subject_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(36), ForeignKey("subjects.id"), index=True)
@@ -131,6 +135,8 @@ class Preference(Base):
     """Current preference per subject x channel x topic; topic ``*`` is a channel-wide preference."""
 
     __tablename__ = "preferences"
+    # Covering for the consent-check read path (the primary key has every column but ``status``).
+    __table_args__ = (Index("ix_preferences_check", "subject_id", "channel", "topic", "status"),)
 
     subject_id: Mapped[str] = mapped_column(String(36), ForeignKey("subjects.id"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -139,9 +145,29 @@ class Preference(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+CONSENT_CHECK_COLUMNS = (
+    "subject_id",
+    "topic",
+    "is_current",
+    "status",
+    "notice_version",
+    "expires_at",
+    "id",
+    "granted_at",
+)
+
+
 class Consent(Base):
     __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_subject_topic_current", "subject_id", "topic", "is_current"),)
+    # Covering for the consent-check read path (migration 20261123_check_indexes): the current consent of a
+    # subject x topic and every column a check reads, from the index alone. PostgreSQL cannot put a JSON
+    # column in a B-tree key, so there ``channels`` is an INCLUDE column; SQLite has no INCLUDE.
+    __table_args__ = (
+        Index("ix_consents_check", *CONSENT_CHECK_COLUMNS, "channels").ddl_if(dialect="sqlite"),
+        Index("ix_consents_check_pg", *CONSENT_CHECK_COLUMNS, postgresql_include=["channels"]).ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(36), ForeignKey("subjects.id"))

@@ -1,0 +1,120 @@
+"""Campaign-scale checks fanned out over worker processes (SQLite).
+
+One CPython process decides about 30,000-40,000 campaign items per second: parsing, hashing identities,
+reading the projections and encoding the answer are all Python work under one GIL (threads only add lock
+contention, measured). A stream of NDJSON is therefore cut into chunks of whole lines that worker
+processes answer in full: each parses its lines, reads the projections through its own read-only
+``sqlite3`` connection (``SqliteProjectionReader``), runs the same ``CheckRun.decide_items_sync`` and sends
+back the encoded NDJSON. The server process only splits lines and writes the answers back in input order.
+
+Workers are started on the first stream longer than one chunk (``spawn``: nothing of the server's event
+loop, threads or connections is inherited), live as long as the app, and ignore SIGINT (the server shuts
+them down). A chunk a broken pool could not answer is answered in the server process instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+
+import structlog
+
+from prefcenter.checks.ndjson import answer_lines
+from prefcenter.checks.read_path import SqliteProjectionReader
+from prefcenter.checks.service import CheckRun
+
+log = structlog.get_logger("prefcenter.checks")
+
+# --- inside a worker process ---------------------------------------------------------------------------
+
+_reader: SqliteProjectionReader | None = None
+_pepper: bytes = b""
+
+
+def _start_worker(db_path: str, pepper: bytes) -> None:
+    global _reader, _pepper
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C reaches the whole process group; the server stops us
+    _reader, _pepper = SqliteProjectionReader(db_path), pepper
+
+
+def _answer(payload: bytes, start: int, channel: str | None, topic: str | None, now: datetime) -> bytes:
+    assert _reader is not None
+    return answer_lines(CheckRun(_reader, _pepper, now), payload.split(b"\n"), start, channel, topic)
+
+
+# --- in the server process -----------------------------------------------------------------------------
+
+
+class CheckWorkers:
+    """A lazily started process pool answering NDJSON chunks; ``depth`` chunks may be in flight."""
+
+    def __init__(self, db_path: str, pepper: bytes, processes: int) -> None:
+        self.db_path, self.pepper, self.processes = db_path, pepper, processes
+        self.depth = 2 * processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.db_path, self.pepper),
+            )
+        return self._pool
+
+    async def answer(self, run: CheckRun, payload: bytes, start: int, channel, topic) -> bytes:
+        """The NDJSON answer to ``payload`` (whole lines, the first one numbered ``start``).
+
+        If a worker process dies the pool is gone for good (logged once): this chunk and every later one
+        is answered in the server process, through the same ``answer_lines`` in a thread."""
+        if not self._broken:
+            try:
+                return await asyncio.wrap_future(
+                    self._started().submit(_answer, payload, start, channel, topic, run.now)
+                )
+            except BrokenProcessPool:
+                if not self._broken:
+                    self._broken = True
+                    log.error(
+                        "check_workers_broken",
+                        detail="a check worker process died; checks continue in-process",
+                    )
+                self.close()
+        return await asyncio.to_thread(answer_lines, run, payload.split(b"\n"), start, channel, topic)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def check_workers(ctx) -> CheckWorkers | None:
+    """The app's check worker pool, or None when checks run in the server process (PostgreSQL, or
+    ``PREFCENTER_CHECK_WORKERS=0``)."""
+    processes = ctx.settings.checks.workers
+    path = ctx.settings.database.sqlite_path
+    if processes <= 0 or path is None:
+        return None
+    workers = _pools.get(ctx.db)  # one pool per database handle, like the projection readers
+    if workers is None:
+        workers = _pools[ctx.db] = CheckWorkers(str(path), ctx.keys.pepper, processes)
+        weakref.finalize(ctx.db, workers.close)
+    return workers
+
+
+def close_check_workers(ctx) -> None:
+    workers = _pools.pop(ctx.db, None)
+    if workers is not None:
+        workers.close()

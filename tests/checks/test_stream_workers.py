@@ -1,0 +1,137 @@
+"""Long NDJSON streams answered by check worker processes (SQLite): the same bytes as in the server process,
+in order, also when a worker dies mid-stream, and through the real endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from prefcenter.checks import ndjson
+from prefcenter.checks.service import CheckRun, projection_reader
+from prefcenter.checks.worker_pool import CheckWorkers, check_workers, close_check_workers
+from prefcenter.settings import CheckSettings
+from prefcenter.store.unit_of_work import utcnow
+from tests.checks.helpers import subject_with
+from tests.conftest import close_api, open_api
+
+CHUNK = 40  # lines per chunk in these tests (the server uses ndjson.STREAM_CHUNK)
+
+
+@pytest.fixture
+def sqlite_api(api):
+    if api.engine != "sqlite":
+        pytest.skip(
+            "check worker processes read SQLite; PostgreSQL streams are answered in the server process"
+        )
+    return api
+
+
+async def _mixed_lines(api, n: int) -> list[bytes]:
+    """Allowed, denied, erased-free unknown, malformed, per-item questions, blank lines, in a repeating mix."""
+    granted = await subject_with(api, consents=[("offers", ["email"])])
+    opted_out = await subject_with(api, prefs=[("email", "offers", "opted_out")])
+    dnc = await subject_with(api, do_not_contact=True)
+    kinds = [
+        json.dumps(granted["id"]),
+        json.dumps(f"email:{opted_out['email']}"),
+        json.dumps({"subject": dnc["external_id"]}),
+        json.dumps({"subject": f"email:{granted['email']}", "channel": "sms", "topic": "billing"}),
+        json.dumps(str(uuid.uuid4())),
+        "{not json",
+        json.dumps({"subject": "x", "bogus": 1}),
+        json.dumps("email:not-an-address"),
+        "",
+    ]
+    return [kinds[i % len(kinds)].encode() for i in range(n)]
+
+
+async def _answer(run, lines: list[bytes], workers) -> bytes:
+    async def body():
+        data = b"\n".join(lines) + b"\n"
+        for start in range(0, len(data), 997):  # chunk boundaries inside lines
+            yield data[start : start + 997]
+
+    return b"".join([part async for part in ndjson.decide_stream(run, body(), "email", "offers", workers)])
+
+
+async def test_worker_processes_answer_exactly_what_the_server_process_answers(sqlite_api, monkeypatch):
+    api = sqlite_api
+    monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
+    lines = await _mixed_lines(api, 7 * CHUNK + 13)
+    run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
+    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    try:
+        in_process = await _answer(run, lines, None)
+        fanned_out = await _answer(run, lines, workers)
+        assert workers._pool is not None  # the long stream did use the worker processes
+    finally:
+        workers.close()
+    assert fanned_out == in_process
+    out = [json.loads(line) for line in fanned_out.splitlines()]
+    non_blank = [line for line in lines if line.strip()]
+    assert [o["index"] for o in out] == list(range(len(non_blank)))
+    assert {o.get("reason") for o in out} >= {"consent", "topic_opted_out", "do_not_contact", "unknown_subject"}
+
+
+async def test_a_short_stream_never_starts_the_worker_processes(sqlite_api, monkeypatch):
+    api = sqlite_api
+    monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
+    lines = await _mixed_lines(api, CHUNK - 1)
+    run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
+    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    try:
+        assert await _answer(run, lines, workers) == await _answer(run, lines, None)
+        assert workers._pool is None
+    finally:
+        workers.close()
+
+
+async def test_a_worker_killed_mid_stream_leaves_the_answer_complete_and_in_order(sqlite_api, monkeypatch):
+    api = sqlite_api
+    monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
+    lines = await _mixed_lines(api, 12 * CHUNK)
+    run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
+    expected = await _answer(run, lines, None)
+    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    original = workers.answer
+    answered = 0
+
+    async def answer_then_kill(*args):
+        nonlocal answered
+        result = await original(*args)
+        answered += 1
+        if answered == 2 and workers._pool is not None:
+            os.kill(next(iter(workers._pool._processes)), signal.SIGKILL)
+        return result
+
+    monkeypatch.setattr(workers, "answer", answer_then_kill)
+    try:
+        assert await _answer(run, lines, workers) == expected
+        assert workers._broken and workers._pool is None
+    finally:
+        workers.close()
+
+
+async def test_the_stream_endpoint_uses_the_worker_processes(sqlite_api, monkeypatch):
+    monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
+    lines = await _mixed_lines(sqlite_api, 3 * CHUNK)
+    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    try:
+        r = await api.client.post(
+            "/v1/consent-checks/stream?channel=email&topic=offers",
+            content=b"\n".join(lines),
+            headers={**await api.headers("consent:check"), "content-type": "application/x-ndjson"},
+        )
+        assert r.status_code == 200, r.text
+        workers = check_workers(api.ctx)
+        assert workers is not None and workers._pool is not None
+        run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
+        assert r.content == await _answer(run, lines, None)
+    finally:
+        close_check_workers(api.ctx)
+        await close_api(api)
