@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 from sqlalchemy import select
@@ -43,9 +43,11 @@ _json_list = msgspec.json.Decoder(list[str])
 # --- subject references --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectRef:
-    """How a caller named a subject: ``kind`` is ``id``, ``external_id`` or ``identity`` (key = lookup hash)."""
+class SubjectRef(NamedTuple):
+    """How a caller named a subject: ``kind`` is ``id``, ``external_id`` or ``identity`` (key = lookup hash).
+
+    A named tuple: built, hashed and compared in C (millions per campaign; a frozen dataclass cost ~1.5 us
+    per reference in its generated ``__init__``/``__hash__``/``__eq__``)."""
 
     kind: str
     key: str
