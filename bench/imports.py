@@ -9,7 +9,8 @@ What it does, per engine and format:
    update a subject of an earlier row; ~0.5 % invalid rows that must land in the rejected-rows report);
 2. a fresh database (``prefcenter db upgrade`` + ``prefcenter demo`` for the catalog; PostgreSQL is a
    throwaway cluster from ``tests/support/postgres.py``, fsync off);
-3. times ``prefcenter import FILE --progress never`` in a subprocess (rows/s, peak RSS of that process);
+3. times ``prefcenter import FILE --progress never`` in a subprocess (rows/s, peak RSS of that process,
+   its CPU time per row with its worker processes: on a shared machine the steadier figure);
 4. runs it again (must import nothing: idempotent) and times that too;
 5. ``prefcenter audit verify --json`` must report an intact chain with signed checkpoints.
 """
@@ -133,8 +134,9 @@ def write_file(path: Path, fmt: str, n: int) -> int:
     return bad
 
 
-def run_with_rss(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Run cmd as a direct child and read its own peak RSS with os.wait4."""
+def run_with_rss(cmd: list[str], env: dict) -> tuple[float, float, str, float]:
+    """Run cmd as a direct child and read its own peak RSS and its CPU time (user + system, its worker
+    processes included) with os.wait4."""
     import threading
 
     started = time.perf_counter()
@@ -158,7 +160,8 @@ def run_with_rss(cmd: list[str], env: dict) -> tuple[float, float, str]:
     err = chunks.get("err", b"").decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024, err + chunks.get("out", b"").decode(errors="replace")
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_maxrss / 1024, err + chunks.get("out", b"").decode(errors="replace"), cpu
 
 
 def bench_one(work: Path, engine: str, url: str, fmt: str, rows: int, data: Path, chunk: int | None) -> dict:
@@ -177,9 +180,9 @@ def bench_one(work: Path, engine: str, url: str, fmt: str, rows: int, data: Path
     cmd = [PREFCENTER, "import", str(data), "--progress", "never", "--report", str(var / "rejected.csv")]
     if chunk:
         cmd += ["--chunk", str(chunk)]
-    seconds, rss, out = run_with_rss(cmd, env)
+    seconds, rss, out, cpu = run_with_rss(cmd, env)
     log(f"{engine}/{fmt}: {out.strip().splitlines()[-1] if out.strip() else ''}")
-    again, _, out2 = run_with_rss(cmd, env)
+    again, _, out2, _ = run_with_rss(cmd, env)
     log(f"{engine}/{fmt} re-run: {out2.strip().splitlines()[-1] if out2.strip() else ''}")
     if not out2.strip().splitlines()[-1].startswith("0 rows imported"):
         raise RuntimeError(f"re-run imported rows: {out2}")
@@ -199,6 +202,7 @@ def bench_one(work: Path, engine: str, url: str, fmt: str, rows: int, data: Path
         "rows": rows,
         "seconds": seconds,
         "rows_per_s": rows / seconds,
+        "cpu_us_per_row": cpu / rows * 1e6,  # the import process and its workers (not PostgreSQL's)
         "rerun_rows_per_s": rows / again,
         "peak_rss_mb": rss,
         "rejected": rejected,
@@ -244,11 +248,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"prefcenter import bench — {args.rows:,} rows, {os.cpu_count()} cores")
     print(
-        f"{'':18}{'rows/s':>10}{'seconds':>9}{'re-run rows/s':>15}{'peak RSS':>10}{'rejected':>10}{'events':>9}"
+        f"{'':18}{'rows/s':>10}{'seconds':>9}{'CPU us/row':>12}{'re-run rows/s':>15}{'peak RSS':>10}"
+        f"{'rejected':>10}{'events':>9}"
     )
     for r in results:
         print(
             f"{r['engine'] + ' ' + r['format']:18}{r['rows_per_s']:>10,.0f}{r['seconds']:>9.1f}"
+            f"{r['cpu_us_per_row']:>12.0f}"
             f"{r['rerun_rows_per_s']:>15,.0f}{r['peak_rss_mb']:>8.0f}MB{r['rejected']:>10,}{r['events']:>9,}"
         )
     print("audit chain verified after every import (prefcenter audit verify)")

@@ -541,6 +541,7 @@ async def import_file(
     *,
     chunk: int = CHUNK,
     pool: Executor | None = None,
+    batch: int = BATCH,
 ) -> ImportReport:
     """Import a CSV or NDJSON stream chunk by chunk, one transaction each, in file order.
 
@@ -550,7 +551,7 @@ async def import_file(
     order."""
     report = ImportReport()
     preparer = Preparer(ctx.keys.pepper, ctx.keys.master_key)
-    ahead = chunk // BATCH + 4  # batches in flight: about one chunk beyond the one being collected
+    ahead = chunk // batch + 4  # batches in flight: about one chunk beyond the one being collected
     pending: list[Prepared] = []
     writing: asyncio.Task | None = None
 
@@ -566,9 +567,9 @@ async def import_file(
 
     with _rare_collections():
         try:
-            async for batch in workers.prepared(read_batches(stream, fmt), preparer, pool, ahead):
-                report.rejected.extend(batch.unreadable)
-                pending.extend(batch.rows)
+            async for prepared in workers.prepared(read_batches(stream, fmt, batch), preparer, pool, ahead):
+                report.rejected.extend(prepared.unreadable)
+                pending.extend(prepared.rows)
                 while len(pending) >= chunk:
                     await finish()
                     start(pending[:chunk])

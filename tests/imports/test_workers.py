@@ -1,0 +1,68 @@
+"""Rows prepared in worker processes import exactly as rows prepared in this process."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+
+from sqlalchemy import func, select
+
+from prefcenter.imports import service
+from prefcenter.imports.workers import start_pool
+from prefcenter.store.models import Consent, Identity, Subject
+
+
+def _rows(tag: str) -> bytes:
+    lines = []
+    for i in range(300):
+        j = i - 7 if i % 10 == 9 else i  # every tenth row updates an earlier subject
+        row: dict = {"external_id": f"w-{tag}-{j}", "email": f"W{j}-{tag}@Example.com"}
+        if i % 3 == 0:
+            row["consents"] = [
+                {"topic": "offers", "channels": ["email"], "granted_at": "2026-01-01T00:00:00Z"}
+            ]
+        if i % 50 == 7:
+            row["email"] = "not-an-email"
+        lines.append(json.dumps(row))
+        if i % 100 == 42:
+            lines.append("{broken json")
+        if i % 100 == 60:
+            lines.append(lines[-1])  # the same row twice
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _counts(api, tag: str) -> tuple[int, int, int]:
+    async with api.ctx.db.read_session() as s:
+        subjects = select(Subject.id).where(Subject.external_id.like(f"w-{tag}-%"))
+        return tuple(
+            [
+                (await s.execute(select(func.count()).select_from(m).where(col.in_(subjects)))).scalar_one()
+                for m, col in (
+                    (Subject, Subject.id),
+                    (Identity, Identity.subject_id),
+                    (Consent, Consent.subject_id),
+                )
+            ]
+        )
+
+
+async def test_a_worker_pool_imports_like_this_process(api):
+    here, there = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    inline = await service.import_file(
+        api.ctx, io.BytesIO(_rows(here)), "ndjson", "w.ndjson", chunk=64, batch=25
+    )
+    pool = start_pool(2)
+    try:
+        pooled = await service.import_file(
+            api.ctx, io.BytesIO(_rows(there)), "ndjson", "w.ndjson", chunk=64, batch=25, pool=pool
+        )
+    finally:
+        pool.shutdown()
+    assert (pooled.imported, pooled.skipped) == (inline.imported, inline.skipped) == (284, 13)
+    assert pooled.rejected == inline.rejected and len(pooled.rejected) == 9
+    assert await _counts(api, there) == await _counts(api, here)
+    again = await service.import_file(
+        api.ctx, io.BytesIO(_rows(there)), "ndjson", "w.ndjson", chunk=64, batch=25, pool=None
+    )
+    assert (again.imported, again.skipped) == (0, 297)  # (a row twice in the file is skipped twice)
