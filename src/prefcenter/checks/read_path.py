@@ -29,6 +29,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from prefcenter.checks.pg_connections import PgConnections, asyncpg_dsn
 from prefcenter.core.crypto import lookup_hash
 from prefcenter.core.decisions import OPTED_OUT, ConsentState, SubjectState, TopicRule
 from prefcenter.core.normalise import IDENTITY_KINDS, InvalidIdentity, normalise_identity
@@ -420,9 +421,12 @@ class EngineProjectionReader:
         self.engine = engine
         self._catalog: CatalogSnapshot | None = None
         self._has_suppressions: bool | None = None
+        # PostgreSQL: check statements go straight to asyncpg connections of their own (pg_connections.py)
+        self._pg = PgConnections(asyncpg_dsn(engine.url)) if self._asyncpg else None
 
     def close(self) -> None:
-        pass
+        if self._pg is not None:
+            self._pg.close()
 
     async def catalog(self) -> CatalogSnapshot:
         async with self.engine.connect() as conn:
@@ -522,23 +526,21 @@ class EngineProjectionReader:
             out.consents,
             out.suppressed,
         )
-        async with self.engine.connect() as conn:
-            sql = _pg_chunk_sql(campaign, await self._suppressions_exist(conn))
-            raw = (await conn.get_raw_connection()).driver_connection
-            for chunk in _chunks(refs):
-                grouped = _group(chunk)
-                rows = await raw.fetch(
-                    sql, grouped["id"], grouped["external_id"], grouped["identity"], *extra
-                )
-                for tag, sid, t1, t2, t3, channels, nv, granted_at, expires_at, erased, dnc in rows:
-                    if tag == 1:
-                        preferences.append((sid, t1, t2, t3))
-                    elif tag == 2:
-                        consents.append((sid, t1, t2, t3, channels, nv, granted_at, expires_at))
-                    elif tag == 0:
-                        subjects[SubjectRef(_PG_KINDS[nv], t1)] = (sid, erased, dnc)
-                    else:
-                        suppressed.add(t1)
+        sql = _pg_chunk_sql(campaign, await self._suppressions_exist())
+        for chunk in _chunks(refs):
+            grouped = _group(chunk)
+            rows = await self._pg.fetch(
+                sql, grouped["id"], grouped["external_id"], grouped["identity"], *extra
+            )
+            for tag, sid, t1, t2, t3, channels, nv, granted_at, expires_at, erased, dnc in rows:
+                if tag == 1:
+                    preferences.append((sid, t1, t2, t3))
+                elif tag == 2:
+                    consents.append((sid, t1, t2, t3, channels, nv, granted_at, expires_at))
+                elif tag == 0:
+                    subjects[SubjectRef(_PG_KINDS[nv], t1)] = (sid, erased, dnc)
+                else:
+                    suppressed.add(t1)
         return out
 
     async def single(self, ref: SubjectRef, channel: str, topic: str) -> tuple[CatalogSnapshot, FetchedRows]:
@@ -546,32 +548,31 @@ class EngineProjectionReader:
         per-connection prepared-statement cache plans it once); elsewhere ``catalog`` + ``fetch``."""
         if not self._asyncpg:
             return await self.catalog(), await self.fetch([ref], channel, topic)
-        async with self.engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
-            rows = await raw.fetch(_PG_SINGLE_BY_KIND[ref.kind], ref.key, channel, topic)
-            version, out = _single_rows(ref, rows)
-            if out.subjects:
-                sid, erased, dnc = out.subjects[ref]
-                out.subjects[ref] = (sid, erased == "true", dnc == "true")
-            out.consents = [
-                (*row[:5], None if row[5] is None else int(row[5]), *row[6:]) for row in out.consents
-            ]
-            cached = self._catalog
-            refetch = (cached is None or cached.version != version) or (
-                not out.subjects and ref.kind == "identity" and await self._suppressions_exist(conn)
-            )
+        rows = await self._pg.fetch(_PG_SINGLE_BY_KIND[ref.kind], ref.key, channel, topic)
+        version, out = _single_rows(ref, rows)
+        if out.subjects:
+            sid, erased, dnc = out.subjects[ref]
+            out.subjects[ref] = (sid, erased == "true", dnc == "true")
+        out.consents = [(*row[:5], None if row[5] is None else int(row[5]), *row[6:]) for row in out.consents]
+        cached = self._catalog
+        refetch = (cached is None or cached.version != version) or (
+            not out.subjects and ref.kind == "identity" and await self._suppressions_exist()
+        )
         if refetch:
-            # after the connection went back to the pool: holding it while catalog() and fetch() check out
-            # another deadlocked the pool under load (every request waiting for a second connection)
             rest = await self.fetch([ref], channel, topic) if not out.subjects else out
             return await self.catalog(), rest
         return cached, out
 
-    async def _suppressions_exist(self, conn) -> bool:
-        if not self._has_suppressions:
-            self._has_suppressions = await conn.run_sync(
-                lambda sync: sync.dialect.has_table(sync, SUPPRESSION_TABLE)
-            )
+    async def _suppressions_exist(self, conn=None) -> bool:
+        """Whether the erasure suppression table exists (through ``conn``, or an asyncpg connection)."""
+        if not self._has_suppressions:  # re-checked until it appears (a later migration may add it)
+            if conn is not None:
+                self._has_suppressions = await conn.run_sync(
+                    lambda sync: sync.dialect.has_table(sync, SUPPRESSION_TABLE)
+                )
+            else:
+                rows = await self._pg.fetch("SELECT to_regclass($1) IS NOT NULL", SUPPRESSION_TABLE)
+                self._has_suppressions = bool(rows[0][0])
         return self._has_suppressions
 
 
