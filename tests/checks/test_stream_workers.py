@@ -3,6 +3,7 @@ in order, also when a worker dies mid-stream, and through the real endpoint."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 
+from prefcenter.checks import cli as check_cli
 from prefcenter.checks import ndjson
 from prefcenter.checks.service import CheckRun, projection_reader
 from prefcenter.checks.worker_pool import CheckWorkers, check_workers, close_check_workers
@@ -75,7 +77,12 @@ async def test_worker_processes_answer_exactly_what_the_server_process_answers(s
     out = [json.loads(line) for line in fanned_out.splitlines()]
     non_blank = [line for line in lines if line.strip()]
     assert [o["index"] for o in out] == list(range(len(non_blank)))
-    assert {o.get("reason") for o in out} >= {"consent", "topic_opted_out", "do_not_contact", "unknown_subject"}
+    assert {o.get("reason") for o in out} >= {
+        "consent",
+        "topic_opted_out",
+        "do_not_contact",
+        "unknown_subject",
+    }
 
 
 async def test_a_short_stream_never_starts_the_worker_processes(sqlite_api, monkeypatch):
@@ -135,3 +142,59 @@ async def test_the_stream_endpoint_uses_the_worker_processes(sqlite_api, monkeyp
     finally:
         close_check_workers(api.ctx)
         await close_api(api)
+
+
+async def test_a_large_batch_is_answered_by_the_worker_processes_exactly_as_in_process(sqlite_api):
+    granted = await subject_with(sqlite_api, consents=[("offers", ["email"])])
+    opted_out = await subject_with(sqlite_api, prefs=[("email", "offers", "opted_out")])
+    kinds = [granted["id"], f"email:{opted_out['email']}", str(uuid.uuid4()), "email:not-an-address"]
+    body = {"channel": "email", "topic": "offers", "subjects": [kinds[i % 4] for i in range(2_500)]}
+    expected = await sqlite_api.client.post(
+        "/v1/consent-checks", json=body, headers=await sqlite_api.headers("consent:check")
+    )
+    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    try:
+        r = await api.client.post("/v1/consent-checks", json=body, headers=await api.headers("consent:check"))
+        assert r.status_code == 200, r.text
+        workers = check_workers(api.ctx)
+        assert workers is not None and workers._pool is not None
+    finally:
+        close_check_workers(api.ctx)
+        await close_api(api)
+    got, want = r.json(), expected.json()
+    assert got.pop("checked_at") and want.pop("checked_at")
+    assert got == want
+    assert (got["allowed"], got["errors"]) == (625, 625)
+
+
+async def test_cli_check_with_worker_processes_writes_the_same_rows_in_order(sqlite_api, monkeypatch):
+    monkeypatch.setattr(check_cli, "CHUNK", 50)
+    granted = await subject_with(sqlite_api, consents=[("offers", ["email"])])
+    kinds = [f"email:{granted['email']}", str(uuid.uuid4()), "email:bad", granted["id"]]
+    csv_text = "subject\n" + "".join(f"{kinds[i % 4]}\n" for i in range(333))
+    expected = io.StringIO()
+    assert await check_cli.run_check(sqlite_api.ctx, io.StringIO(csv_text), expected, "email", "offers") == (
+        333,
+        167,
+    )
+    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    try:
+        started = []
+        monkeypatch.setattr(CheckWorkers, "_started", _recording(CheckWorkers._started, started))
+        sink = io.StringIO()
+        assert await check_cli.run_check(api.ctx, io.StringIO(csv_text), sink, "email", "offers") == (
+            333,
+            167,
+        )
+        assert started, "the CLI did not use the worker processes"
+    finally:
+        await close_api(api)
+    assert sink.getvalue() == expected.getvalue()
+
+
+def _recording(method, calls: list):
+    def wrapper(self):
+        calls.append(self)
+        return method(self)
+
+    return wrapper

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import sys
+from collections import deque
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -84,31 +86,55 @@ def result_row(subject: str, result: CheckResult) -> list:
 
 
 async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=None) -> tuple[int, int]:
+    """Decide every recipient row; rows are written in input order. On SQLite the batches are answered by
+    the check worker processes (checks/worker_pool.py), a few in flight at a time."""
     from prefcenter.checks.service import CheckRun, projection_reader
+    from prefcenter.checks.worker_pool import check_workers, close_check_workers
     from prefcenter.store.unit_of_work import utcnow
 
     run = CheckRun(projection_reader(ctx.db), ctx.keys.pepper, utcnow())
+    workers = check_workers(ctx)
+    depth = workers.depth if workers is not None else 1
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(OUTPUT_FIELDS)
     total = allowed = 0
-    batch: list[tuple[str, str | None, str | None]] = []
+    pending: deque[tuple[list, asyncio.Future[list[CheckResult]]]] = deque()
 
-    async def flush() -> None:
+    def submit(batch: list[tuple[str, str | None, str | None]]) -> None:
+        decided = (
+            workers.decide_items(run, batch, channel, topic)
+            if workers is not None
+            else run.decide_items(batch, channel, topic)
+        )
+        pending.append((batch, asyncio.ensure_future(decided)))
+
+    async def write_oldest() -> None:
         nonlocal total, allowed
-        results = await run.decide_items(batch, channel, topic)
+        batch, decided = pending.popleft()
+        results = await decided
         writer.writerows(result_row(item[0], r) for item, r in zip(batch, results, strict=True))
         total += len(batch)
         allowed += sum(1 for r in results if r.allowed)
         if progress is not None:
             progress(len(batch))
-        batch.clear()
 
-    for item in read_recipients(source):
-        batch.append(item)
-        if len(batch) >= CHUNK:
-            await flush()
-    if batch:
-        await flush()
+    try:
+        batch: list[tuple[str, str | None, str | None]] = []
+        for item in read_recipients(source):
+            batch.append(item)
+            if len(batch) >= CHUNK:
+                submit(batch)
+                batch = []
+                if len(pending) >= depth:
+                    await write_oldest()
+        if batch:
+            submit(batch)
+        while pending:
+            await write_oldest()
+    finally:
+        for _batch, decided in pending:
+            decided.cancel()
+        close_check_workers(ctx)
     return total, allowed
 
 

@@ -76,7 +76,12 @@ class ConsentCheckController(Controller):
             )
         now = utcnow()
         run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, now)
-        results: list[CheckResult] = await run.decide_items(items, data.channel, data.topic)
+        workers = check_workers(ctx) if len(items) > service.PIECE else None
+        results: list[CheckResult] = await (
+            workers.decide_items(run, items, data.channel, data.topic)
+            if workers is not None
+            else run.decide_items(items, data.channel, data.topic)
+        )
         allowed = sum(1 for r in results if r.allowed)
         errors = sum(1 for r in results if r.error is not None)
         return ConsentCheckBatchRead(

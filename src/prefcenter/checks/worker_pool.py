@@ -6,10 +6,12 @@ contention, measured). A stream of NDJSON is therefore cut into chunks of whole 
 processes answer in full: each parses its lines, reads the projections through its own read-only
 ``sqlite3`` connection (``SqliteProjectionReader``), runs the same ``CheckRun.decide_items_sync`` and sends
 back the encoded NDJSON. The server process only splits lines and writes the answers back in input order.
+A batch check of more than one piece (2,000 items) is split the same way, items and results travelling as
+MessagePack.
 
-Workers are started on the first stream longer than one chunk (``spawn``: nothing of the server's event
+Workers are started on the first stream longer than one chunk (or batch longer than one piece) (``spawn``: nothing of the server's event
 loop, threads or connections is inherited), live as long as the app, and ignore SIGINT (the server shuts
-them down). A chunk a broken pool could not answer is answered in the server process instead.
+them down). What a broken pool could not answer is answered in the server process instead.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
+import msgspec
 import structlog
 
 from prefcenter.checks.ndjson import answer_lines
 from prefcenter.checks.read_path import SqliteProjectionReader
-from prefcenter.checks.service import CheckRun
+from prefcenter.checks.schemas import CheckResult
+from prefcenter.checks.service import PIECE, CheckRun
 
 log = structlog.get_logger("prefcenter.checks")
 
@@ -47,6 +51,18 @@ def _start_worker(db_path: str, pepper: bytes) -> None:
 def _answer(payload: bytes, start: int, channel: str | None, topic: str | None, now: datetime) -> bytes:
     assert _reader is not None
     return answer_lines(CheckRun(_reader, _pepper, now), payload.split(b"\n"), start, channel, topic)
+
+
+_items = msgspec.msgpack.Decoder(list[tuple[str, str | None, str | None]])
+_results = msgspec.msgpack.Decoder(list[CheckResult])
+_msgpack = msgspec.msgpack.Encoder()
+
+
+def _decide(payload: bytes, start: int, channel: str | None, topic: str | None, now: datetime) -> bytes:
+    """A batch piece: items in, results out, both as MessagePack."""
+    assert _reader is not None
+    run = CheckRun(_reader, _pepper, now)
+    return _msgpack.encode(run.decide_items_sync(_items.decode(payload), channel, topic, start_index=start))
 
 
 # --- in the server process -----------------------------------------------------------------------------
@@ -90,6 +106,37 @@ class CheckWorkers:
                     )
                 self.close()
         return await asyncio.to_thread(answer_lines, run, payload.split(b"\n"), start, channel, topic)
+
+    async def decide_items(
+        self, run: CheckRun, items: list[tuple[str, str | None, str | None]], channel, topic
+    ) -> list[CheckResult]:
+        """``run.decide_items`` with the pieces answered by the worker processes (a batch check)."""
+        if self._broken:
+            return await run.decide_items(items, channel, topic)
+        pieces = [(start, items[start : start + PIECE]) for start in range(0, len(items), PIECE)]
+        try:
+            answers = await asyncio.gather(
+                *(
+                    asyncio.wrap_future(
+                        self._started().submit(
+                            _decide, _msgpack.encode(piece), start, channel, topic, run.now
+                        )
+                    )
+                    for start, piece in pieces
+                )
+            )
+        except BrokenProcessPool:
+            self._lost()
+            return await run.decide_items(items, channel, topic)
+        return [result for answer in answers for result in _results.decode(answer)]
+
+    def _lost(self) -> None:
+        if not self._broken:
+            self._broken = True
+            log.error(
+                "check_workers_broken", detail="a check worker process died; checks continue in-process"
+            )
+        self.close()
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
