@@ -371,9 +371,10 @@ class SqliteProjectionReader:
             ("identity", _SQL_BY_IDENTITY),
         ):
             keys = grouped[kind]
+            subjects = out.subjects
             for chunk in _chunks(keys):
                 for sid, erased, dnc, key in conn.execute(_in(sql, len(chunk)), chunk):
-                    out.subjects[SubjectRef(kind, key)] = (sid, erased, dnc)
+                    subjects[(kind, key)] = (sid, erased, dnc)  # a plain tuple equals its SubjectRef, built in C
         ids = sorted({row[0] for row in out.subjects.values()})
         pref_sql, consent_sql, extra_p, extra_c = _SQL_PREFS, _SQL_CONSENTS, (), ()
         if channel is not None and topic is not None:
@@ -384,7 +385,7 @@ class SqliteProjectionReader:
         for chunk in _chunks(ids):
             out.preferences.extend(conn.execute(_in(pref_sql, len(chunk)), (*chunk, *extra_p)))
             out.consents.extend(conn.execute(_in(consent_sql, len(chunk)), (*chunk, *extra_c)))
-        missing = [k for k in grouped["identity"] if SubjectRef("identity", k) not in out.subjects]
+        missing = [k for k in grouped["identity"] if ("identity", k) not in out.subjects]
         if missing and self.has_suppressions(conn):
             for chunk in _chunks(missing):
                 out.suppressed.update(r[0] for r in conn.execute(_in(_SQL_SUPPRESSED, len(chunk)), chunk))
