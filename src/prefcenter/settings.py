@@ -170,15 +170,14 @@ def rate_limit_settings_from_env() -> RateLimitSettings:
 
 @dataclass(frozen=True)
 class CheckSettings:
-    """Campaign-scale consent checks. ``workers``: processes answering long NDJSON streams on SQLite
-    (checks/worker_pool.py); 0 answers them in the server process."""
+    """Campaign-scale consent checks. ``workers``: processes answering long NDJSON streams, large batches
+    and ``prefcenter check`` (checks/worker_pool.py); 0 answers them in the server process."""
 
     workers: int = 0
 
 
-def check_settings_from_env(database: DatabaseSettings) -> CheckSettings:
-    default = min(os.cpu_count() or 1, 8) if database.is_sqlite else 0
-    workers = _int("PREFCENTER_CHECK_WORKERS", default)
+def check_settings_from_env() -> CheckSettings:
+    workers = _int("PREFCENTER_CHECK_WORKERS", min(os.cpu_count() or 1, 8))
     if workers < 0:
         raise SettingsError(f"PREFCENTER_CHECK_WORKERS must be 0 or more, got {workers}")
     return CheckSettings(workers=workers)
@@ -259,5 +258,5 @@ class Settings:
             dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),
             rate_limit=rate_limit_settings_from_env(),
-            checks=check_settings_from_env(database),
+            checks=check_settings_from_env(),
         )

@@ -1,16 +1,15 @@
-"""Long NDJSON streams answered by check worker processes (SQLite): the same bytes as in the server process,
+"""Long NDJSON streams and large batches answered by check worker processes: the same bytes as in the server process,
 in order, also when a worker dies mid-stream, and through the real endpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
 import signal
 import uuid
 from dataclasses import replace
-
-import pytest
 
 from prefcenter.checks import cli as check_cli
 from prefcenter.checks import ndjson
@@ -24,13 +23,11 @@ from tests.conftest import close_api, open_api
 CHUNK = 40  # lines per chunk in these tests (the server uses ndjson.STREAM_CHUNK)
 
 
-@pytest.fixture
-def sqlite_api(api):
-    if api.engine != "sqlite":
-        pytest.skip(
-            "check worker processes read SQLite; PostgreSQL streams are answered in the server process"
-        )
-    return api
+def _workers(api) -> CheckWorkers:
+    """A pool for the api's database: SQLite through sqlite3, PostgreSQL through asyncpg."""
+    database = api.settings.database
+    path = database.sqlite_path
+    return CheckWorkers(database.url, str(path) if path else None, api.ctx.keys.pepper, 2)
 
 
 async def _mixed_lines(api, n: int) -> list[bytes]:
@@ -61,12 +58,12 @@ async def _answer(run, lines: list[bytes], workers) -> bytes:
     return b"".join([part async for part in ndjson.decide_stream(run, body(), "email", "offers", workers)])
 
 
-async def test_worker_processes_answer_exactly_what_the_server_process_answers(sqlite_api, monkeypatch):
-    api = sqlite_api
+async def test_worker_processes_answer_exactly_what_the_server_process_answers(api, monkeypatch):
+    api = api
     monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
     lines = await _mixed_lines(api, 7 * CHUNK + 13)
     run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
-    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    workers = _workers(api)
     try:
         in_process = await _answer(run, lines, None)
         fanned_out = await _answer(run, lines, workers)
@@ -85,12 +82,12 @@ async def test_worker_processes_answer_exactly_what_the_server_process_answers(s
     }
 
 
-async def test_a_short_stream_never_starts_the_worker_processes(sqlite_api, monkeypatch):
-    api = sqlite_api
+async def test_a_short_stream_never_starts_the_worker_processes(api, monkeypatch):
+    api = api
     monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
     lines = await _mixed_lines(api, CHUNK - 1)
     run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
-    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    workers = _workers(api)
     try:
         assert await _answer(run, lines, workers) == await _answer(run, lines, None)
         assert workers._pool is None
@@ -98,13 +95,13 @@ async def test_a_short_stream_never_starts_the_worker_processes(sqlite_api, monk
         workers.close()
 
 
-async def test_a_worker_killed_mid_stream_leaves_the_answer_complete_and_in_order(sqlite_api, monkeypatch):
-    api = sqlite_api
+async def test_a_worker_killed_mid_stream_leaves_the_answer_complete_and_in_order(api, monkeypatch):
+    api = api
     monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
     lines = await _mixed_lines(api, 12 * CHUNK)
     run = CheckRun(projection_reader(api.ctx.db), api.ctx.keys.pepper, utcnow())
     expected = await _answer(run, lines, None)
-    workers = CheckWorkers(str(api.settings.database.sqlite_path), api.ctx.keys.pepper, 2)
+    workers = _workers(api)
     original = workers.answer
     answered = 0
 
@@ -113,7 +110,12 @@ async def test_a_worker_killed_mid_stream_leaves_the_answer_complete_and_in_orde
         result = await original(*args)
         answered += 1
         if answered == 2 and workers._pool is not None:
-            os.kill(next(iter(workers._pool._processes)), signal.SIGKILL)
+            pool = workers._pool
+            os.kill(next(iter(pool._processes)), signal.SIGKILL)
+            for _ in range(500):  # until the executor has noticed (its manager thread), at most 5 s
+                if pool._broken:
+                    break
+                await asyncio.sleep(0.01)
         return result
 
     monkeypatch.setattr(workers, "answer", answer_then_kill)
@@ -124,10 +126,10 @@ async def test_a_worker_killed_mid_stream_leaves_the_answer_complete_and_in_orde
         workers.close()
 
 
-async def test_the_stream_endpoint_uses_the_worker_processes(sqlite_api, monkeypatch):
+async def test_the_stream_endpoint_uses_the_worker_processes(api, monkeypatch):
     monkeypatch.setattr(ndjson, "STREAM_CHUNK", CHUNK)
-    lines = await _mixed_lines(sqlite_api, 3 * CHUNK)
-    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    lines = await _mixed_lines(api, 3 * CHUNK)
+    api = await open_api(replace(api.settings, checks=CheckSettings(workers=2)))
     try:
         r = await api.client.post(
             "/v1/consent-checks/stream?channel=email&topic=offers",
@@ -144,15 +146,15 @@ async def test_the_stream_endpoint_uses_the_worker_processes(sqlite_api, monkeyp
         await close_api(api)
 
 
-async def test_a_large_batch_is_answered_by_the_worker_processes_exactly_as_in_process(sqlite_api):
-    granted = await subject_with(sqlite_api, consents=[("offers", ["email"])])
-    opted_out = await subject_with(sqlite_api, prefs=[("email", "offers", "opted_out")])
+async def test_a_large_batch_is_answered_by_the_worker_processes_exactly_as_in_process(api):
+    granted = await subject_with(api, consents=[("offers", ["email"])])
+    opted_out = await subject_with(api, prefs=[("email", "offers", "opted_out")])
     kinds = [granted["id"], f"email:{opted_out['email']}", str(uuid.uuid4()), "email:not-an-address"]
     body = {"channel": "email", "topic": "offers", "subjects": [kinds[i % 4] for i in range(2_500)]}
-    expected = await sqlite_api.client.post(
-        "/v1/consent-checks", json=body, headers=await sqlite_api.headers("consent:check")
+    expected = await api.client.post(
+        "/v1/consent-checks", json=body, headers=await api.headers("consent:check")
     )
-    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    api = await open_api(replace(api.settings, checks=CheckSettings(workers=2)))
     try:
         r = await api.client.post("/v1/consent-checks", json=body, headers=await api.headers("consent:check"))
         assert r.status_code == 200, r.text
@@ -167,17 +169,17 @@ async def test_a_large_batch_is_answered_by_the_worker_processes_exactly_as_in_p
     assert (got["allowed"], got["errors"]) == (625, 625)
 
 
-async def test_cli_check_with_worker_processes_writes_the_same_rows_in_order(sqlite_api, monkeypatch):
+async def test_cli_check_with_worker_processes_writes_the_same_rows_in_order(api, monkeypatch):
     monkeypatch.setattr(check_cli, "CHUNK", 50)
-    granted = await subject_with(sqlite_api, consents=[("offers", ["email"])])
+    granted = await subject_with(api, consents=[("offers", ["email"])])
     kinds = [f"email:{granted['email']}", str(uuid.uuid4()), "email:bad", granted["id"]]
     csv_text = "subject\n" + "".join(f"{kinds[i % 4]}\n" for i in range(333))
     expected = io.StringIO()
-    assert await check_cli.run_check(sqlite_api.ctx, io.StringIO(csv_text), expected, "email", "offers") == (
+    assert await check_cli.run_check(api.ctx, io.StringIO(csv_text), expected, "email", "offers") == (
         333,
         167,
     )
-    api = await open_api(replace(sqlite_api.settings, checks=CheckSettings(workers=2)))
+    api = await open_api(replace(api.settings, checks=CheckSettings(workers=2)))
     try:
         started = []
         monkeypatch.setattr(CheckWorkers, "_started", _recording(CheckWorkers._started, started))

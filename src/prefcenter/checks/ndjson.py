@@ -61,7 +61,7 @@ def parse_record(line: bytes) -> tuple[str, str | None, str | None] | CheckItemE
     return (item.subject, item.channel, item.topic)
 
 
-def _merged(start: int, results: list[CheckResult], errors: dict[int, CheckItemError], total: int) -> bytes:
+def merged(start: int, results: list[CheckResult], errors: dict[int, CheckItemError], total: int) -> bytes:
     """The encoded answer of ``total`` records from ``start``: decided results and per-line errors in order."""
     merged: list[CheckResult] = []
     it = iter(results)
@@ -71,11 +71,8 @@ def _merged(start: int, results: list[CheckResult], errors: dict[int, CheckItemE
     return _encoder.encode_lines(merged)
 
 
-def answer_lines(
-    run: CheckRun, lines: list[bytes], start: int, channel: str | None, topic: str | None
-) -> bytes:
-    """The NDJSON answer to whole non-blank lines, the first numbered ``start``, read synchronously (a check
-    worker process, checks/worker_pool.py)."""
+def split_lines(lines: list[bytes], start: int) -> tuple[list, dict[int, CheckItemError]]:
+    """Whole non-blank lines, the first numbered ``start``: the items to decide and the per-line errors."""
     batch: list[tuple[str, str | None, str | None]] = []
     errors: dict[int, CheckItemError] = {}
     for position, line in enumerate(lines, start):
@@ -84,8 +81,7 @@ def answer_lines(
             errors[position] = parsed
         else:
             batch.append(parsed)
-    results = run.decide_items_sync(batch, channel, topic, start_index=start) if batch else []
-    return _merged(start, results, errors, len(lines))
+    return batch, errors
 
 
 async def decide_stream(
@@ -119,12 +115,12 @@ async def decide_stream(
             batch.append(parsed)
         if len(batch) + len(errors) >= STREAM_CHUNK:
             results = await run.decide_items(batch, channel, topic, start_index=index)
-            yield _merged(index, results, errors, len(batch) + len(errors))
+            yield merged(index, results, errors, len(batch) + len(errors))
             index += len(batch) + len(errors)
             batch, errors = [], {}
     if batch or errors:
         results = await run.decide_items(batch, channel, topic, start_index=index) if batch else []
-        yield _merged(index, results, errors, len(batch) + len(errors))
+        yield merged(index, results, errors, len(batch) + len(errors))
 
 
 async def _non_blank(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -1,17 +1,18 @@
-"""Campaign-scale checks fanned out over worker processes (SQLite).
+"""Campaign-scale checks fanned out over worker processes.
 
 One CPython process decides about 30,000-40,000 campaign items per second: parsing, hashing identities,
 reading the projections and encoding the answer are all Python work under one GIL (threads only add lock
 contention, measured). A stream of NDJSON is therefore cut into chunks of whole lines that worker
-processes answer in full: each parses its lines, reads the projections through its own read-only
-``sqlite3`` connection (``SqliteProjectionReader``), runs the same ``CheckRun.decide_items_sync`` and sends
-back the encoded NDJSON. The server process only splits lines and writes the answers back in input order.
-A batch check of more than one piece (2,000 items) is split the same way, items and results travelling as
-MessagePack.
+processes answer in full: each parses its lines, reads the projections through its own connection (a
+read-only ``sqlite3`` connection on SQLite, its own asyncpg connection and event loop on PostgreSQL), runs
+the same ``CheckRun`` and sends back the encoded NDJSON. The server process only splits lines and writes
+the answers back in input order. A batch check of more than one piece (2,000 items) is split the same way,
+items and results travelling as MessagePack; ``prefcenter check`` uses the same pool.
 
-Workers are started on the first stream longer than one chunk (or batch longer than one piece) (``spawn``: nothing of the server's event
-loop, threads or connections is inherited), live as long as the app, and ignore SIGINT (the server shuts
-them down). What a broken pool could not answer is answered in the server process instead.
+Workers are started on the first stream longer than one chunk (or batch longer than one piece)
+(``spawn``: nothing of the server's event loop, threads or connections is inherited), live as long as the
+app, and ignore SIGINT (the server shuts them down). What a broken pool could not answer is answered in
+the server process instead.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from datetime import datetime
 
 import msgspec
 import structlog
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from prefcenter.checks.ndjson import answer_lines
-from prefcenter.checks.read_path import SqliteProjectionReader
+from prefcenter.checks.ndjson import merged, split_lines
+from prefcenter.checks.read_path import EngineProjectionReader, SqliteProjectionReader
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.checks.service import PIECE, CheckRun
 
@@ -36,21 +38,36 @@ log = structlog.get_logger("prefcenter.checks")
 
 # --- inside a worker process ---------------------------------------------------------------------------
 
-_reader: SqliteProjectionReader | None = None
+_reader: SqliteProjectionReader | EngineProjectionReader | None = None
+_loop: asyncio.AbstractEventLoop | None = None  # PostgreSQL: the worker's own loop for asyncpg
 _pepper: bytes = b""
 
 
-def _start_worker(db_path: str, pepper: bytes) -> None:
-    global _reader, _pepper
-    signal.signal(
-        signal.SIGINT, signal.SIG_IGN
-    )  # Ctrl-C reaches the whole process group; the server stops us
-    _reader, _pepper = SqliteProjectionReader(db_path), pepper
+def _start_worker(database_url: str, sqlite_path: str | None, pepper: bytes) -> None:
+    global _reader, _loop, _pepper
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the server stops us
+    _pepper = pepper
+    if sqlite_path is not None:
+        _reader = SqliteProjectionReader(sqlite_path)
+    else:
+        _loop = asyncio.new_event_loop()
+        _reader = EngineProjectionReader(create_async_engine(database_url, pool_size=1, max_overflow=1))
+
+
+def _decided(items, start: int, channel: str | None, topic: str | None, now: datetime) -> list[CheckResult]:
+    assert _reader is not None
+    run = CheckRun(_reader, _pepper, now)
+    if _loop is None:
+        return run.decide_items_sync(items, channel, topic, start_index=start)
+    return _loop.run_until_complete(run.decide_items(items, channel, topic, start_index=start))
 
 
 def _answer(payload: bytes, start: int, channel: str | None, topic: str | None, now: datetime) -> bytes:
-    assert _reader is not None
-    return answer_lines(CheckRun(_reader, _pepper, now), payload.split(b"\n"), start, channel, topic)
+    """A stream chunk: whole NDJSON lines in, the encoded NDJSON answer out."""
+    lines = payload.split(b"\n")
+    batch, errors = split_lines(lines, start)
+    results = _decided(batch, start, channel, topic, now) if batch else []
+    return merged(start, results, errors, len(lines))
 
 
 _items = msgspec.msgpack.Decoder(list[tuple[str, str | None, str | None]])
@@ -60,9 +77,7 @@ _msgpack = msgspec.msgpack.Encoder()
 
 def _decide(payload: bytes, start: int, channel: str | None, topic: str | None, now: datetime) -> bytes:
     """A batch piece: items in, results out, both as MessagePack."""
-    assert _reader is not None
-    run = CheckRun(_reader, _pepper, now)
-    return _msgpack.encode(run.decide_items_sync(_items.decode(payload), channel, topic, start_index=start))
+    return _msgpack.encode(_decided(_items.decode(payload), start, channel, topic, now))
 
 
 # --- in the server process -----------------------------------------------------------------------------
@@ -71,8 +86,9 @@ def _decide(payload: bytes, start: int, channel: str | None, topic: str | None, 
 class CheckWorkers:
     """A lazily started process pool answering NDJSON chunks; ``depth`` chunks may be in flight."""
 
-    def __init__(self, db_path: str, pepper: bytes, processes: int) -> None:
-        self.db_path, self.pepper, self.processes = db_path, pepper, processes
+    def __init__(self, database_url: str, sqlite_path: str | None, pepper: bytes, processes: int) -> None:
+        self.database_url, self.sqlite_path, self.pepper = database_url, sqlite_path, pepper
+        self.processes = processes
         self.depth = 2 * processes
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
@@ -83,7 +99,7 @@ class CheckWorkers:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.db_path, self.pepper),
+                initargs=(self.database_url, self.sqlite_path, self.pepper),
             )
         return self._pool
 
@@ -91,7 +107,7 @@ class CheckWorkers:
         """The NDJSON answer to ``payload`` (whole lines, the first one numbered ``start``).
 
         If a worker process dies the pool is gone for good (logged once): this chunk and every later one
-        is answered in the server process, through the same ``answer_lines`` in a thread."""
+        is answered in the server process."""
         if not self._broken:
             try:
                 return await asyncio.wrap_future(
@@ -105,7 +121,10 @@ class CheckWorkers:
                         detail="a check worker process died; checks continue in-process",
                     )
                 self.close()
-        return await asyncio.to_thread(answer_lines, run, payload.split(b"\n"), start, channel, topic)
+        lines = payload.split(b"\n")
+        batch, errors = split_lines(lines, start)
+        results = await run.decide_items(batch, channel, topic, start_index=start) if batch else []
+        return merged(start, results, errors, len(lines))
 
     async def decide_items(
         self, run: CheckRun, items: list[tuple[str, str | None, str | None]], channel, topic
@@ -148,15 +167,17 @@ _pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def check_workers(ctx) -> CheckWorkers | None:
-    """The app's check worker pool, or None when checks run in the server process (PostgreSQL, or
-    ``PREFCENTER_CHECK_WORKERS=0``)."""
+    """The app's check worker pool, or None when checks run in the server process
+    (``PREFCENTER_CHECK_WORKERS=0``, or an in-memory SQLite database)."""
+    database = ctx.settings.database
     processes = ctx.settings.checks.workers
-    path = ctx.settings.database.sqlite_path
-    if processes <= 0 or path is None:
+    path = database.sqlite_path
+    if processes <= 0 or (database.is_sqlite and path is None):
         return None
     workers = _pools.get(ctx.db)  # one pool per database handle, like the projection readers
     if workers is None:
-        workers = _pools[ctx.db] = CheckWorkers(str(path), ctx.keys.pepper, processes)
+        workers = CheckWorkers(database.url, str(path) if path else None, ctx.keys.pepper, processes)
+        _pools[ctx.db] = workers
         weakref.finalize(ctx.db, workers.close)
     return workers
 
