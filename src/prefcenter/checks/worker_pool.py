@@ -114,13 +114,7 @@ class CheckWorkers:
                     self._started().submit(_answer, payload, start, channel, topic, run.now)
                 )
             except BrokenProcessPool:
-                if not self._broken:
-                    self._broken = True
-                    log.error(
-                        "check_workers_broken",
-                        detail="a check worker process died; checks continue in-process",
-                    )
-                self.close()
+                self._lost()
         lines = payload.split(b"\n")
         batch, errors = split_lines(lines, start)
         results = await run.decide_items(batch, channel, topic, start_index=start) if batch else []
