@@ -18,6 +18,7 @@ the server process instead.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import signal
 import weakref
@@ -46,6 +47,10 @@ _pepper: bytes = b""
 def _start_worker(database_url: str, sqlite_path: str | None, pepper: bytes) -> None:
     global _reader, _loop, _pepper
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the server stops us
+    # A worker only builds short-lived, acyclic answers: keep the imported modules out of every collection
+    # and collect the youngest generation less often (it ran after every few thousand states).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     _pepper = pepper
     if sqlite_path is not None:
         _reader = SqliteProjectionReader(sqlite_path)
