@@ -63,12 +63,12 @@ def parse_record(line: bytes) -> tuple[str, str | None, str | None] | CheckItemE
 
 def merged(start: int, results: list[CheckResult], errors: dict[int, CheckItemError], total: int) -> bytes:
     """The encoded answer of ``total`` records from ``start``: decided results and per-line errors in order."""
-    merged: list[CheckResult] = []
+    out: list[CheckResult] = []
     it = iter(results)
     for position in range(start, start + total):
         error = errors.get(position)
-        merged.append(CheckResult(position, error=error) if error else _reindexed(next(it), position))
-    return _encoder.encode_lines(merged)
+        out.append(CheckResult(position, error=error) if error else _reindexed(next(it), position))
+    return _encoder.encode_lines(out)
 
 
 def split_lines(lines: list[bytes], start: int) -> tuple[list, dict[int, CheckItemError]]:
