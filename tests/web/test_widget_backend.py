@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import uuid
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -344,3 +345,57 @@ async def test_bundle_answers_head_with_its_headers(api):
     assert head.status_code == 200 and head.content == b""
     assert head.headers["etag"] == get.headers["etag"]
     assert head.headers["content-length"] == str(len(get.content))
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "profile_language", "expect"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.5", None, ("Bitte bestätigen", "Abonnement bestätigen", "Vielen Dank")),
+        ("en;q=0.4, fr", None, ("veuillez confirmer", "Confirmer mon abonnement", "Merci")),
+        ("de", "es", ("confirme su suscripción", "Confirmar mi suscripción", "Gracias")),
+        ("ja, it;q=0.8", None, ("please confirm", "Confirm my subscription", "Thank you")),
+    ],
+)
+async def test_double_opt_in_email_and_confirm_page_speak_the_customers_language(
+    api, accept_language, profile_language, expect
+):
+    """The subject's own language, else the widget's (it sends its locale as Accept-Language), else English;
+    the confirm page speaks the email's language (the link carries it), whatever the browser says."""
+    email_subject, button, thanks = expect
+    email = f"lang-{uuid.uuid4().hex[:10]}@example.com"
+    ann = await api.new_subject(identities=[{"kind": "email", "value": email}])
+    if profile_language:
+        r = await api.client.patch(
+            f"/v1/subjects/{ann['id']}/preferences",
+            json={"touchpoint": "web", "language": profile_language, "items": []},
+            headers=await api.headers("preferences:write"),
+        )
+        assert r.status_code == 200, r.text
+    headers = await _subject_token(api, ann["id"], touchpoint="account")
+    r = await api.client.post(
+        f"/v1/subjects/{ann['id']}/consents",
+        json={
+            "topic": "newsletter",
+            "channels": ["email"],
+            "notice_version": await _notice(api, "newsletter"),
+            "method": "checkbox",
+            "touchpoint": "account",
+        },
+        headers={**headers, "Accept-Language": accept_language},
+    )
+    assert r.status_code == 201 and r.json()["status"] == "pending_confirmation", r.text
+    mail = next(m for m in _mails(api) if m["To"] == email)
+    assert email_subject in mail["Subject"]
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    html_part = mail.get_body(preferencelist=("html",)).get_content()
+    assert button in html_part
+    path = "/confirm/" + re.search(r"/confirm/(\S+)", plain).group(1)
+    page = await api.client.get(path, headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and button in page.text
+    done = await api.client.post(path, headers={"Accept-Language": "en"})
+    assert done.status_code == 200 and thanks in done.text
+
+
+async def test_a_broken_confirm_link_answers_in_the_browsers_language(api):
+    r = await api.client.get("/confirm/not-a-token", headers={"Accept-Language": "fr-CA, en;q=0.1"})
+    assert r.status_code == 404 and "Lien non valide" in r.text and 'lang="fr"' in r.text

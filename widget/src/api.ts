@@ -38,6 +38,8 @@ export interface ApiOptions {
   api: string;
   token: string;
   subject: string;
+  /** The widget's language, sent as Accept-Language: emails the server writes (double opt-in) use it. */
+  locale?: string;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   newKey?: () => string;
@@ -116,6 +118,7 @@ export function createApiClient(opts: ApiOptions): ApiClient {
 
   async function request<T>(method: string, path: string, body?: unknown, ifMatch?: number | null): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { Accept: "application/json", Authorization: `Bearer ${opts.token}` };
+    if (opts.locale) headers["Accept-Language"] = opts.locale;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     let fingerprint = "";
     if (method !== "GET") {

@@ -76,7 +76,7 @@ export class PreferenceWidget {
     shadow.replaceChildren();
     applyStyles(shadow);
     this.shell = renderShell(shadow, this.locale, config.mode, this.t);
-    this.client = createApiClient({ api: config.api, token: config.token, subject: config.subject ?? "" });
+    this.client = createApiClient({ api: config.api, token: config.token, subject: config.subject ?? "", locale: this.locale });
   }
 
   destroy(): void {

@@ -29,6 +29,16 @@ describe("api client", () => {
     expect(api.calls[0].headers["Idempotency-Key"]).toBeUndefined();
   });
 
+  it("sends the widget's language as Accept-Language when it has one", async () => {
+    const api = new FakeApi();
+    const withLocale = createApiClient({ api: "https://prefs.example.com", token: TOKEN, subject: SUBJECT, locale: "de", fetch: api.fetch as typeof fetch });
+    await withLocale.getProfile();
+    await withLocale.send(PATCH, 12);
+    expect(api.calls.map((c) => c.headers["Accept-Language"])).toEqual(["de", "de"]);
+    await client(api).getProfile();
+    expect(api.calls[2].headers["Accept-Language"]).toBeUndefined();
+  });
+
   it("writes carry If-Match, JSON and an Idempotency-Key", async () => {
     const api = new FakeApi();
     const res = await client(api).send(PATCH, 12);

@@ -57,7 +57,7 @@ class ConsentController(Controller):
             touch(subject)
         if result.status == "pending_confirmation":
             # After the commit: a mail failure is logged and the consent stays pending (it can be resent).
-            await doi.send_confirmation(ctx, subject_id, result.id)
+            await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))
         return result
 
     @post("/{consent_id:str}/withdraw", operation_id="withdrawConsent", status_code=200)
@@ -112,5 +112,5 @@ class ConsentController(Controller):
     ) -> ConfirmationEmailRead:
         """Send the double opt-in confirmation email for a pending consent again."""
         ensure_subject_access(request.user, subject_id)
-        sent = await doi.send_confirmation(ctx, subject_id, consent_id)
+        sent = await doi.send_confirmation(ctx, subject_id, consent_id, request.headers.get("accept-language"))
         return ConfirmationEmailRead(consent_id=consent_id, sent=sent)

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter import i18n
 from prefcenter.consents import service as consents
 from prefcenter.consents.schemas import ConsentConfirm, ConsentRead
 from prefcenter.core import crypto
@@ -52,34 +53,37 @@ async def email_address(session: AsyncSession, keys, subject_id: str) -> str | N
     return crypto.unseal(data_key, row.sealed_value, aad=subject_id.encode()).decode()
 
 
-def confirm_link(ctx, subject_id: str, consent_id: str) -> str:
+def confirm_link(ctx, subject_id: str, consent_id: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """The link in the email; it carries the email's language so the confirm page speaks it too."""
     token, _ = ctx.tokens.purpose_token(
-        CONFIRM_PURPOSE, subject_id, ctx.settings.widget.doi_pending_days * 86_400, cid=consent_id
+        CONFIRM_PURPOSE, subject_id, ctx.settings.widget.doi_pending_days * 86_400, cid=consent_id, lng=locale
     )
     return f"{ctx.settings.server.public_url}/confirm/{token}"
 
 
-def confirmation_message(company: str, to: str, topic_name: str, link: str, days: int) -> Message:
-    subject = f"{company}: please confirm your subscription to {topic_name}"
+def confirmation_message(
+    company: str, to: str, topic_name: str, link: str, days: int, locale: str = i18n.DEFAULT_LOCALE
+) -> Message:
+    def t(key: str) -> str:
+        return i18n.text(locale, key, company=company, topic=topic_name, days=days)
+
     text = (
-        f'Hello,\n\nyou asked {company} to send you "{topic_name}" by email.\n'
-        f"Please confirm that this was you by opening this link:\n\n{link}\n\n"
-        f"If you did not ask for this, ignore this message: nothing will be sent, and the request "
-        f"expires in {days} days.\n\n{company}\n"
+        f"{t('hello')}\n\n{t('email_asked')}\n{t('email_open_link')}\n\n{link}\n\n"
+        f"{t('email_ignore')}\n\n{company}\n"
     )
     e = html.escape
     body = (
-        f'<!doctype html><html lang="en"><body style="font-family:system-ui,sans-serif">'
-        f"<p>Hello,</p><p>you asked {e(company)} to send you &ldquo;{e(topic_name)}&rdquo; by email.</p>"
-        f'<p><a href="{e(link)}">Confirm my subscription</a></p>'
-        f"<p>If you did not ask for this, ignore this message: nothing will be sent, and the request "
-        f"expires in {days} days.</p><p>{e(company)}</p></body></html>"
+        f'<!doctype html><html lang="{e(locale)}"><body style="font-family:system-ui,sans-serif">'
+        f"<p>{e(t('hello'))}</p><p>{e(t('email_asked'))}</p>"
+        f'<p><a href="{e(link)}">{e(t("confirm_button"))}</a></p>'
+        f"<p>{e(t('email_ignore'))}</p><p>{e(company)}</p></body></html>"
     )
-    return Message(to=to, subject=subject, text=text, html=body)
+    return Message(to=to, subject=t("email_subject"), text=text, html=body)
 
 
-async def send_confirmation(ctx, subject_id: str, consent_id: str) -> bool:
-    """Email the confirm link for a pending consent. Returns False (and logs) when it could not be sent."""
+async def send_confirmation(ctx, subject_id: str, consent_id: str, accept_language: str | None = None) -> bool:
+    """Email the confirm link for a pending consent, in the subject's language (else the request's
+    ``Accept-Language``, else English). Returns False (and logs) when it could not be sent."""
     try:
         async with ctx.db.read_session() as session:
             consent = await session.get(Consent, consent_id)
@@ -88,7 +92,9 @@ async def send_confirmation(ctx, subject_id: str, consent_id: str) -> bool:
             if consent.status != "pending_confirmation":
                 raise Conflict(f"this consent is {consent.status}; nothing to confirm", reason=consent.status)
             topic = await session.get(Topic, consent.topic)
+            subject = await session.get(Subject, subject_id)
             to = await email_address(session, ctx.keys, subject_id)
+        locale = i18n.pick_locale(subject.language if subject else None, accept_language)
         if to is None:
             log.warning("doi.no_email", subject_id=subject_id, consent_id=consent_id)
             return False
@@ -96,8 +102,9 @@ async def send_confirmation(ctx, subject_id: str, consent_id: str) -> bool:
             ctx.settings.company.name,
             to,
             topic.name if topic else consent.topic,
-            confirm_link(ctx, subject_id, consent_id),
+            confirm_link(ctx, subject_id, consent_id, locale),
             ctx.settings.widget.doi_pending_days,
+            locale,
         )
         await ctx.sender.send(message)
     except (NotFound, Conflict):

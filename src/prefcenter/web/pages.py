@@ -52,8 +52,11 @@ def page(title: str, body: str, *, status: int = 200, head: str = "", lang: str 
     )
 
 
-def message_page(heading: str, text: str, *, status: int = 200, extra: str = "") -> Response[str]:
-    return page(heading, render("message", heading=heading, text=text, extra=Safe(extra)), status=status)
+def message_page(
+    heading: str, text: str, *, status: int = 200, extra: str = "", lang: str = "en"
+) -> Response[str]:
+    body = render("message", heading=heading, text=text, extra=Safe(extra))
+    return page(heading, body, status=status, lang=lang)
 
 
 @cache

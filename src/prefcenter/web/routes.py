@@ -8,6 +8,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, head, post
 from litestar.params import Parameter
 
+from prefcenter import i18n
 from prefcenter.context import AppContext
 from prefcenter.demo import credentials_file
 from prefcenter.doi import service as doi
@@ -118,7 +119,7 @@ class PageController(Controller):
         try:
             claims = ctx.tokens.verify_purpose(token, MANAGE_PURPOSE)
         except Unauthorized as exc:
-            return _bad_link(exc)
+            return _bad_link(exc, _page_locale(request))
         subject_id = str(claims["sub"])
         async with ctx.db.read_session() as session:
             subject = await session.get(Subject, subject_id)
@@ -142,49 +143,67 @@ class PageController(Controller):
     @get("/confirm/{token:str}", operation_id="confirmPage")
     async def confirm_page(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
         """The double opt-in link: shows a button; it never confirms on GET (mail scanners prefetch links)."""
-        try:
-            link = await doi.inspect_link(ctx, ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE))
-        except (Unauthorized, NotFound) as exc:
-            return _bad_link(exc)
-        if link.status != "pending_confirmation":
-            return _status_page(link.status)
-        company = ctx.settings.company.name
-        body = render("confirm", company=company, topic=link.topic_name, action=request.url.path)
-        return page(f"{company}: please confirm", body)
-
-    @post("/confirm/{token:str}", operation_id="confirmSubmit", status_code=200)
-    async def confirm_submit(self, ctx: AppContext, token: LinkToken) -> Response[str]:
-        """The confirm button: the pending consent becomes granted (actor customer, touchpoint email_link)."""
+        locale = _page_locale(request)
         try:
             claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
+            locale = _page_locale(request, claims)
+            link = await doi.inspect_link(ctx, claims)
+        except (Unauthorized, NotFound) as exc:
+            return _bad_link(exc, locale)
+        if link.status != "pending_confirmation":
+            return _status_page(link.status, locale)
+        company = ctx.settings.company.name
+
+        def t(key: str) -> str:
+            return i18n.text(locale, key, company=company, topic=link.topic_name)
+
+        body = render(
+            "confirm",
+            title=t("confirm_title"),
+            text=t("confirm_text"),
+            button=t("confirm_button"),
+            note=t("confirm_note"),
+            action=request.url.path,
+        )
+        return page(t("confirm_title"), body, lang=locale)
+
+    @post("/confirm/{token:str}", operation_id="confirmSubmit", status_code=200)
+    async def confirm_submit(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
+        """The confirm button: the pending consent becomes granted (actor customer, touchpoint email_link)."""
+        locale = _page_locale(request)
+        try:
+            claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
+            locale = _page_locale(request, claims)
             await doi.confirm_from_link(ctx, claims)
         except (Unauthorized, NotFound) as exc:
-            return _bad_link(exc)
+            return _bad_link(exc, locale)
         except Conflict as exc:
-            return _status_page(str(exc.extra.get("reason", "")))
-        return _status_page("granted")
+            return _status_page(str(exc.extra.get("reason", "")), locale)
+        return _status_page("granted", locale)
 
 
-def _bad_link(exc: Exception) -> Response[str]:
+def _page_locale(request: Request, claims: dict | None = None) -> str:
+    """The language the email was written in (the link carries it), else the browser's, else English."""
+    carried = claims.get("lng") if claims else None
+    return i18n.pick_locale(carried if isinstance(carried, str) else None, request.headers.get("accept-language"))
+
+
+def _message(locale: str, heading: str, text: str, status: int = 200) -> Response[str]:
+    return message_page(i18n.text(locale, heading), i18n.text(locale, text), status=status, lang=locale)
+
+
+def _bad_link(exc: Exception, locale: str) -> Response[str]:
     if isinstance(exc, Unauthorized) and exc.extra.get("reason") == "expired":
-        return message_page("This link has expired", "Please ask for a new one.", status=410)
-    return message_page(
-        "Link not valid", "This link is not valid. Please check that you copied all of it.", status=404
-    )
+        return _message(locale, "expired_heading", "link_expired_text", 410)
+    return _message(locale, "invalid_heading", "invalid_text", 404)
 
 
-def _status_page(status: str) -> Response[str]:
+def _status_page(status: str, locale: str) -> Response[str]:
     if status == "granted":
-        return message_page("Thank you", "Your subscription is confirmed.")
+        return _message(locale, "thanks_heading", "thanks_text")
     if status == "expired":
-        return message_page(
-            "This link has expired",
-            "The request was not confirmed in time. Subscribe again to get a new link.",
-            status=410,
-        )
-    return message_page(
-        "Nothing to confirm", "This request is no longer waiting for a confirmation.", status=409
-    )
+        return _message(locale, "expired_heading", "expired_text", 410)
+    return _message(locale, "nothing_heading", "nothing_text", 409)
 
 
 __all__ = ["PageController", "Safe", "WidgetAssetController"]

@@ -1,0 +1,146 @@
+"""The customer-facing texts the server writes itself (the double opt-in email and the confirm pages), in the
+widget's languages. Pure: no HTTP, no database.
+
+The language is the subject's own (``language`` in the profile) when set, else the first supported one of
+the request's ``Accept-Language`` (the widget sends its own locale there), else English.
+"""
+
+from __future__ import annotations
+
+LOCALES = ("en", "de", "fr", "es")
+DEFAULT_LOCALE = "en"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "email_subject": "{company}: please confirm your subscription to {topic}",
+        "hello": "Hello,",
+        "email_asked": "you asked {company} to send you “{topic}” by email.",
+        "email_open_link": "Please confirm that this was you by opening this link:",
+        "confirm_button": "Confirm my subscription",
+        "email_ignore": (
+            "If you did not ask for this, ignore this message: nothing will be sent, and the request "
+            "expires in {days} days."
+        ),
+        "confirm_title": "{company}: please confirm",
+        "confirm_text": "Confirm that you want to receive “{topic}” by email from {company}.",
+        "confirm_note": "If you did not ask for this, close this page: nothing will be sent.",
+        "thanks_heading": "Thank you",
+        "thanks_text": "Your subscription is confirmed.",
+        "expired_heading": "This link has expired",
+        "expired_text": "The request was not confirmed in time. Subscribe again to get a new link.",
+        "link_expired_text": "Please ask for a new one.",
+        "invalid_heading": "Link not valid",
+        "invalid_text": "This link is not valid. Please check that you copied all of it.",
+        "nothing_heading": "Nothing to confirm",
+        "nothing_text": "This request is no longer waiting for a confirmation.",
+    },
+    "de": {
+        "email_subject": "{company}: Bitte bestätigen Sie Ihr Abonnement von {topic}",
+        "hello": "Hallo,",
+        "email_asked": "Sie haben {company} gebeten, Ihnen „{topic}“ per E-Mail zu senden.",
+        "email_open_link": "Bitte bestätigen Sie, dass Sie das waren, indem Sie diesen Link öffnen:",
+        "confirm_button": "Abonnement bestätigen",
+        "email_ignore": (
+            "Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht: Es wird nichts gesendet, "
+            "und die Anfrage verfällt in {days} Tagen."
+        ),
+        "confirm_title": "{company}: Bitte bestätigen",
+        "confirm_text": "Bestätigen Sie, dass Sie „{topic}“ per E-Mail von {company} erhalten möchten.",
+        "confirm_note": "Wenn Sie das nicht angefordert haben, schließen Sie diese Seite: Es wird nichts gesendet.",
+        "thanks_heading": "Vielen Dank",
+        "thanks_text": "Ihr Abonnement ist bestätigt.",
+        "expired_heading": "Dieser Link ist abgelaufen",
+        "expired_text": (
+            "Die Anfrage wurde nicht rechtzeitig bestätigt. Melden Sie sich erneut an, um einen neuen Link zu "
+            "erhalten."
+        ),
+        "link_expired_text": "Bitte fordern Sie einen neuen an.",
+        "invalid_heading": "Link ungültig",
+        "invalid_text": "Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig kopiert haben.",
+        "nothing_heading": "Nichts zu bestätigen",
+        "nothing_text": "Diese Anfrage wartet nicht mehr auf eine Bestätigung.",
+    },
+    "fr": {
+        "email_subject": "{company} : veuillez confirmer votre abonnement à {topic}",
+        "hello": "Bonjour,",
+        "email_asked": "vous avez demandé à {company} de vous envoyer « {topic} » par e-mail.",
+        "email_open_link": "Veuillez confirmer qu’il s’agit bien de vous en ouvrant ce lien :",
+        "confirm_button": "Confirmer mon abonnement",
+        "email_ignore": (
+            "Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : rien ne sera envoyé, et la "
+            "demande expire dans {days} jours."
+        ),
+        "confirm_title": "{company} : veuillez confirmer",
+        "confirm_text": "Confirmez que vous souhaitez recevoir « {topic} » par e-mail de la part de {company}.",
+        "confirm_note": "Si vous n’êtes pas à l’origine de cette demande, fermez cette page : rien ne sera envoyé.",
+        "thanks_heading": "Merci",
+        "thanks_text": "Votre abonnement est confirmé.",
+        "expired_heading": "Ce lien a expiré",
+        "expired_text": "La demande n’a pas été confirmée à temps. Abonnez-vous à nouveau pour recevoir un nouveau lien.",
+        "link_expired_text": "Veuillez en demander un nouveau.",
+        "invalid_heading": "Lien non valide",
+        "invalid_text": "Ce lien n’est pas valide. Vérifiez que vous l’avez copié en entier.",
+        "nothing_heading": "Rien à confirmer",
+        "nothing_text": "Cette demande n’attend plus de confirmation.",
+    },
+    "es": {
+        "email_subject": "{company}: confirme su suscripción a {topic}",
+        "hello": "Hola:",
+        "email_asked": "ha pedido a {company} que le envíe «{topic}» por correo electrónico.",
+        "email_open_link": "Confirme que ha sido usted abriendo este enlace:",
+        "confirm_button": "Confirmar mi suscripción",
+        "email_ignore": (
+            "Si no lo ha pedido usted, ignore este mensaje: no se enviará nada y la solicitud caduca en "
+            "{days} días."
+        ),
+        "confirm_title": "{company}: confirme, por favor",
+        "confirm_text": "Confirme que desea recibir «{topic}» por correo electrónico de {company}.",
+        "confirm_note": "Si no lo ha pedido usted, cierre esta página: no se enviará nada.",
+        "thanks_heading": "Gracias",
+        "thanks_text": "Su suscripción está confirmada.",
+        "expired_heading": "Este enlace ha caducado",
+        "expired_text": "La solicitud no se confirmó a tiempo. Suscríbase de nuevo para recibir un enlace nuevo.",
+        "link_expired_text": "Solicite uno nuevo.",
+        "invalid_heading": "Enlace no válido",
+        "invalid_text": "Este enlace no es válido. Compruebe que lo ha copiado completo.",
+        "nothing_heading": "Nada que confirmar",
+        "nothing_text": "Esta solicitud ya no está pendiente de confirmación.",
+    },
+}
+
+
+def _primary(tag: str) -> str:
+    return tag.strip().split("-", 1)[0].split("_", 1)[0].lower()
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The supported locale the ``Accept-Language`` header prefers most (q-values honoured), or None."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        locale = _primary(tag)
+        if locale in LOCALES and quality > 0:
+            ranked.append((-quality, position, locale))
+    return min(ranked)[2] if ranked else None
+
+
+def pick_locale(preferred: str | None = None, accept_language: str | None = None) -> str:
+    """The subject's own language when supported, else the request's, else English."""
+    if preferred and _primary(preferred) in LOCALES:
+        return _primary(preferred)
+    return from_accept_language(accept_language) or DEFAULT_LOCALE
+
+
+def text(locale: str, key: str, **values: object) -> str:
+    """The ``key`` text in ``locale`` (English when the locale is not supported), with ``values`` filled in."""
+    return TEXTS.get(locale, TEXTS[DEFAULT_LOCALE])[key].format(**values)
