@@ -1,5 +1,5 @@
-"""The customer-facing texts the server writes itself (the double opt-in email and the confirm pages), in the
-widget's languages. Pure: no HTTP, no database.
+"""The customer-facing texts the server writes itself (the double opt-in email, the confirm pages and the
+one-click unsubscribe pages), in the widget's languages. Pure: no HTTP, no database.
 
 The language is the subject's own (``language`` in the profile) when set, else the first supported one of
 the request's ``Accept-Language`` (the widget sends its own locale there), else English.
@@ -33,6 +33,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_text": "This link is not valid. Please check that you copied all of it.",
         "nothing_heading": "Nothing to confirm",
         "nothing_text": "This request is no longer waiting for a confirmation.",
+        "unsub_heading": "Unsubscribe",
+        "unsub_question": "Stop receiving {topic} by {channel}?",
+        "unsub_button": "Unsubscribe",
+        "manage_link": "Manage all your preferences",
+        "unsubscribed_heading": "Unsubscribed",
+        "unsubscribed_text": "You will no longer receive {topic} by {channel}.",
+        "already_unsubscribed_text": "You were already unsubscribed from {topic} by {channel}.",
+        "erased_text": "We hold no data about you any more; you will not be contacted.",
     },
     "de": {
         "email_subject": "{company}: Bitte bestätigen Sie Ihr Abonnement von {topic}",
@@ -59,6 +67,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_text": "Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig kopiert haben.",
         "nothing_heading": "Nichts zu bestätigen",
         "nothing_text": "Diese Anfrage wartet nicht mehr auf eine Bestätigung.",
+        "unsub_heading": "Abmelden",
+        "unsub_question": "{topic} nicht mehr per {channel} erhalten?",
+        "unsub_button": "Abmelden",
+        "manage_link": "Alle Einstellungen verwalten",
+        "unsubscribed_heading": "Abgemeldet",
+        "unsubscribed_text": "Sie erhalten {topic} nicht mehr per {channel}.",
+        "already_unsubscribed_text": "Sie waren von {topic} per {channel} bereits abgemeldet.",
+        "erased_text": "Wir speichern keine Daten mehr über Sie; Sie werden nicht kontaktiert.",
     },
     "fr": {
         "email_subject": "{company} : veuillez confirmer votre abonnement à {topic}",
@@ -82,6 +98,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_text": "Ce lien n’est pas valide. Vérifiez que vous l’avez copié en entier.",
         "nothing_heading": "Rien à confirmer",
         "nothing_text": "Cette demande n’attend plus de confirmation.",
+        "unsub_heading": "Se désabonner",
+        "unsub_question": "Ne plus recevoir {topic} par {channel} ?",
+        "unsub_button": "Se désabonner",
+        "manage_link": "Gérer toutes vos préférences",
+        "unsubscribed_heading": "Désabonnement effectué",
+        "unsubscribed_text": "Vous ne recevrez plus {topic} par {channel}.",
+        "already_unsubscribed_text": "Vous étiez déjà désabonné de {topic} par {channel}.",
+        "erased_text": "Nous ne conservons plus aucune donnée vous concernant ; vous ne serez pas contacté.",
     },
     "es": {
         "email_subject": "{company}: confirme su suscripción a {topic}",
@@ -105,6 +129,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_text": "Este enlace no es válido. Compruebe que lo ha copiado completo.",
         "nothing_heading": "Nada que confirmar",
         "nothing_text": "Esta solicitud ya no está pendiente de confirmación.",
+        "unsub_heading": "Darse de baja",
+        "unsub_question": "¿Dejar de recibir {topic} por {channel}?",
+        "unsub_button": "Darse de baja",
+        "manage_link": "Gestionar todas sus preferencias",
+        "unsubscribed_heading": "Baja realizada",
+        "unsubscribed_text": "Ya no recibirá {topic} por {channel}.",
+        "already_unsubscribed_text": "Ya se había dado de baja de {topic} por {channel}.",
+        "erased_text": "Ya no guardamos ningún dato suyo; no se le contactará.",
     },
 }
 

@@ -114,3 +114,16 @@ async def test_post_needs_the_one_click_body_and_links_need_a_valid_catalog_pair
     unknown = UnsubscribeTokens(api.ctx.keys.signing_key).mint(str(uuid.uuid4()), "email", "offers")
     r = await api.client.post(f"/u/{unknown}", data={"List-Unsubscribe": "One-Click"})
     assert r.status_code == 404
+
+
+async def test_unsubscribe_pages_speak_the_browsers_language(api):
+    s = await subject_with(api, consents=[("offers", ["email"])])
+    (link,) = await _links(api, [s["id"]], topic="offers")
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+    page = await api.client.get(_path(link["url"]), headers=german)
+    assert page.status_code == 200 and 'lang="de"' in page.text
+    assert "Abmelden" in page.text and "Alle Einstellungen verwalten" in page.text
+    r = await api.client.post(_path(link["url"]), data={"List-Unsubscribe": "One-Click"}, headers=german)
+    assert r.status_code == 200 and "Abgemeldet" in r.text
+    again = await api.client.post(_path(link["url"]), data={"List-Unsubscribe": "One-Click"})
+    assert "You were already unsubscribed" in again.text and 'lang="en"' in again.text

@@ -6,6 +6,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
+from prefcenter import i18n
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
@@ -37,17 +38,22 @@ class OneClickUnsubscribeController(Controller):
     security = []
 
     @get("/{token:str}", operation_id="unsubscribePage")
-    async def page(self, ctx: AppContext, token: Token) -> Response[str]:
+    async def page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
         """A small confirmation page; a GET never changes anything (mail scanners follow links)."""
         claim = service.tokens(ctx).verify(token)
         channel, topic = await service.topic_name(ctx, claim)
+        locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+
+        def t(key: str) -> str:
+            return i18n.text(locale, key, topic=topic, channel=channel)
+
         form = (
             f'<form method="post" action="/u/{html.escape(token)}">'
             '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-            '<button type="submit">Unsubscribe</button></form>'
-            f'<p><a href="{html.escape(manage_url(ctx, claim.subject_id)[0])}">Manage all your preferences</a></p>'
+            f'<button type="submit">{html.escape(t("unsub_button"))}</button></form>'
+            f'<p><a href="{html.escape(manage_url(ctx, claim.subject_id)[0])}">{html.escape(t("manage_link"))}</a></p>'
         )
-        return message_page("Unsubscribe", f"Stop receiving {topic} by {channel}?", extra=form)
+        return message_page(t("unsub_heading"), t("unsub_question"), extra=form, lang=locale)
 
     @post("/{token:str}", operation_id="unsubscribeOneClick", status_code=200)
     async def one_click(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
@@ -58,14 +64,17 @@ class OneClickUnsubscribeController(Controller):
             raise InvalidInput("send List-Unsubscribe=One-Click in the body (RFC 8058)")
         status = await service.apply_unsubscribe(ctx, claim)
         channel, topic = await service.topic_name(ctx, claim)
+        locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+
+        def t(key: str) -> str:
+            return i18n.text(locale, key, topic=topic, channel=channel)
+
         manage = html.escape(manage_url(ctx, claim.subject_id)[0])
-        text = {
-            "unsubscribed": f"You will no longer receive {topic} by {channel}.",
-            "already_unsubscribed": f"You were already unsubscribed from {topic} by {channel}.",
-            "erased": "We hold no data about you any more; you will not be contacted.",
-        }[status]
         response = message_page(
-            "Unsubscribed", text, extra=f'<p><a href="{manage}">Manage all your preferences</a></p>'
+            t("unsubscribed_heading"),
+            t(f"{status}_text"),
+            extra=f'<p><a href="{manage}">{html.escape(t("manage_link"))}</a></p>',
+            lang=locale,
         )
         response.headers["X-Unsubscribe-Status"] = status
         return response
