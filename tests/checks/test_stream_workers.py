@@ -4,12 +4,17 @@ in order, also when a worker dies mid-stream, and through the real endpoint."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 from prefcenter.checks import cli as check_cli
 from prefcenter.checks import ndjson
@@ -200,3 +205,50 @@ def _recording(method, calls: list):
         return method(self)
 
     return wrapper
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, sys
+from datetime import UTC, datetime
+from prefcenter.checks.read_path import SqliteProjectionReader
+from prefcenter.checks.service import CheckRun
+from prefcenter.checks.worker_pool import CheckWorkers
+
+async def main():
+    workers = CheckWorkers("sqlite+aiosqlite:///" + sys.argv[1], sys.argv[1], b"p" * 32, 2)
+    run = CheckRun(SqliteProjectionReader(sys.argv[1]), b"p" * 32, datetime.now(UTC))
+    await asyncio.gather(*(workers.answer(run, b'"email:a@example.com"', 0, "email", "offers") for _ in range(4)))
+    print(" ".join(str(pid) for pid in workers._pool._processes), flush=True)
+    await asyncio.sleep(60)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(FileNotFoundError):  # a zombie is gone for our purpose
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return False
+    return True
+
+
+def test_workers_exit_when_the_server_is_killed_outright(tmp_path, new_backend):
+    db = new_backend("sqlite").database.sqlite_path
+    script = tmp_path / "server.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    server = subprocess.Popen([sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in server.stdout.readline().split()]
+        assert len(pids) == 2 and all(_alive(p) for p in pids)
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids), "check workers outlived their killed server"

@@ -20,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import os
 import signal
+import threading
+import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,9 +47,10 @@ _loop: asyncio.AbstractEventLoop | None = None  # PostgreSQL: the worker's own l
 _pepper: bytes = b""
 
 
-def _start_worker(database_url: str, sqlite_path: str | None, pepper: bytes) -> None:
+def _start_worker(server_pid: int, database_url: str, sqlite_path: str | None, pepper: bytes) -> None:
     global _reader, _loop, _pepper
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the server stops us
+    _exit_with_parent(server_pid)
     # A worker only builds short-lived, acyclic answers: keep the imported modules out of every collection
     # and collect the youngest generation less often (it ran after every few thousand states).
     gc.freeze()
@@ -57,6 +61,19 @@ def _start_worker(database_url: str, sqlite_path: str | None, pepper: bytes) -> 
     else:
         _loop = asyncio.new_event_loop()
         _reader = EngineProjectionReader(create_async_engine(database_url, pool_size=1, max_overflow=1))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A server killed outright (SIGKILL, OOM) cannot stop its workers: they notice they were orphaned and
+    exit, instead of waiting on the task queue for ever. ``parent`` comes from the server, not from
+    ``os.getppid()`` here: a worker still starting when the server died would take its new parent for it."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="prefcenter-parent-watch", daemon=True).start()
 
 
 def _decided(items, start: int, channel: str | None, topic: str | None, now: datetime) -> list[CheckResult]:
@@ -104,7 +121,7 @@ class CheckWorkers:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.database_url, self.sqlite_path, self.pepper),
+                initargs=(os.getpid(), self.database_url, self.sqlite_path, self.pepper),
             )
         return self._pool
 
