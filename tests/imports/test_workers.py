@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from prefcenter.imports import service
 from prefcenter.imports.workers import start_pool
 from prefcenter.store.models import Consent, Identity, Subject
+from tests.support.live_server import server_env
 
 
 def _rows(tag: str) -> bytes:
@@ -66,3 +71,47 @@ async def test_a_worker_pool_imports_like_this_process(api):
         api.ctx, io.BytesIO(_rows(there)), "ndjson", "w.ndjson", chunk=64, batch=25, pool=None
     )
     assert (again.imported, again.skipped) == (0, 297)  # (a row twice in the file is skipped twice)
+
+
+def test_workers_exit_when_the_import_is_killed_outright(new_backend, tmp_path):
+    """`kill -9` of `prefcenter import` must not leave its worker processes waiting for ever."""
+    settings = new_backend("sqlite")
+    source = tmp_path / "big.ndjson"
+    source.write_text(
+        "".join(
+            json.dumps({"external_id": f"k-{i}", "email": f"k{i}@example.com"}) + "\n" for i in range(100_000)
+        )
+    )
+    prefcenter = str(Path(sys.executable).with_name("prefcenter"))
+    cli = subprocess.Popen(
+        [prefcenter, "import", str(source), "--workers", "2"],
+        env=server_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        children: list[int] = []
+        while len(children) < 2 and time.monotonic() < deadline and cli.poll() is None:
+            time.sleep(0.1)
+            children = _children(cli.pid)
+        assert len(children) >= 2, "the import did not start its workers"
+    finally:
+        cli.kill()
+        cli.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in children), "import workers outlived the killed import"
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -9,10 +9,10 @@ the same ``CheckRun`` and sends back the encoded NDJSON. The server process only
 the answers back in input order. A batch check of more than one piece (2,000 items) is split the same way,
 items and results travelling as MessagePack; ``prefcenter check`` uses the same pool.
 
-Workers are started on the first stream longer than one chunk (or batch longer than one piece)
-(``spawn``: nothing of the server's event loop, threads or connections is inherited), live as long as the
-app, and ignore SIGINT (the server shuts them down). What a broken pool could not answer is answered in
-the server process instead.
+Workers are started on the first stream longer than one chunk (or batch longer than one piece) (``spawn``:
+nothing of the server's event loop, threads or connections is inherited), live as long as the app, ignore
+SIGINT (the server shuts them down) and exit if the server dies. What a broken pool could not answer is
+answered in the server process instead.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ import asyncio
 import gc
 import multiprocessing
 import os
-import signal
-import threading
-import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +34,7 @@ from prefcenter.checks.ndjson import merged, split_lines
 from prefcenter.checks.read_path import EngineProjectionReader, SqliteProjectionReader
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.checks.service import PIECE, CheckRun
+from prefcenter.worker_processes import become_worker
 
 log = structlog.get_logger("prefcenter.checks")
 
@@ -49,8 +47,7 @@ _pepper: bytes = b""
 
 def _start_worker(server_pid: int, database_url: str, sqlite_path: str | None, pepper: bytes) -> None:
     global _reader, _loop, _pepper
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the server stops us
-    _exit_with_parent(server_pid)
+    become_worker(server_pid)
     # A worker only builds short-lived, acyclic answers: keep the imported modules out of every collection
     # and collect the youngest generation less often (it ran after every few thousand states).
     gc.freeze()
@@ -61,19 +58,6 @@ def _start_worker(server_pid: int, database_url: str, sqlite_path: str | None, p
     else:
         _loop = asyncio.new_event_loop()
         _reader = EngineProjectionReader(create_async_engine(database_url, pool_size=1, max_overflow=1))
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A server killed outright (SIGKILL, OOM) cannot stop its workers: they notice they were orphaned and
-    exit, instead of waiting on the task queue for ever. ``parent`` comes from the server, not from
-    ``os.getppid()`` here: a worker still starting when the server died would take its new parent for it."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="prefcenter-parent-watch", daemon=True).start()
 
 
 def _decided(items, start: int, channel: str | None, topic: str | None, now: datetime) -> list[CheckResult]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from prefcenter.imports.prepare import PreparedBatch, Preparer, decode_batch
 from prefcenter.imports.source import RawBatch
+from prefcenter.worker_processes import become_worker
 
 _preparers: dict[tuple[bytes, bytes], Preparer] = {}  # in a worker: one per key set it was sent
 
@@ -28,7 +30,12 @@ def _prepare_in_worker(keys: tuple[bytes, bytes], batch: RawBatch) -> bytes:
 def start_pool(workers: int) -> ProcessPoolExecutor:
     """Start ``workers`` processes now. They are forked (fast, and they inherit the imported modules), so
     call this before the process starts threads (the CLI does, before its event loop and database)."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=become_worker,  # exit with the CLI even when it is killed outright
+        initargs=(os.getpid(),),
+    )
     pool.submit(int).result()  # a fork pool starts all its processes on the first task
     return pool
 
