@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
+from prefcenter.keys import generate_key_files
 from tests.checks.helpers import subject_with
+from tests.conftest import close_api, open_api
 
 
 async def _export(api, scopes=("consent:check",), **params):
@@ -70,3 +73,31 @@ async def test_change_feed_pages_with_a_cursor(api):
     assert (
         await api.client.get("/v1/changes", headers=await api.headers("preferences:read"))
     ).status_code == 403
+
+
+async def test_export_reads_subjects_still_wrapped_by_the_previous_master_key(new_backend, tmp_path):
+    """During a master key rotation (before `prefcenter keys rewrap`) the export must still read every
+    subject's identities, whichever master key wraps its data key."""
+    settings = new_backend("sqlite")
+    before = await open_api(settings)
+    try:
+        opted_out = await subject_with(before, prefs=[("email", "*", "opted_out")])
+    finally:
+        await close_api(before)
+    generate_key_files(tmp_path / "new")
+    rotated = dataclasses.replace(
+        settings,
+        keys=dataclasses.replace(
+            settings.keys,
+            master_key_file=tmp_path / "new" / "master.key",
+            previous_master_key_file=settings.keys.master_key_file,
+        ),
+    )
+    after = await open_api(rotated)
+    try:
+        newer = await subject_with(after, prefs=[("email", "*", "opted_out")])
+        r = await _export(after, scopes=("consent:check", "preferences:read"), identities="plain")
+        assert r.status_code == 200, r.text
+        assert opted_out["email"] in r.text and newer["email"] in r.text
+    finally:
+        await close_api(after)

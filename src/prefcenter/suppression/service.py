@@ -83,13 +83,20 @@ async def suppression_rows(
             continue
         async with ctx.db.read_session() as session:
             found = await session.execute(
-                select(Identity.subject_id, Identity.kind, Identity.sealed_value, SubjectKey.wrapped_key)
+                select(
+                    Identity.subject_id,
+                    Identity.kind,
+                    Identity.sealed_value,
+                    SubjectKey.master_key_id,
+                    SubjectKey.wrapped_key,
+                )
                 .join(SubjectKey, SubjectKey.subject_id == Identity.subject_id)
                 .where(Identity.subject_id.in_(list(denied)), Identity.kind.in_(kinds))
                 .order_by(Identity.subject_id, Identity.kind)
             )
-            for sid, kind, sealed, wrapped in found:
-                data_key = crypto.unwrap_key(ctx.keys.master_key, wrapped, sid)
+            for sid, kind, sealed, master_id, wrapped in found:
+                # by the key that wrapped it: during a master key rotation some are still under the previous one
+                data_key = crypto.unwrap_key(ctx.keys.master_key_by_id(master_id), wrapped, sid)
                 value = crypto.unseal(data_key, sealed, aad=sid.encode()).decode()
                 yield kind, hashlib.sha256(value.encode()).hexdigest() if hashed else value, denied[sid], sid
 
