@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import uuid
 import zipfile
@@ -10,8 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from prefcenter.keys import generate_key_files
 from prefcenter.store.models_dsr import DsrExport, ExportLink
 from prefcenter.store.unit_of_work import utcnow
+from tests.conftest import close_api, open_api
 from tests.dsr.support import drain, dsr_headers, get_request, verified_request
 
 PROBLEM = "application/problem+json"
@@ -78,3 +81,33 @@ async def test_export_link_before_ready_is_a_clear_conflict(api):
     r = await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(api))
     assert r.status_code == 409 and r.json()["reason"] == "no_export"
     await drain(api)
+
+
+async def test_a_link_minted_before_a_master_key_rotation_still_downloads(new_backend, tmp_path):
+    settings = new_backend("sqlite")
+    before = await open_api(settings)
+    try:
+        subject = await before.new_subject(identities=[{"kind": "email", "value": "rot@example.com"}])
+        req = await verified_request(before, subject["id"], "access")
+        await drain(before)
+        link = (
+            await before.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(before))
+        ).json()
+    finally:
+        await close_api(before)
+    generate_key_files(tmp_path / "new")
+    rotated = dataclasses.replace(
+        settings,
+        keys=dataclasses.replace(
+            settings.keys,
+            master_key_file=tmp_path / "new" / "master.key",
+            previous_master_key_file=settings.keys.master_key_file,
+        ),
+    )
+    after = await open_api(rotated)
+    try:
+        r = await after.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])
+        assert r.status_code == 200, r.text
+        assert "rot@example.com" in zipfile.ZipFile(io.BytesIO(r.content)).read("export.json").decode()
+    finally:
+        await close_api(after)

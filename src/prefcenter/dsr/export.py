@@ -418,7 +418,9 @@ async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
         uuid.UUID(link_id)
     except ValueError:
         raise Forbidden("this download link is not valid", reason="bad_link") from None
-    if not hmac.compare_digest(signature, _link_signature(uow.keys.master_key, link_id)):
+    # signed by the current master key, or (during a rotation) by the previous one that minted it
+    master_keys = (uow.keys.master_key, *uow.keys.previous_master_keys)
+    if not any(hmac.compare_digest(signature, _link_signature(key, link_id)) for key in master_keys):
         raise Forbidden("this download link is not valid (bad signature)", reason="bad_link")
     link = await uow.session.get(ExportLink, link_id)
     if link is None:
