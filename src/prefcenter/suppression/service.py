@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 import msgspec
 from sqlalchemy import select
 
-from prefcenter.checks.read_path import SubjectRef, build_states
+from prefcenter.checks.campaign import CampaignDecider, campaign_keys
+from prefcenter.checks.read_path import SubjectRef
 from prefcenter.checks.service import projection_reader
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
-from prefcenter.core.decisions import decide
 from prefcenter.errors import InvalidInput
 from prefcenter.store.models import Event, Identity, Subject, SubjectKey
 from prefcenter.store.unit_of_work import utcnow
@@ -56,6 +56,8 @@ async def suppression_rows(
     if topic not in catalog.topics or channel not in catalog.channels:
         raise InvalidInput("unknown channel or topic")
     now = utcnow()
+    # one question for every subject: decide once per distinct state (checks/campaign.py, equal to decide)
+    decider = CampaignDecider(channel, catalog.topics[topic], now, catalog.channels)
     after = ""
     while True:
         async with ctx.db.read_session() as session:
@@ -73,32 +75,37 @@ async def suppression_rows(
             return
         after = ids[-1]
         rows = await reader.fetch([SubjectRef("id", i) for i in ids], channel, topic)
-        states = build_states(rows.subjects.values(), rows.preferences, rows.consents)
+        keys = campaign_keys(rows.subjects.values(), rows.preferences, rows.consents, channel, topic, now)
         denied = {}
-        for sid, state in states.items():
-            decision = decide(state, channel, catalog.topics[topic], now, known_channels=catalog.channels)
-            if not decision.allowed:
-                denied[sid] = decision.reason.value
+        for sid, (key, _consent_id, _notice_version) in keys.items():
+            allowed, reason, _cites, _preference = decider.verdict(key)
+            if not allowed:
+                denied[sid] = reason
         if not denied:
             continue
+        # read the chunk's identities, then leave the read transaction before yielding: a slow client must
+        # not hold a snapshot open (it would pin the SQLite WAL), and a client that goes away mid-export
+        # closes this generator outside any session
         async with ctx.db.read_session() as session:
-            found = await session.execute(
-                select(
-                    Identity.subject_id,
-                    Identity.kind,
-                    Identity.sealed_value,
-                    SubjectKey.master_key_id,
-                    SubjectKey.wrapped_key,
+            found = (
+                await session.execute(
+                    select(
+                        Identity.subject_id,
+                        Identity.kind,
+                        Identity.sealed_value,
+                        SubjectKey.master_key_id,
+                        SubjectKey.wrapped_key,
+                    )
+                    .join(SubjectKey, SubjectKey.subject_id == Identity.subject_id)
+                    .where(Identity.subject_id.in_(list(denied)), Identity.kind.in_(kinds))
+                    .order_by(Identity.subject_id, Identity.kind)
                 )
-                .join(SubjectKey, SubjectKey.subject_id == Identity.subject_id)
-                .where(Identity.subject_id.in_(list(denied)), Identity.kind.in_(kinds))
-                .order_by(Identity.subject_id, Identity.kind)
-            )
-            for sid, kind, sealed, master_id, wrapped in found:
-                # by the key that wrapped it: during a master key rotation some are still under the previous one
-                data_key = crypto.unwrap_key(ctx.keys.master_key_by_id(master_id), wrapped, sid)
-                value = crypto.unseal(data_key, sealed, aad=sid.encode()).decode()
-                yield kind, hashlib.sha256(value.encode()).hexdigest() if hashed else value, denied[sid], sid
+            ).all()
+        for sid, kind, sealed, master_id, wrapped in found:
+            # by the key that wrapped it: during a master key rotation some are still under the previous one
+            data_key = crypto.unwrap_key(ctx.keys.master_key_by_id(master_id), wrapped, sid)
+            value = crypto.unseal(data_key, sealed, aad=sid.encode()).decode()
+            yield kind, hashlib.sha256(value.encode()).hexdigest() if hashed else value, denied[sid], sid
 
 
 async def export_lines(
