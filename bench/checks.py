@@ -219,6 +219,11 @@ class Server:
         root = psutil.Process(self.proc.pid)
         return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server and its check worker processes so far."""
+        root = psutil.Process(self.proc.pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
@@ -487,6 +492,7 @@ def run(args) -> dict:
                         ).encode()
 
                 with PeakRss(server) as rss:
+                    cpu_before = server.cpu_seconds()
                     started = time.perf_counter()
                     lines = duplex_post(
                         server.port,
@@ -495,14 +501,26 @@ def run(args) -> dict:
                         body(),
                     )
                     elapsed = time.perf_counter() - started
+                    cpu = server.cpu_seconds() - cpu_before
                 assert lines == args.subjects, lines
                 results.update(
                     stream_seconds=elapsed,
                     stream_dps=lines / elapsed,
+                    stream_cpu_us=cpu / lines * 1e6,
                     rss_stream_start_mb=rss.samples[0] if rss.samples else None,
                     rss_stream_peak_mb=max(rss.samples) if rss.samples else None,
                     rss_stream_end_mb=rss.samples[-1] if rss.samples else None,
                 )
+
+                log("suppression export (hashed CSV) of every subject")
+                started, exported = time.perf_counter(), 0
+                with client.stream(
+                    "GET", f"/v1/suppressions?channel={CHANNEL}&topic={TOPIC}&format=csv", timeout=1800
+                ) as r:
+                    r.raise_for_status()
+                    for chunk in r.iter_bytes():
+                        exported += chunk.count(b"\n")
+                results.update(suppression_rows=exported - 1, suppression_seconds=time.perf_counter() - started)
         finally:
             server.stop()
 
@@ -566,6 +584,8 @@ def report(r: dict) -> str:
         "",
         f"{'batch (10,000/request)':34}{f(r['batch_dps'], ' decisions/s'):>26}",
         f"{'stream (one request)':34}{f(r['stream_dps'], ' decisions/s'):>26}   {r['subjects']:,} in {r['stream_seconds']:.1f} s",
+        f"{'  CPU per decision (server+workers)':34}{f(r['stream_cpu_us'], ' us'):>26}",
+        f"{'suppression export (hashed CSV)':34}{f(r['suppression_rows'], ' rows'):>26}   in {r['suppression_seconds']:.1f} s",
     ]
     if r.get("raw_dps"):
         lines += [
@@ -576,7 +596,7 @@ def report(r: dict) -> str:
     lines += [
         "",
         f"{'import (NDJSON, prefcenter import)':34}{f(r['import_rps'], ' rows/s'):>26}",
-        f"{'server RSS idle / stream start / peak / end':44} "
+        f"{'RSS server + workers idle / stream start / peak / end':54} "
         f"{f(r['rss_idle_mb'])} / {f(r['rss_stream_start_mb'])} / {f(r['rss_stream_peak_mb'])} / {f(r['rss_stream_end_mb'])} MB",
     ]
     return "\n".join(lines)
