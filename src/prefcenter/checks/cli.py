@@ -86,8 +86,8 @@ def result_row(subject: str, result: CheckResult) -> list:
 
 
 async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=None) -> tuple[int, int]:
-    """Decide every recipient row; rows are written in input order. On SQLite the batches are answered by
-    the check worker processes (checks/worker_pool.py), a few in flight at a time."""
+    """Decide every recipient row; rows are written in input order. The batches are answered by the check
+    worker processes (checks/worker_pool.py, ``PREFCENTER_CHECK_WORKERS``), a few in flight at a time."""
     from prefcenter.checks.service import CheckRun, projection_reader
     from prefcenter.checks.worker_pool import check_workers, close_check_workers
     from prefcenter.store.unit_of_work import utcnow
