@@ -54,7 +54,12 @@ def test_api_conforms_to_its_schema(case, server):
     # status codes, content types, headers, negative data rejected) runs. allow_header_conformance is left
     # out too: Litestar's automatic OPTIONS answer lists only the methods of one handler when GET and
     # POST of a path live in two handlers (a framework limitation; CORS preflight is unaffected).
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {server.token}"},
-        excluded_checks=[positive_data_acceptance, allow_header_conformance],
+    headers = {"Authorization": f"Bearer {server.token}"}
+    response = case.call(headers=headers)
+    if response.status_code == 400 and response.text == "Invalid HTTP request received.":
+        # Negative generation can produce requests that are not valid HTTP (e.g. a generated
+        # "Content-Length: Y;" header on a GET); uvicorn's parser refuses them before the app sees them.
+        return
+    case.validate_response(
+        response, headers=headers, excluded_checks=[positive_data_acceptance, allow_header_conformance]
     )
