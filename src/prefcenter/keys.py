@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from prefcenter.core import crypto
@@ -46,6 +47,7 @@ class KeyMaterial:
         return hashlib.sha256(self.signing_public_key).hexdigest()[:16]
 
 
+@cache  # asked for every data key unwrapped (each write, each exported identity); a handful of keys
 def master_key_id(key: bytes) -> str:
     return hashlib.sha256(b"master:" + key).hexdigest()[:16]
 

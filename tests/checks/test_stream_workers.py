@@ -4,7 +4,6 @@ in order, also when a worker dies mid-stream, and through the real endpoint."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import os
@@ -14,7 +13,6 @@ import sys
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 from prefcenter.checks import cli as check_cli
 from prefcenter.checks import ndjson
@@ -24,6 +22,7 @@ from prefcenter.settings import CheckSettings
 from prefcenter.store.unit_of_work import utcnow
 from tests.checks.helpers import subject_with
 from tests.conftest import close_api, open_api
+from tests.support.processes import is_running
 
 CHUNK = 40  # lines per chunk in these tests (the server uses ndjson.STREAM_CHUNK)
 
@@ -226,17 +225,6 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with contextlib.suppress(FileNotFoundError):  # a zombie is gone for our purpose
-        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
-            return False
-    return True
-
-
 def test_workers_exit_when_the_server_is_killed_outright(tmp_path, new_backend):
     db = new_backend("sqlite").database.sqlite_path
     script = tmp_path / "server.py"
@@ -244,11 +232,11 @@ def test_workers_exit_when_the_server_is_killed_outright(tmp_path, new_backend):
     server = subprocess.Popen([sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True)
     try:
         pids = [int(p) for p in server.stdout.readline().split()]
-        assert len(pids) == 2 and all(_alive(p) for p in pids)
+        assert len(pids) == 2 and all(is_running(p) for p in pids)
     finally:
         server.kill()
         server.wait()
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(is_running(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(p) for p in pids), "check workers outlived their killed server"
+    assert not any(is_running(p) for p in pids), "check workers outlived their killed server"

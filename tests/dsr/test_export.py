@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import uuid
 import zipfile
@@ -11,11 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from prefcenter.keys import generate_key_files
 from prefcenter.store.models_dsr import DsrExport, ExportLink
 from prefcenter.store.unit_of_work import utcnow
 from tests.conftest import close_api, open_api
 from tests.dsr.support import drain, dsr_headers, get_request, verified_request
+from tests.support.keys import with_rotated_master_key
 
 PROBLEM = "application/problem+json"
 
@@ -95,15 +94,7 @@ async def test_a_link_minted_before_a_master_key_rotation_still_downloads(new_ba
         ).json()
     finally:
         await close_api(before)
-    generate_key_files(tmp_path / "new")
-    rotated = dataclasses.replace(
-        settings,
-        keys=dataclasses.replace(
-            settings.keys,
-            master_key_file=tmp_path / "new" / "master.key",
-            previous_master_key_file=settings.keys.master_key_file,
-        ),
-    )
+    rotated = with_rotated_master_key(settings, tmp_path / "new")
     after = await open_api(rotated)
     try:
         r = await after.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])

@@ -16,6 +16,7 @@ from prefcenter.imports import service
 from prefcenter.imports.workers import start_pool
 from prefcenter.store.models import Consent, Identity, Subject
 from tests.support.live_server import server_env
+from tests.support.processes import is_running
 
 
 def _rows(tag: str) -> bytes:
@@ -100,18 +101,11 @@ def test_workers_exit_when_the_import_is_killed_outright(new_backend, tmp_path):
         cli.kill()
         cli.wait()
     deadline = time.monotonic() + 10
-    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+    while any(is_running(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_running(pid) for pid in children), "import workers outlived the killed import"
+    assert not any(is_running(pid) for pid in children), "import workers outlived the killed import"
 
 
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False

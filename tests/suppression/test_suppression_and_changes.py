@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 
-from prefcenter.keys import generate_key_files
 from tests.checks.helpers import subject_with
 from tests.conftest import close_api, open_api
+from tests.support.keys import with_rotated_master_key
 
 
 async def _export(api, scopes=("consent:check",), **params):
@@ -84,15 +83,7 @@ async def test_export_reads_subjects_still_wrapped_by_the_previous_master_key(ne
         opted_out = await subject_with(before, prefs=[("email", "*", "opted_out")])
     finally:
         await close_api(before)
-    generate_key_files(tmp_path / "new")
-    rotated = dataclasses.replace(
-        settings,
-        keys=dataclasses.replace(
-            settings.keys,
-            master_key_file=tmp_path / "new" / "master.key",
-            previous_master_key_file=settings.keys.master_key_file,
-        ),
-    )
+    rotated = with_rotated_master_key(settings, tmp_path / "new")
     after = await open_api(rotated)
     try:
         newer = await subject_with(after, prefs=[("email", "*", "opted_out")])

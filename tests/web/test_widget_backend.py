@@ -114,6 +114,21 @@ async def test_manage_link_opens_the_widget_and_is_not_an_api_token(api):
     ).status_code == 403
 
 
+async def _grant_newsletter(api, subject_id: str, headers: dict, touchpoint: str):
+    """Consent to the double opt-in topic ``newsletter`` by email (the answer is pending confirmation)."""
+    return await api.client.post(
+        f"/v1/subjects/{subject_id}/consents",
+        json={
+            "topic": "newsletter",
+            "channels": ["email"],
+            "notice_version": await _notice(api, "newsletter"),
+            "method": "checkbox",
+            "touchpoint": touchpoint,
+        },
+        headers=headers,
+    )
+
+
 def _mails(api) -> list:
     directory = api.settings.var_dir / "mail"
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in directory.glob("*.eml")]
@@ -123,17 +138,7 @@ async def test_double_opt_in_email_and_confirm_page(api):
     email = f"ann-{api.engine}-doi@example.com"
     ann = await api.new_subject(identities=[{"kind": "email", "value": email}])
     headers = await _subject_token(api, ann["id"], touchpoint="account")
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "newsletter",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "newsletter"),
-            "method": "checkbox",
-            "touchpoint": "account",
-        },
-        headers=headers,
-    )
+    r = await _grant_newsletter(api, ann["id"], headers, "account")
     assert r.status_code == 201 and r.json()["status"] == "pending_confirmation"
     consent_id = r.json()["id"]
     mail = next(m for m in _mails(api) if m["To"] == email)
@@ -163,17 +168,7 @@ async def test_a_mail_failure_keeps_the_consent_and_it_can_be_resent(api):
     ann = await api.new_subject(identities=[{"kind": "email", "value": f"bob-{api.engine}-fail@example.com"}])
     working, api.ctx.sender = api.ctx.sender, Broken()
     try:
-        r = await api.client.post(
-            f"/v1/subjects/{ann['id']}/consents",
-            json={
-                "topic": "newsletter",
-                "channels": ["email"],
-                "notice_version": await _notice(api, "newsletter"),
-                "method": "checkbox",
-                "touchpoint": "web",
-            },
-            headers=await api.headers("preferences:write"),
-        )
+        r = await _grant_newsletter(api, ann["id"], await api.headers("preferences:write"), "web")
     finally:
         api.ctx.sender = working
     assert r.status_code == 201 and r.json()["status"] == "pending_confirmation"
@@ -186,17 +181,7 @@ async def test_a_mail_failure_keeps_the_consent_and_it_can_be_resent(api):
 
 async def test_unconfirmed_double_opt_in_expires(api):
     ann = await api.new_subject(identities=[{"kind": "email", "value": f"cy-{api.engine}-exp@example.com"}])
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "newsletter",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "newsletter"),
-            "method": "checkbox",
-            "touchpoint": "web",
-        },
-        headers=await api.headers("preferences:write"),
-    )
+    r = await _grant_newsletter(api, ann["id"], await api.headers("preferences:write"), "web")
     consent = r.json()
     days = api.settings.widget.doi_pending_days
     async with api.ctx.db.write_session() as session:
@@ -372,17 +357,7 @@ async def test_double_opt_in_email_and_confirm_page_speak_the_customers_language
         )
         assert r.status_code == 200, r.text
     headers = await _subject_token(api, ann["id"], touchpoint="account")
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "newsletter",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "newsletter"),
-            "method": "checkbox",
-            "touchpoint": "account",
-        },
-        headers={**headers, "Accept-Language": accept_language},
-    )
+    r = await _grant_newsletter(api, ann["id"], {**headers, "Accept-Language": accept_language}, "account")
     assert r.status_code == 201 and r.json()["status"] == "pending_confirmation", r.text
     mail = next(m for m in _mails(api) if m["To"] == email)
     assert email_subject in mail["Subject"]

@@ -84,6 +84,15 @@ def split_lines(lines: list[bytes], start: int) -> tuple[list, dict[int, CheckIt
     return batch, errors
 
 
+async def answer_here(
+    run: CheckRun, lines: list[bytes], start: int, channel: str | None, topic: str | None
+) -> bytes:
+    """The NDJSON answer to whole non-blank lines (the first numbered ``start``), in this process."""
+    batch, errors = split_lines(lines, start)
+    results = await run.decide_items(batch, channel, topic, start_index=start) if batch else []
+    return merged(start, results, errors, len(lines))
+
+
 async def decide_stream(
     run: CheckRun,
     records: AsyncIterable[bytes],
@@ -96,82 +105,52 @@ async def decide_stream(
     With ``workers``, a stream longer than one chunk is answered by the check worker processes, up to
     ``workers.depth`` chunks at a time, still in input order and in bounded memory; a shorter one never
     starts them."""
-    source = _non_blank(lines(records))
-    if workers is not None:
-        first = [line async for line in _take(source, STREAM_CHUNK)]
-        if len(first) == STREAM_CHUNK:
-            async for answer in _fanned_out(run, workers, first, source, channel, topic):
+    chunks = _line_chunks(records)
+    start = 0
+    async for chunk in chunks:
+        if workers is not None and len(chunk) == STREAM_CHUNK:
+            async for answer in _fanned_out(run, workers, chunk, chunks, channel, topic):
                 yield answer
             return
-        source = _replay(first)
-    index = 0
-    batch: list[tuple[str, str | None, str | None]] = []
-    errors: dict[int, CheckItemError] = {}
-    async for line in source:
-        parsed = parse_record(line)
-        if isinstance(parsed, CheckItemError):
-            errors[index + len(batch) + len(errors)] = parsed
-        else:
-            batch.append(parsed)
-        if len(batch) + len(errors) >= STREAM_CHUNK:
-            results = await run.decide_items(batch, channel, topic, start_index=index)
-            yield merged(index, results, errors, len(batch) + len(errors))
-            index += len(batch) + len(errors)
-            batch, errors = [], {}
-    if batch or errors:
-        results = await run.decide_items(batch, channel, topic, start_index=index) if batch else []
-        yield merged(index, results, errors, len(batch) + len(errors))
+        yield await answer_here(run, chunk, start, channel, topic)
+        start += len(chunk)
 
 
-async def _non_blank(source: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    async for line in source:
+async def _line_chunks(records: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """The non-blank lines, ``STREAM_CHUNK`` at a time (the last chunk may be shorter)."""
+    chunk: list[bytes] = []
+    async for line in lines(records):
         if line.strip():
-            yield line
-
-
-async def _take(source: AsyncIterator[bytes], count: int) -> AsyncIterator[bytes]:
-    if count <= 0:
-        return
-    async for line in source:
-        yield line
-        count -= 1
-        if count == 0:
-            return
-
-
-async def _replay(lines_: list[bytes]) -> AsyncIterator[bytes]:
-    for line in lines_:
-        yield line
+            chunk.append(line)
+            if len(chunk) >= STREAM_CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
 
 
 async def _fanned_out(
     run: CheckRun,
     workers: CheckWorkers,
     first: list[bytes],
-    source: AsyncIterator[bytes],
+    chunks: AsyncIterator[list[bytes]],
     channel: str | None,
     topic: str | None,
 ) -> AsyncIterator[bytes]:
     in_flight: deque[asyncio.Future[bytes]] = deque()
-    index = 0
+    start = 0
 
     def submit(chunk: list[bytes]) -> None:
-        nonlocal index
-        in_flight.append(asyncio.ensure_future(workers.answer(run, b"\n".join(chunk), index, channel, topic)))
-        index += len(chunk)
+        nonlocal start
+        in_flight.append(asyncio.ensure_future(workers.answer(run, b"\n".join(chunk), start, channel, topic)))
+        start += len(chunk)
 
     try:
         submit(first)
-        chunk: list[bytes] = []
-        async for line in source:
-            chunk.append(line)
-            if len(chunk) >= STREAM_CHUNK:
-                submit(chunk)
-                chunk = []
-                if len(in_flight) >= workers.depth:
-                    yield await in_flight.popleft()
-        if chunk:
+        async for chunk in chunks:
             submit(chunk)
+            if len(in_flight) >= workers.depth:
+                yield await in_flight.popleft()
         while in_flight:
             yield await in_flight.popleft()
     finally:

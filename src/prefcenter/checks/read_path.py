@@ -181,15 +181,16 @@ class ProjectionReader(Protocol):
 
 # ``INDEXED BY``: the covering ix_subjects_check (migration 20261123_check_indexes) answers from the index alone;
 # without planner statistics SQLite would pick the primary key's index and then read the table row.
-_SUBJECTS = "subjects INDEXED BY ix_subjects_check"
-_SUBJECTS_S = "subjects s INDEXED BY ix_subjects_check"
-_SQL_BY_ID = f"SELECT id, erased_at IS NOT NULL, do_not_contact, id FROM {_SUBJECTS} WHERE id IN ({{}})"
+_SQLITE_HINT = " INDEXED BY ix_subjects_check"
+_SQL_BY_ID = (
+    f"SELECT id, erased_at IS NOT NULL, do_not_contact, id FROM subjects{_SQLITE_HINT} WHERE id IN ({{}})"
+)
 _SQL_BY_EXTERNAL = (
     "SELECT id, erased_at IS NOT NULL, do_not_contact, external_id FROM subjects WHERE external_id IN ({})"
 )
 _SQL_BY_IDENTITY = (
     "SELECT s.id, s.erased_at IS NOT NULL, s.do_not_contact, i.lookup_hash FROM identities i "
-    f"JOIN {_SUBJECTS_S} ON s.id = i.subject_id WHERE i.lookup_hash IN ({{}})"
+    f"JOIN subjects s{_SQLITE_HINT} ON s.id = i.subject_id WHERE i.lookup_hash IN ({{}})"
 )
 _SQL_PREFS = "SELECT subject_id, channel, topic, status FROM preferences WHERE subject_id IN ({})"
 _SQL_CONSENTS = (
@@ -201,14 +202,15 @@ _SQL_SUPPRESSED = f"SELECT lookup_hash FROM {SUPPRESSION_TABLE} WHERE lookup_has
 
 # One statement per single check: the subject (by the caller's reference), only the preference and consent
 # rows that can change the answer for (channel, topic), and the catalog version, tagged by the first column.
+# ``{hint}``: the SQLite index hint above; PostgreSQL has none.
 _SINGLE_SUBJECT = {
-    "id": f"SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM {_SUBJECTS} WHERE id = ?",
+    "id": "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects{hint} WHERE id = ?",
     "external_id": (
         "SELECT id, erased_at IS NOT NULL AS erased, do_not_contact AS dnc FROM subjects WHERE external_id = ?"
     ),
     "identity": (
         "SELECT s.id, s.erased_at IS NOT NULL AS erased, s.do_not_contact AS dnc FROM identities i "
-        f"JOIN {_SUBJECTS_S} ON s.id = i.subject_id WHERE i.lookup_hash = ?"
+        "JOIN subjects s{hint} ON s.id = i.subject_id WHERE i.lookup_hash = ?"
     ),
 }
 _SQL_SINGLE = (
@@ -220,7 +222,9 @@ _SQL_SINGLE = (
     "FROM consents WHERE is_current = 1 AND topic = ? AND subject_id IN (SELECT id FROM s) "
     "UNION ALL SELECT 3, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM meta WHERE key = 'catalog_version'"
 )
-_SQL_SINGLE_BY_KIND = {kind: _SQL_SINGLE.format(sql) for kind, sql in _SINGLE_SUBJECT.items()}
+_SQL_SINGLE_BY_KIND = {
+    kind: _SQL_SINGLE.format(sql.format(hint=_SQLITE_HINT)) for kind, sql in _SINGLE_SUBJECT.items()
+}
 # PostgreSQL: the same statement with $n parameters; UNION ALL needs one type per column, so text.
 _PG_SINGLE = (
     "WITH s AS ({}) "
@@ -233,10 +237,7 @@ _PG_SINGLE = (
     "UNION ALL SELECT 3, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM meta WHERE key = 'catalog_version'"
 )
 _PG_SINGLE_BY_KIND = {
-    kind: _PG_SINGLE.format(
-        sql.replace("?", "$1").replace(" INDEXED BY ix_subjects_check", "")
-    )  # no INDEXED BY there
-    for kind, sql in _SINGLE_SUBJECT.items()
+    kind: _PG_SINGLE.format(sql.format(hint="").replace("?", "$1")) for kind, sql in _SINGLE_SUBJECT.items()
 }
 
 
@@ -374,7 +375,11 @@ class SqliteProjectionReader:
             subjects = out.subjects
             for chunk in _chunks(keys):
                 for sid, erased, dnc, key in conn.execute(_in(sql, len(chunk)), chunk):
-                    subjects[(kind, key)] = (sid, erased, dnc)  # a plain tuple equals its SubjectRef, built in C
+                    subjects[(kind, key)] = (
+                        sid,
+                        erased,
+                        dnc,
+                    )  # a plain tuple equals its SubjectRef, built in C
         ids = sorted({row[0] for row in out.subjects.values()})
         pref_sql, consent_sql, extra_p, extra_c = _SQL_PREFS, _SQL_CONSENTS, (), ()
         if channel is not None and topic is not None:

@@ -30,7 +30,7 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from prefcenter.checks.ndjson import merged, split_lines
+from prefcenter.checks.ndjson import answer_here, merged, split_lines
 from prefcenter.checks.read_path import EngineProjectionReader, SqliteProjectionReader
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.checks.service import PIECE, CheckRun
@@ -121,10 +121,7 @@ class CheckWorkers:
                 )
             except BrokenProcessPool:
                 self._lost()
-        lines = payload.split(b"\n")
-        batch, errors = split_lines(lines, start)
-        results = await run.decide_items(batch, channel, topic, start_index=start) if batch else []
-        return merged(start, results, errors, len(lines))
+        return await answer_here(run, payload.split(b"\n"), start, channel, topic)
 
     async def decide_items(
         self, run: CheckRun, items: list[tuple[str, str | None, str | None]], channel, topic
