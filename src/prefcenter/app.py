@@ -15,6 +15,7 @@ from prefcenter import __version__
 from prefcenter.admin.routes import AdminController
 from prefcenter.audit.routes import AuditController, SubjectEventsController
 from prefcenter.auth.guards import bearer_authentication
+from prefcenter.auth.openapi_scopes import document_scopes
 from prefcenter.auth.routes import OAuthController, WidgetTokenController
 from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.fast_path import consent_check_fast_path
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
+    document_scopes(app, app.openapi_schema)
     # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.
     # Inside CORS: the lean path for GET /v1/consent-checks (checks/fast_path.py); the rest goes to Litestar.
     app.asgi_handler = cors_middleware(consent_check_fast_path(app), ctx.origins)

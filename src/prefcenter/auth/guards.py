@@ -53,6 +53,8 @@ def requires(
             raise Unauthorized("send an access token: Authorization: Bearer <token>")
         check_access(principal, scope, subject_token=subject_token)
 
+    guard.required_scope = scope  # type: ignore[attr-defined]  # read by auth/openapi_scopes.py
+    guard.subject_token = subject_token  # type: ignore[attr-defined]
     return guard
 
 
