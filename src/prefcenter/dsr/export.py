@@ -24,7 +24,10 @@ Schema ``prefcenter.export`` version 1.0 (``export.json``)::
                         history: [{at, action, from_status, to_status, actor_type, reason}]}]
 
 CSV files: identities.csv, preferences.csv, consents.csv, events.csv (data and personal as JSON
-text), dsr_requests.csv. Timestamps are RFC 3339 UTC everywhere.
+text), dsr_requests.csv. Timestamps are RFC 3339 UTC everywhere. A CSV cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return has a ``'`` put in front of it, so a spreadsheet
+shows it as text instead of running it as a formula (``export.json`` holds every value exactly);
+phone numbers (``+`` and digits) are left as they are.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import msgspec
 from sqlalchemy import select
 
 from prefcenter.core import crypto
+from prefcenter.core.csv_cells import neutralise_row
 from prefcenter.dsr.service import WORKER, _get_request, transition
 from prefcenter.errors import Conflict, Forbidden, Gone, NotFound
 from prefcenter.jobs import queue
@@ -235,10 +239,10 @@ def _csv(rows: list[dict], columns: list[str]) -> bytes:
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            [
+            neutralise_row(
                 msgspec.json.encode(v).decode() if isinstance(v, dict | list) else ("" if v is None else v)
                 for v in (row.get(c) for c in columns)
-            ]
+            )
         )
     return out.getvalue().encode()
 

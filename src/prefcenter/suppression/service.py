@@ -20,6 +20,7 @@ from prefcenter.checks.read_path import SubjectRef
 from prefcenter.checks.service import projection_reader
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
+from prefcenter.core.csv_cells import neutralise_cell
 from prefcenter.errors import InvalidInput
 from prefcenter.store.models import Event, Identity, Subject, SubjectKey
 from prefcenter.store.unit_of_work import utcnow
@@ -128,7 +129,10 @@ async def export_lines(
 
 
 def _csv(value: str) -> str:
-    if any(c in value for c in ',"\n\r') or value[:1] in ("=", "+", "-", "@"):
+    """One CSV cell: neutralised for spreadsheets (``core/csv_cells.py``; E.164 phone numbers stay exact),
+    then quoted if it holds a separator, a quote or a line break. Kind and reason are vocabulary words."""
+    value = neutralise_cell(value)
+    if any(c in value for c in ',"\n\r'):
         return '"' + value.replace('"', '""') + '"'
     return value
 
