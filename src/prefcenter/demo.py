@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from prefcenter.auth.principal import SCOPES
 from prefcenter.catalog import service as catalog
 from prefcenter.catalog.schemas import ChannelWrite, NoticeWrite, TopicWrite
 from prefcenter.context import AppContext
+from prefcenter.private_files import open_private
 from prefcenter.store.models import Channel, Subject
 from prefcenter.store.unit_of_work import SYSTEM
 from prefcenter.subjects import service as subjects
@@ -99,9 +99,7 @@ async def load_demo(ctx: AppContext) -> dict:
                         identities=[IdentityWrite(kind="email", value="ann@example.com")],
                     ),
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
+            with open_private(path) as fh:
                 json.dump(
                     {
                         "client_id": client.client_id,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from prefcenter.core import crypto
+from prefcenter.private_files import open_private
 from prefcenter.settings import KeySettings, SettingsError
 
 
@@ -53,9 +53,7 @@ def master_key_id(key: bytes) -> str:
 
 
 def _write_secret(path: Path, raw: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
+    with open_private(path, exclusive=True) as fh:
         fh.write(base64.b64encode(raw).decode() + "\n")
 
 

@@ -8,9 +8,12 @@ import csv
 import sys
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 from prefcenter.checks.schemas import CheckResult
+from prefcenter.core.csv_cells import neutralise_row
+from prefcenter.private_files import open_private
 
 CHUNK = 5000
 OUTPUT_FIELDS = (
@@ -72,17 +75,21 @@ def _prepend(first, rest):
 
 
 def result_row(subject: str, result: CheckResult) -> list:
+    """One output row; text cells neutralised for spreadsheets (``core/csv_cells.py``): the subject is
+    echoed from the input and the error text may quote it."""
     ev = result.evidence
-    return [
-        subject,
-        "" if result.allowed is None else ("true" if result.allowed else "false"),
-        result.reason or "",
-        result.subject_id or "",
-        (ev.consent_id if ev else None) or "",
-        (ev.notice_version if ev else None) or "",
-        (ev.preference if ev else None) or "",
-        result.error.detail if result.error else "",
-    ]
+    return neutralise_row(
+        [
+            subject,
+            "" if result.allowed is None else ("true" if result.allowed else "false"),
+            result.reason or "",
+            result.subject_id or "",
+            (ev.consent_id if ev else None) or "",
+            (ev.notice_version if ev else None) or "",
+            (ev.preference if ev else None) or "",
+            result.error.detail if result.error else "",
+        ]
+    )
 
 
 async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=None) -> tuple[int, int]:
@@ -144,7 +151,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if (args.channel is None) != (args.topic is None):
         raise CommandError("give both --channel and --topic (or neither, with channel/topic columns)")
     source = sys.stdin if args.input == "-" else open(args.input, newline="")  # noqa: SIM115
-    sink = sys.stdout if args.output == "-" else open(args.output, "w", newline="")  # noqa: SIM115
+    # decisions name people: an output file is owner-only (0600), like everything prefcenter writes
+    sink = sys.stdout if args.output == "-" else open_private(Path(args.output), newline="")
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     try:
         if show:

@@ -12,6 +12,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from prefcenter.private_files import open_private
 from prefcenter.settings import MailSettings
 
 
@@ -65,9 +66,9 @@ class MaildirSender:
         self.sender = sender
 
     async def send(self, message: Message) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{uuid.uuid4().hex}.eml"
-        path.write_bytes(bytes(_email(message, self.sender)))
+        with open_private(path, "wb", exclusive=True) as out:  # 0600 in a 0700 directory: personal data
+            out.write(bytes(_email(message, self.sender)))
 
 
 def sender_from_settings(settings: MailSettings, var_dir: Path) -> Sender:

@@ -9,12 +9,34 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import structlog
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from prefcenter.private_files import keep_private
 from prefcenter.settings import DatabaseSettings
+
+log = structlog.get_logger("prefcenter.store")
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def keep_sqlite_files_private(path: Path) -> None:
+    """Create the database file 0600 (in a 0700 directory if that is new) before SQLite opens it: SQLite
+    gives its -wal, -shm and -journal files the database file's mode. Files an older version left
+    readable by others are narrowed; where that is not allowed (not the owner, a read-only volume) the
+    service still starts, with a warning."""
+    for candidate in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANION_SUFFIXES)):
+        if candidate is not path and not candidate.exists():
+            continue
+        try:
+            keep_private(candidate)
+        except OSError as exc:
+            if not candidate.exists():
+                raise
+            log.warning("database file left readable by others", path=str(candidate), error=str(exc))
 
 
 def _sqlite_pragmas(dbapi_connection) -> None:
@@ -48,7 +70,7 @@ class Database:
         if self.is_sqlite:
             path = settings.sqlite_path
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                keep_sqlite_files_private(path)
             self.write_engine = _make_sqlite_engine(settings.url, "BEGIN IMMEDIATE")
             self.read_engine = _make_sqlite_engine(settings.url, "BEGIN")
         else:

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 
 from prefcenter.settings import DatabaseSettings
+from prefcenter.store.database import keep_sqlite_files_private
 
 
 def migrations_dir() -> Path:
@@ -27,7 +28,7 @@ def alembic_config(database: DatabaseSettings) -> Config:
     config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d-%%(slug)s")
     if database.is_sqlite and database.sqlite_path is not None:
-        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        keep_sqlite_files_private(database.sqlite_path)
     return config
 
 
