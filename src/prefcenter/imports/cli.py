@@ -6,17 +6,80 @@ import argparse
 import csv
 import os
 import sys
+import textwrap
 from pathlib import Path
+from typing import get_args
+
+from prefcenter.core.csv_cells import neutralise_row
+from prefcenter.imports.source import CSV_CONSENT_COLUMNS, CSV_PREFERENCE_COLUMNS, CSV_SUBJECT_COLUMNS
+from prefcenter.private_files import open_private
+from prefcenter.vocabulary import ConsentMethod, IdentityKind, Touchpoint
+
+
+def _listed(label: str, words) -> str:
+    return textwrap.fill(
+        ", ".join(words), width=100, initial_indent=f"  {label:<12}", subsequent_indent=" " * 14
+    )
+
+
+FORMAT_HELP = f"""\
+The file format (a file named *.ndjson, *.jsonl or *.json is NDJSON, anything else CSV):
+
+CSV (UTF-8, a byte order mark is fine): the first row names the columns, in any order, case-insensitive.
+Every column is optional and an empty cell counts as absent. A row describes one subject and at most one
+preference and one consent; several rows may describe the same subject.
+{_listed("subject", CSV_SUBJECT_COLUMNS)}
+              (do_not_contact: true, 1 or yes; anything else is false)
+{_listed("preference", CSV_PREFERENCE_COLUMNS)}
+              (channel key; topic key, or * or empty for the whole channel; status opted_in or
+              opted_out; updated_at RFC 3339)
+{_listed("consent", CSV_CONSENT_COLUMNS)}
+              (consent_channels: channel keys separated by |; granted_at RFC 3339, required;
+              notice_version: default the topic's latest; method: default import; touchpoint: where
+              it was given, default import; consent_status granted or withdrawn, withdrawn needs
+              withdrawn_at)
+
+NDJSON: one JSON object per line, blank lines skipped:
+  {{"external_id": "...", "email": "...", "phone": "...",
+   "identities": [{{"kind": "...", "value": "..."}}],
+   "do_not_contact": true,
+   "preferences": [{{"channel": "...", "topic": "... or *", "status": "...", "updated_at": "..."}}],
+   "consents": [{{"topic": "...", "channels": ["..."], "granted_at": "...", "notice_version": 1,
+                 "method": "...", "touchpoint": "...", "status": "granted", "withdrawn_at": "..."}}]}}
+  Every field is optional except kind and value in an identity; channel, topic and status in a
+  preference; topic, channels and granted_at in a consent. Meanings and defaults as for CSV.
+
+Words:
+{_listed("identities", get_args(IdentityKind))}
+{_listed("methods", get_args(ConsentMethod))}
+{_listed("touchpoints", get_args(Touchpoint))}
+{_listed("channels", ["the catalog's channel keys"])}
+{_listed("topics", ["the catalog's topic keys"])}
+
+Every row needs an external_id or an identity; rows are matched to subjects by either.
+Unknown names are refused, never ignored: an unknown (or unnamed, or repeated) CSV column refuses the
+whole file before anything is imported; an unknown NDJSON field rejects its line. Rejected rows are
+written to the report (line,reason) and nothing of them is applied; the other rows are imported.
+
+Exit status: 0 rows imported (or imported by an earlier run), 1 rows were rejected and none imported,
+2 the file was refused.
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser(
         "import",
         help="import identities, preferences and consents from CSV or NDJSON (idempotent, resumable)",
+        description="Import identities, preferences and consents from a CSV or NDJSON file. Each chunk is "
+        "one transaction and every row is imported once, so a run can be repeated after a crash.",
+        epilog=FORMAT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cmd.add_argument("file", type=Path)
     cmd.add_argument("--format", choices=["csv", "ndjson"], help="default: from the file name")
-    cmd.add_argument("--report", type=Path, help="rejected rows (line,reason); default FILE.rejected.csv")
+    cmd.add_argument(
+        "--report", type=Path, help="rejected rows (line,reason), written 0600; default FILE.rejected.csv"
+    )
     cmd.add_argument("--chunk", type=int, default=5000, help="rows per transaction (default 5000)")
     cmd.add_argument(
         "--workers",
@@ -66,7 +129,7 @@ class _CountingReader:
 def cmd_import(args: argparse.Namespace) -> int:
     from prefcenter.cli import CommandError, _run
     from prefcenter.imports.service import import_file
-    from prefcenter.imports.source import detect_format
+    from prefcenter.imports.source import UnusableHeader, detect_format
     from prefcenter.imports.workers import start_pool
 
     path: Path = args.file
@@ -103,14 +166,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                     )
             else:
                 report = _run(lambda ctx: import_file(ctx, raw, fmt, path.name, chunk=args.chunk, pool=pool))
+    except UnusableHeader as exc:
+        raise CommandError(f"{path}: {exc}; nothing was imported") from None
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     if report.rejected:
-        with open(report_path, "w", newline="") as out:
+        # owner-only: a reason may quote the row; cells neutralised, it is opened in spreadsheets
+        with open_private(report_path, newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["line", "reason"])
-            writer.writerows(report.rejected)
+            writer.writerows(neutralise_row(row) for row in report.rejected)
     print(
         f"{report.imported} rows imported, {report.skipped} already imported, {len(report.rejected)} rejected"
         + (f" (see {report_path})" if report.rejected else ""),

@@ -5,6 +5,12 @@ subject; ``channel, topic, status[, updated_at]`` for one preference; ``consent_
 (``|``-separated), ``granted_at, notice_version, method, touchpoint, consent_status, withdrawn_at`` for one
 consent. Several rows may describe the same subject (matched by external id or identity).
 
+Unknown names are refused, never ignored (a misspelt ``consent_topic`` must not import subjects without
+their consent): a CSV file names its columns once, in its header, so an unknown, unnamed or repeated
+column refuses the whole file before any row is read (``UnusableHeader``); an NDJSON line names its
+fields itself, so an unknown field rejects that line, with a reason naming the field. A CSV row with
+more cells than the header has columns is rejected the same way.
+
 Splitting the file into rows happens where the file is read (CSV fields may span lines); parsing a row
 happens wherever the batch is prepared (``prepare.py``, possibly in another process), so a batch is plain
 data: ``(format, CSV header, line numbers, raw rows)``.
@@ -34,8 +40,51 @@ BATCH = 500  # raw rows per batch handed to a preparer
 RawBatch = tuple[str, list[str] | None, list[int], list]
 
 
+CSV_SUBJECT_COLUMNS = ("external_id", "email", "phone", "do_not_contact")
+CSV_PREFERENCE_COLUMNS = ("channel", "topic", "status", "updated_at")
+CSV_CONSENT_COLUMNS = (
+    "consent_topic",
+    "consent_channels",
+    "granted_at",
+    "notice_version",
+    "method",
+    "touchpoint",
+    "consent_status",
+    "withdrawn_at",
+)
+CSV_COLUMNS = CSV_SUBJECT_COLUMNS + CSV_PREFERENCE_COLUMNS + CSV_CONSENT_COLUMNS
+
+
 class RowError(Exception):
     pass
+
+
+class UnusableHeader(ValueError):
+    """The CSV header names a column the import does not know (or none, or one twice): nothing is read."""
+
+
+def check_header(header: list[str]) -> None:
+    """Refuse a header with an unknown, unnamed or repeated column, naming every one of them."""
+    names = [name.strip().lower() for name in header]
+    problems = []
+    unknown = [name for name in names if name and name not in CSV_COLUMNS]
+    if unknown:
+        problems.append(
+            ("unknown columns " if len(unknown) > 1 else "unknown column ")
+            + ", ".join(repr(name) for name in unknown)
+        )
+    unnamed = [str(position) for position, name in enumerate(names, start=1) if not name]
+    if unnamed:
+        problems.append(
+            f"column {', '.join(unnamed)} of the header {'has' if len(unnamed) == 1 else 'have'} no name"
+        )
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        problems.append(", ".join(repr(name) for name in repeated) + " named more than once")
+    if problems:
+        raise UnusableHeader(
+            f"the CSV header is refused: {'; '.join(problems)}. Known columns: {', '.join(CSV_COLUMNS)}"
+        )
 
 
 def row_key(record: ImportRecord) -> str:
@@ -63,6 +112,7 @@ def read_batches(stream: BinaryIO, fmt: str, size: int = BATCH) -> Iterator[RawB
     header = next(reader, None)
     if header is None:
         return
+    check_header(header)
     number = 1
     for row in reader:
         if not row:
@@ -88,6 +138,8 @@ def parse_row(fmt: str, header: list[str] | None, raw) -> ImportRecord | None:
             raise RowError(str(exc)) from None
     assert header is not None
     row = _csv_dict(header, raw)
+    if any(cell.strip() for cell in row.get(None, ())):  # cells under no column: refused, not ignored
+        raise RowError(f"the row has {len(raw)} cells but the header names {len(header)} columns")
     if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
         return None
     try:
