@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NPM_STAMP := widget/node_modules/.installed-stamp
 
-.PHONY: setup run test test-python test-widget lint openapi bench bench-imports bench-dsr system-deps widget clean
+.PHONY: setup run test test-python test-widget lint openapi bench bench-api bench-imports bench-dsr system-deps widget clean
 
 setup: $(STAMP)
 
@@ -46,10 +46,16 @@ test: lint test-widget test-python
 openapi: setup
 	$(BIN)/prefcenter openapi export --output openapi/openapi.json
 
-# Consent-check benchmark (needs wrk: apt-get install -y wrk). BENCH_ARGS="--engine postgres" for PostgreSQL.
+# Consent-check and everyday-API benchmarks (need wrk: apt-get install -y wrk). BENCH_ARGS="--engine postgres" for PostgreSQL.
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.checks $(BENCH_ARGS)
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
+
+# The everyday API path alone (profile reads, saves, grant/withdraw, widget first paint): ratios to /health.
+bench-api: setup
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
 
 # Import and GDPR-job benchmarks (SQLite and a throwaway PostgreSQL each).
 bench-imports: setup

@@ -1,0 +1,313 @@
+"""Everyday API path benchmark: profile reads, preference saves, consent grant/withdraw and the widget's
+first paint, as figures and ratios to the bare ``/health`` endpoint measured in the same run.
+
+    .venv/bin/python -m bench.api                          # SQLite
+    .venv/bin/python -m bench.api --engine postgres        # a throwaway PostgreSQL cluster
+    .venv/bin/python -m bench.api --engine postgres --workers 2
+
+One run: a fresh database (migrated, demo catalog), the real server (``prefcenter serve``) as a subprocess,
+200 people made through the API, each with an email identity and a widget subject token. Then for every
+case, with ``wrk`` (2 threads, 8 connections):
+
+1. full load for ``--seconds``: requests/s, the ratio to bare, and the server's CPU per request
+   (server process and its children, user + system);
+2. a fixed offered rate of half that throughput (each connection pauses between requests): p50, p99,
+   p99.9 and max latency. At full load p99 is mostly queueing; the paced run shows the service time a
+   caller sees at a sustainable load.
+
+Cases: ``bare`` (GET /health), ``profile (client)`` and ``profile (subject)`` (GET
+/v1/subjects/{id}/profile with an API client token / the person's subject token), ``first paint`` (GET
+/v1/catalog then GET profile, both with a subject token: the widget's first load; one paint = two
+requests), ``save`` (PATCH /v1/subjects/{id}/preferences with 2 items whose status flips every time, so
+every save writes), ``grant/withdraw`` (POST a consent to ``offers``, which needs no double opt-in, then
+withdraw it by the id the grant returned).
+
+A benchmark prints figures; it is not a timed test. This machine's absolute figures move 20-40 % between
+runs; compare the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.checks import PREFCENTER, ROOT, Server, free_port, log
+
+CONNECTIONS = 8
+THREADS = {"grant/withdraw": 8}  # wrk threads per case (default 2, as in the issue's side-by-side run)
+PEOPLE = 200
+
+# Every script: `request()` builds the next request from the shared lists; `done()` prints the latency
+# percentiles wrk keeps (microseconds) as one JSON line, since `--latency` prints no p99.9.
+LUA_COMMON = """
+local ids = {%(ids)s}
+local subject_tokens = {%(subject_tokens)s}
+local client_token = "%(client_token)s"
+local pause = %%(pause)f
+local threads = 0
+local n = 0
+setup = function(thread)
+  thread:set("offset", threads * 25)  -- threads start at different people
+  threads = threads + 1
+end
+delay = function() return pause end
+done = function(summary, latency, requests)
+  io.write(string.format('\\nLATENCY {"p50": %%d, "p99": %%d, "p999": %%d, "max": %%d, "requests": %%d, "errors": %%d}\\n',
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max,
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
+local function pick()
+  n = n + 1
+  local i = ((n + offset) %% #ids) + 1
+  return i, ids[i]
+end
+"""
+
+CASES = {
+    "bare": """
+request = function() return wrk.format("GET", "/health") end
+""",
+    "profile (client)": """
+request = function()
+  local _, id = pick()
+  return wrk.format("GET", "/v1/subjects/" .. id .. "/profile", {["Authorization"] = "Bearer " .. client_token})
+end
+""",
+    "profile (subject)": """
+request = function()
+  local i, id = pick()
+  return wrk.format("GET", "/v1/subjects/" .. id .. "/profile", {["Authorization"] = "Bearer " .. subject_tokens[i]})
+end
+""",
+    "first paint": """
+request = function()
+  local i, id = pick()
+  local auth = {["Authorization"] = "Bearer " .. subject_tokens[i]}
+  if n % 2 == 0 then return wrk.format("GET", "/v1/catalog", auth) end
+  return wrk.format("GET", "/v1/subjects/" .. id .. "/profile", auth)
+end
+""",
+    "save": """
+request = function()
+  local _, id = pick()
+  local status = ((math.floor(n / #ids) % 2) == 0) and "opted_out" or "opted_in"
+  local body = '{"touchpoint": "account", "items": ['
+    .. '{"channel": "email", "topic": "product_updates", "status": "' .. status .. '"},'
+    .. '{"channel": "push", "topic": "product_updates", "status": "' .. status .. '"}]}'
+  return wrk.format("PATCH", "/v1/subjects/" .. id .. "/preferences",
+    {["Authorization"] = "Bearer " .. client_token, ["Content-Type"] = "application/json"}, body)
+end
+""",
+    # One connection per wrk thread (see THREADS), so each response answers that thread's last request.
+    "grant/withdraw": """
+local granted_for, pending = nil, nil
+response = function(status, headers, body)
+  pending = nil
+  if status == 201 then pending = {granted_for, body:match('"id":%s*"([^"]+)"')} end
+end
+request = function()
+  local auth = {["Authorization"] = "Bearer " .. client_token, ["Content-Type"] = "application/json"}
+  if pending then
+    local subject, consent = pending[1], pending[2]
+    pending = nil
+    return wrk.format("POST", "/v1/subjects/" .. subject .. "/consents/" .. consent .. "/withdraw", auth,
+      '{"touchpoint": "account"}')
+  end
+  local _, id = pick()
+  granted_for = id
+  return wrk.format("POST", "/v1/subjects/" .. id .. "/consents", auth,
+    '{"topic": "offers", "channels": ["email"], "notice_version": 1, "method": "checkbox", "touchpoint": "web"}')
+end
+""",
+}
+
+
+@dataclass
+class Figures:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+    errors: int
+    requests: int
+
+
+def wrk(base: str, script: str, seconds: int, pause_ms: float = 0.0, threads: int = 2) -> Figures:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script.replace("%(pause)f", f"{pause_ms:f}"))
+    try:
+        out = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", fh.name, base],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.unlink(fh.name)
+    if out.returncode != 0 or "LATENCY " not in out.stdout:
+        raise RuntimeError(f"wrk failed:\n{out.stdout}\n{out.stderr}")
+    out = out.stdout
+    rate = float(out.split("Requests/sec:")[1].split()[0])
+    lat = json.loads(out.split("LATENCY ")[1].splitlines()[0])
+    return Figures(
+        rate,
+        lat["p50"] / 1000,
+        lat["p99"] / 1000,
+        lat["p999"] / 1000,
+        lat["max"] / 1000,
+        lat["errors"],
+        lat["requests"],
+    )
+
+
+def paced_run(base: str, script: str, seconds: int, rate: float, threads: int) -> Figures:
+    """``rate`` offered as a pause between a connection's requests, calibrated once: a short run shows
+    how long a request cycle takes besides the pause, and the pause is shortened by that much."""
+    log(f"wrk: paced to ~{rate:,.0f} req/s")
+    cycle_ms = CONNECTIONS / rate * 1000
+    trial = wrk(base, script, 2, cycle_ms, threads)
+    pause_ms = max(0.0, cycle_ms - (CONNECTIONS / trial.rps * 1000 - cycle_ms))
+    return wrk(base, script, seconds, pause_ms, threads)
+
+
+def people(base: str, client_token: str) -> tuple[list[str], list[str]]:
+    """200 people through the API, each with a widget subject token (a day long)."""
+    auth = {"Authorization": f"Bearer {client_token}"}
+    ids, tokens = [], []
+    with httpx.Client(base_url=base, headers=auth, timeout=30) as client:
+        for i in range(PEOPLE):
+            made = client.post(
+                "/v1/subjects",
+                json={
+                    "external_id": f"bench-{i}",
+                    "identities": [{"kind": "email", "value": f"bench{i}@example.com"}],
+                },
+            )
+            made.raise_for_status()
+            ids.append(made.json()["id"])
+            minted = client.post(f"/v1/subjects/{ids[-1]}/widget-tokens", json={"ttl_seconds": 86_400})
+            minted.raise_for_status()
+            tokens.append(minted.json()["token"])
+    return ids, tokens
+
+
+def run(args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="prefcenter-bench-api-"))
+    cluster = None
+    try:
+        if args.engine == "postgres":
+            sys.path.insert(0, str(ROOT))
+            from tests.support.postgres import create_database, throwaway_cluster
+
+            cluster = throwaway_cluster()
+            url = create_database(cluster.__enter__(), "bench_api")
+        else:
+            url = f"sqlite+aiosqlite:///{work / 'var' / 'prefcenter.db'}"
+        env = {
+            **os.environ,
+            "PREFCENTER_VAR_DIR": str(work / "var"),
+            "PREFCENTER_DATABASE_URL": url,
+            "PREFCENTER_MASTER_KEY_FILE": str(work / "keys" / "master.key"),
+            "PREFCENTER_PEPPER_FILE": str(work / "keys" / "pepper.key"),
+            "PREFCENTER_SIGNING_KEY_FILE": str(work / "keys" / "signing.key"),
+            "PREFCENTER_RATE_LIMIT_RPS": "0",
+            "PREFCENTER_LOG_LEVEL": "WARNING",
+            "PREFCENTER_LOG_FORMAT": "json",
+        }
+        subprocess.run(
+            [PREFCENTER, "keys", "generate", "--dir", str(work / "keys")], check=True, capture_output=True
+        )
+        subprocess.run([PREFCENTER, "db", "upgrade"], env=env, check=True, capture_output=True)
+        creds = json.loads(
+            subprocess.run([PREFCENTER, "demo"], env=env, check=True, capture_output=True).stdout
+        )
+        server = Server(env, free_port(), args.workers)
+        try:
+            client_token = httpx.post(
+                server.base + "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": creds["client_id"],
+                    "client_secret": creds["client_secret"],
+                },
+            ).json()["access_token"]
+            ids, subject_tokens = people(server.base, client_token)
+            common = LUA_COMMON % {
+                "ids": ",".join(json.dumps(i) for i in ids),
+                "subject_tokens": ",".join(json.dumps(t) for t in subject_tokens),
+                "client_token": client_token,
+            }
+            results: dict = {"engine": args.engine, "workers": args.workers, "cases": {}}
+            for name, body in CASES.items():
+                if args.only and name not in args.only:
+                    continue
+                log(f"wrk: {name}, full load")
+                cpu_before = server.cpu_seconds()
+                threads = THREADS.get(name, 2)
+                full = wrk(server.base, common + body, args.seconds, threads=threads)
+                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(full.requests, 1)
+                paced = paced_run(server.base, common + body, args.seconds, full.rps / 2, threads)
+                results["cases"][name] = {
+                    "full": full.__dict__,
+                    "paced": paced.__dict__,
+                    "cpu_ms_per_request": cpu_ms,
+                }
+        finally:
+            server.stop()
+        return results
+    finally:
+        if cluster is not None:
+            cluster.__exit__(None, None, None)
+
+
+def report(r: dict) -> str:
+    bare = r["cases"].get("bare", {}).get("full", {}).get("rps")
+    lines = [
+        f"engine {r['engine']}, {r['workers']} server process(es), {CONNECTIONS} connections",
+        "",
+        "| case | req/s | of bare | CPU ms/req | paced req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, c in r["cases"].items():
+        full, paced = c["full"], c["paced"]
+        ratio = f"{full['rps'] / bare:.1%}" if bare else "-"
+        lines.append(
+            f"| {name} | {full['rps']:,.0f} | {ratio} | {c['cpu_ms_per_request']:.2f} | {paced['rps']:,.0f} | "
+            f"{paced['p50_ms']:.1f} | {paced['p99_ms']:.1f} | {paced['p999_ms']:.1f} | {paced['max_ms']:.1f} | "
+            f"{full['errors'] + paced['errors']} |"
+        )
+    if "first paint" in r["cases"] and bare:
+        paints = r["cases"]["first paint"]["full"]["rps"] / 2
+        lines.append(f"\nfirst paints/s (two requests each): {paints:,.0f} = {paints / bare:.1%} of bare")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (prefcenter serve --workers)"
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument("--only", nargs="*", help="case names to run (bare is the ratio's base)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    # `make bench` passes the same BENCH_ARGS to bench.checks and here: options only bench.checks knows are ignored.
+    args, _ = parser.parse_known_args(argv)
+    results = run(args)
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
