@@ -28,6 +28,7 @@ from prefcenter.gpc.middleware import gpc_middleware
 from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
+from prefcenter.http.json_body import DepthBoundedRequest
 from prefcenter.http.openapi import document_problem_responses
 from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
@@ -103,6 +104,8 @@ class PrefcenterPlugin(InitPluginProtocol):
     def _configure_errors(self, config: AppConfig) -> None:
         config.exception_handlers.update(EXCEPTION_HANDLERS)
         config.before_request = StrictQuery()
+        # JSON bodies are decoded by this request class: too deep a nesting is a 400, not a RecursionError
+        config.request_class = DepthBoundedRequest
 
     def _configure_middleware(self, config: AppConfig) -> None:
         # CORS is not configured here: http/cors.py wraps the whole app in create_app (its origins change at runtime).

@@ -18,6 +18,12 @@ class InvalidInput(DomainError):
     status, slug, title = 422, "invalid-input", "The request is not valid"
 
 
+class MalformedBody(DomainError):
+    """The body cannot be read as sent (e.g. JSON nested too deeply): answered like malformed JSON."""
+
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
 class NotFound(DomainError):
     status, slug, title = 404, "not-found", "Not found"
 
