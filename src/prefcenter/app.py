@@ -34,6 +34,7 @@ from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.http.strict_query import StrictQuery
+from prefcenter.link_revocations.routes import LinkRevocationController
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 from prefcenter.sites.routes import SiteController
@@ -64,6 +65,7 @@ API_ROUTES = [
     SubjectEventsController,
     AuditController,
     ManageLinkController,
+    LinkRevocationController,
     ConsentCheckController,
     UnsubscribeLinkController,
     SuppressionController,

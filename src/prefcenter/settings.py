@@ -140,7 +140,16 @@ class WidgetSettings:
 
     doi_pending_days: int = 7  # an unconfirmed double opt-in expires after this many days
     manage_link_ttl_seconds: int = 30 * 24 * 3600
+    # a one-click unsubscribe link works this long after it was minted (mail laws expect weeks)
+    unsubscribe_link_days: int = 90
     honour_gpc_header: bool = True  # Sec-GPC: 1 on widget writes opts honour_gpc topics out
+
+
+def _unsubscribe_link_days() -> int:
+    days = _int("PREFCENTER_UNSUBSCRIBE_LINK_DAYS", WidgetSettings.unsubscribe_link_days)
+    if not 1 <= days <= 3650:
+        raise SettingsError(f"PREFCENTER_UNSUBSCRIBE_LINK_DAYS must be 1 to 3650 days, got {days}")
+    return days
 
 
 def widget_settings_from_env() -> WidgetSettings:
@@ -148,6 +157,7 @@ def widget_settings_from_env() -> WidgetSettings:
     return WidgetSettings(
         doi_pending_days=_int("PREFCENTER_DOI_PENDING_DAYS", d.doi_pending_days),
         manage_link_ttl_seconds=_int("PREFCENTER_MANAGE_LINK_TTL", d.manage_link_ttl_seconds),
+        unsubscribe_link_days=_unsubscribe_link_days(),
         honour_gpc_header=_env("PREFCENTER_HONOUR_GPC_HEADER", "1") == "1",
     )
 

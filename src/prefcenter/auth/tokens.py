@@ -81,14 +81,19 @@ class TokenIssuer:
         return self._encode({k: v for k, v in claims.items() if v is not None}), ttl
 
     def purpose_token(self, purpose: str, subject_id: str, ttl: int, **claims: str) -> tuple[str, int]:
-        """A single-purpose link token (``manage``, ``confirm``): its own audience, never an API bearer."""
-        now = int(time.time())
+        """A single-purpose link token (``manage``, ``confirm``): its own audience, never an API bearer.
+
+        ``iat_ms`` (issued at, in milliseconds) lets a link revocation refuse the links minted before it
+        and accept one minted in the same second after it (``link_revocations``)."""
+        now_ms = time.time_ns() // 1_000_000
+        now = now_ms // 1000
         body = {
             "iss": self.issuer,
             "aud": f"prefcenter-{purpose}",
             "sub": subject_id,
             "kind": purpose,
             "iat": now,
+            "iat_ms": now_ms,
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,
             **claims,
@@ -113,6 +118,15 @@ class TokenIssuer:
         if decoded.claims.get("kind") != purpose:
             raise Unauthorized("this link is invalid", reason="invalid")
         return decoded.claims
+
+    @staticmethod
+    def issued_at_ms(claims: dict) -> int:
+        """When a link token was minted, in milliseconds (links minted before ``iat_ms`` existed: ``iat``)."""
+        issued = claims.get("iat_ms")
+        if isinstance(issued, int) and not isinstance(issued, bool):
+            return issued
+        iat = claims.get("iat")
+        return int(iat) * 1000 if isinstance(iat, int | float) and not isinstance(iat, bool) else 0
 
     def principal(self, token: str) -> Principal:
         """Verify a bearer token and say who holds it; Unauthorized when forged, expired or malformed."""

@@ -22,6 +22,7 @@ from prefcenter.consents import service as consents
 from prefcenter.consents.schemas import ConsentConfirm, ConsentRead
 from prefcenter.core import crypto
 from prefcenter.errors import Conflict, NotFound
+from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.notify.sender import Message
 from prefcenter.store.models import Consent, Identity, Subject, Topic
 from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, load_data_key, utcnow
@@ -144,6 +145,7 @@ async def inspect_link(ctx, claims: dict) -> PendingLink:
     status = consent.status
     if subject is None or subject.erased_at is not None:
         raise NotFound("this link points at nothing")
+    ensure_link_current(subject, ctx.tokens.issued_at_ms(claims))
     if not consent.is_current and status == "pending_confirmation":
         status = "superseded"
     elif pending_expired(consent, utcnow(), ctx.settings.widget.doi_pending_days):
@@ -152,10 +154,11 @@ async def inspect_link(ctx, claims: dict) -> PendingLink:
 
 
 async def confirm_from_link(ctx, claims: dict) -> ConsentRead:
-    """POST on the confirm page: the customer confirms, touchpoint email_link."""
+    """POST on the confirm page: the customer confirms, touchpoint email_link (Gone when the link was revoked)."""
     subject_id, consent_id = str(claims["sub"]), str(claims.get("cid", ""))
     async with ctx.unit_of_work() as uow:
         subject = await lock_subject(uow, subject_id)
+        ensure_link_current(subject, ctx.tokens.issued_at_ms(claims))
         result = await consents.confirm(
             uow,
             Actor("customer", subject_id),

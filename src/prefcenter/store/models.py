@@ -68,6 +68,8 @@ class Subject(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     frequency: Mapped[str | None] = mapped_column(String(16))
     legal_hold: Mapped[str | None] = mapped_column(String(500))
+    # email links (unsubscribe, manage, confirm) minted at or before this instant are refused (revoked)
+    links_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SubjectKey(Base):

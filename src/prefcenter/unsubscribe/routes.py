@@ -1,6 +1,7 @@
+"""One-click unsubscribe (RFC 8058, RFC 2369): signed per-subject links for List-Unsubscribe headers."""
+
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
@@ -9,11 +10,10 @@ from litestar.params import Parameter
 from prefcenter import i18n
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
-from prefcenter.errors import InvalidInput
+from prefcenter.errors import Gone, InvalidInput, NotFound
 from prefcenter.unsubscribe import service
 from prefcenter.unsubscribe.schemas import UnsubscribeLinksCreate, UnsubscribeLinksRead
-from prefcenter.web.links import manage_url
-from prefcenter.web.pages import message_page
+from prefcenter.web.pages import message_page, page, refused_link_page, render
 
 Token = Annotated[str, Parameter(description="The signed unsubscribe token from the link", max_length=600)]
 
@@ -31,50 +31,59 @@ class UnsubscribeLinkController(Controller):
 
 
 class OneClickUnsubscribeController(Controller):
-    """Public: the signed token in the path is the only credential, and it can only opt out."""
+    """Public: the signed token in the path is the only credential, and it can only opt out.
+
+    Neither page links anywhere else: a ``List-Unsubscribe`` URL is seen by mail providers and relays, so
+    what it answers must not open the person's preference centre (no manage link, no subject token)."""
 
     path = "/u"
     tags = ["unsubscribe"]
     security = []
 
     @get("/{token:str}", operation_id="unsubscribePage")
-    async def page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
+    async def confirmation_page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
         """A small confirmation page; a GET never changes anything (mail scanners follow links)."""
-        claim = service.tokens(ctx).verify(token)
-        channel, topic = await service.topic_name(ctx, claim)
         locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+        try:
+            claim = service.open_link(ctx, token)
+            channel, topic = await service.describe_link(ctx, claim)
+        except (NotFound, Gone) as exc:
+            return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
 
         def t(key: str) -> str:
             return i18n.text(locale, key, topic=topic, channel=channel)
 
-        form = (
-            f'<form method="post" action="/u/{html.escape(token)}">'
-            '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-            f'<button type="submit">{html.escape(t("unsub_button"))}</button></form>'
-            f'<p><a href="{html.escape(manage_url(ctx, claim.subject_id)[0])}">{html.escape(t("manage_link"))}</a></p>'
+        body = render(
+            "unsubscribe",
+            heading=t("unsub_heading"),
+            question=t("unsub_question"),
+            button=t("unsub_button"),
+            action=request.url.path,
         )
-        return message_page(t("unsub_heading"), t("unsub_question"), extra=form, lang=locale)
+        return page(t("unsub_heading"), body, lang=locale)
 
     @post("/{token:str}", operation_id="unsubscribeOneClick", status_code=200)
     async def one_click(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
-        """RFC 8058 one-click: POST `List-Unsubscribe=One-Click` records the opt-out (replays are harmless)."""
-        claim = service.tokens(ctx).verify(token)
+        """RFC 8058 one-click: POST `List-Unsubscribe=One-Click` records the opt-out (replays are harmless).
+
+        An expired or revoked link answers 410, a link that is not valid 404; neither changes anything."""
+        locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+        try:
+            claim = service.open_link(ctx, token)
+        except (NotFound, Gone) as exc:
+            return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
         form = await request.form()
         if form.get("List-Unsubscribe") != "One-Click":
             raise InvalidInput("send List-Unsubscribe=One-Click in the body (RFC 8058)")
-        status = await service.apply_unsubscribe(ctx, claim)
-        channel, topic = await service.topic_name(ctx, claim)
-        locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+        try:
+            status = await service.apply_unsubscribe(ctx, claim)
+            channel, topic = await service.describe_link(ctx, claim)
+        except Gone as exc:
+            return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
 
         def t(key: str) -> str:
             return i18n.text(locale, key, topic=topic, channel=channel)
 
-        manage = html.escape(manage_url(ctx, claim.subject_id)[0])
-        response = message_page(
-            t("unsubscribed_heading"),
-            t(f"{status}_text"),
-            extra=f'<p><a href="{manage}">{html.escape(t("manage_link"))}</a></p>',
-            lang=locale,
-        )
+        response = message_page(t("unsubscribed_heading"), t(f"{status}_text"), lang=locale)
         response.headers["X-Unsubscribe-Status"] = status
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -27,6 +28,7 @@ class UnsubscribeLinkRead(msgspec.Struct):
     url: str
     list_unsubscribe: str
     list_unsubscribe_post: str
+    expires_at: datetime  # the link is refused (410) from then on: PREFCENTER_UNSUBSCRIBE_LINK_DAYS
 
 
 class UnsubscribeLinksRead(msgspec.Struct):

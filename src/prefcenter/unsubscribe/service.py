@@ -1,12 +1,18 @@
-"""Mint one-click unsubscribe links and apply them: a preference opt-out by the customer via an email link."""
+"""Mint one-click unsubscribe links and apply them: a preference opt-out by the customer via an email link.
+
+A link does that one thing: it expires (``PREFCENTER_UNSUBSCRIBE_LINK_DAYS``), a link revocation refuses it,
+and neither its page nor its answer hands out any other credential (no manage link, no subject token).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from prefcenter.context import AppContext
 from prefcenter.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from prefcenter.store.models import Channel, Preference, Topic
+from prefcenter.link_revocations.service import ensure_link_current
+from prefcenter.store.models import Channel, Preference, Subject, Topic
 from prefcenter.store.unit_of_work import Actor
 from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate
 from prefcenter.subjects.service import update_preferences
@@ -19,7 +25,7 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 def tokens(ctx: AppContext) -> UnsubscribeTokens:
     issuer = getattr(ctx, "_unsubscribe_tokens", None)
     if issuer is None:
-        issuer = UnsubscribeTokens(ctx.keys.signing_key)
+        issuer = UnsubscribeTokens(ctx.keys.signing_key, ctx.settings.widget.unsubscribe_link_days)
         ctx._unsubscribe_tokens = issuer  # one Ed25519 key object per process
     return issuer
 
@@ -47,21 +53,35 @@ async def mint_links(ctx: AppContext, body: UnsubscribeLinksCreate) -> list[Unsu
             uuid.UUID(subject_id)
         except ValueError:
             raise InvalidInput("subjects must be prefcenter ids (UUIDs)") from None
-        url = link_url(ctx, issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS))
+        token, expires = issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS)
+        url = link_url(ctx, token)
         out.append(
             UnsubscribeLinkRead(
                 subject_id=subject_id,
                 url=url,
                 list_unsubscribe=f"<{url}>",
                 list_unsubscribe_post=ONE_CLICK,
+                expires_at=datetime.fromtimestamp(expires, UTC),
             )
         )
     return out
 
 
+def open_link(ctx: AppContext, token: str) -> UnsubscribeClaim:
+    """The claim of a link that may be used now: NotFound when not valid, Gone when expired."""
+    return tokens(ctx).verify(token)
+
+
+def _ensure_not_revoked(subject: Subject | None, claim: UnsubscribeClaim) -> None:
+    if subject is not None:  # an unknown subject: the opt-out answers 404 itself
+        ensure_link_current(subject, claim.issued_at_ms)
+
+
 async def apply_unsubscribe(ctx: AppContext, claim: UnsubscribeClaim) -> str:
-    """Record the opt-out (touchpoint ``email_link``, actor ``customer``). Replays change nothing."""
+    """Record the opt-out (touchpoint ``email_link``, actor ``customer``). Replays change nothing; a revoked
+    link (``Gone``) changes nothing either."""
     async with ctx.db.read_session() as session:
+        _ensure_not_revoked(await session.get(Subject, claim.subject_id), claim)
         current = await session.get(Preference, (claim.subject_id, claim.channel, claim.topic))
         if current is not None and current.status == "opted_out":
             return "already_unsubscribed"
@@ -73,6 +93,7 @@ async def apply_unsubscribe(ctx: AppContext, claim: UnsubscribeClaim) -> str:
     )
     try:
         async with ctx.unit_of_work() as uow:
+            _ensure_not_revoked(await uow.session.get(Subject, claim.subject_id), claim)  # revoked meanwhile
             await update_preferences(uow, actor, claim.subject_id, body, None)
     except Conflict as exc:
         if exc.extra.get("reason") == "erased":
@@ -85,8 +106,10 @@ async def apply_unsubscribe(ctx: AppContext, claim: UnsubscribeClaim) -> str:
     return "unsubscribed"
 
 
-async def topic_name(ctx: AppContext, claim: UnsubscribeClaim) -> tuple[str, str]:
+async def describe_link(ctx: AppContext, claim: UnsubscribeClaim) -> tuple[str, str]:
+    """The channel's and topic's names for the page; Gone when the subject's links were revoked."""
     async with ctx.db.read_session() as session:
+        _ensure_not_revoked(await session.get(Subject, claim.subject_id), claim)
         channel = await session.get(Channel, claim.channel)
         topic = None if claim.topic == ALL_TOPICS else await session.get(Topic, claim.topic)
         names = (channel.name if channel else claim.channel, topic.name if topic else None)

@@ -1,13 +1,17 @@
 """Compact, single-purpose unsubscribe tokens (short enough for a ``List-Unsubscribe`` header).
 
-A JWT for the same claims is ~230 characters; this is ~140. Layout (then base64url, no padding)::
+A JWT for the same claims is ~230 characters; this is ~145. Layout (then base64url, no padding)::
 
-    version(1) | subject uuid(16) | len(1) channel | len(1) topic ("*" = the whole channel) | iat(4) | sig(64)
+    version(1) | subject uuid(16) | len(1) channel | len(1) topic ("*" = the whole channel)
+               | issued at, ms(8) | expires at, s(4) | sig(64)
 
 ``sig`` is Ed25519 (the installation's signing key) over a domain-separation prefix plus the payload, so the
-token proves only "this subject may opt out of this channel/topic" and nothing else: it is not a JWT (no
-API or link endpoint accepts it), it names no other subject, and the prefix keeps its signature from being
-valid for any other message this key signs (checkpoints, receipts, JWTs).
+token proves only "this subject may opt out of this channel/topic until it expires" and nothing else: it
+is not a JWT (no API or link endpoint accepts it), it names no other subject, and the prefix keeps its
+signature from being valid for any other message this key signs (checkpoints, receipts, JWTs).
+
+Version 1 tokens (no expiry, issue time in seconds) were minted before links expired; they are still
+accepted until ``issued at + lifetime`` (``PREFCENTER_UNSUBSCRIBE_LINK_DAYS``), like a new link of that age.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from prefcenter.errors import NotFound
+from prefcenter.errors import Gone, NotFound
 
-VERSION = 1
-DOMAIN = b"prefcenter/unsubscribe/v1\x00"
+VERSION = 2
+LEGACY_VERSION = 1  # issued at in seconds (4 bytes), no expiry
+DOMAIN = {VERSION: b"prefcenter/unsubscribe/v2\x00", LEGACY_VERSION: b"prefcenter/unsubscribe/v1\x00"}
+TAIL = {VERSION: ">QI", LEGACY_VERSION: ">I"}
 SIG_SIZE = 64
 ALL_TOPICS = "*"
+DAY_SECONDS = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,8 @@ class UnsubscribeClaim:
     subject_id: str
     channel: str
     topic: str  # "*" = every topic on the channel
-    issued_at: int
+    issued_at_ms: int
+    expires_at: int  # unix seconds; the link is refused from then on
 
 
 def _b64(data: bytes) -> str:
@@ -45,17 +53,25 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _invalid() -> NotFound:
+    return NotFound("this unsubscribe link is not valid", reason="invalid")
+
+
 class UnsubscribeTokens:
-    def __init__(self, signing_key_raw: bytes) -> None:
+    def __init__(self, signing_key_raw: bytes, lifetime_days: int) -> None:
         self._private = Ed25519PrivateKey.from_private_bytes(signing_key_raw)
         self._public: Ed25519PublicKey = self._private.public_key()
+        self.lifetime_seconds = lifetime_days * DAY_SECONDS
 
     def mint(
-        self, subject_id: str, channel: str, topic: str = ALL_TOPICS, issued_at: int | None = None
-    ) -> str:
+        self, subject_id: str, channel: str, topic: str = ALL_TOPICS, issued_at_ms: int | None = None
+    ) -> tuple[str, int]:
+        """The token and when it expires (unix seconds)."""
         ch, tp = channel.encode(), topic.encode()
         if not (0 < len(ch) < 256 and 0 < len(tp) < 256):
             raise ValueError("channel and topic must be 1-255 bytes")
+        issued = time.time_ns() // 1_000_000 if issued_at_ms is None else issued_at_ms
+        expires = issued // 1000 + self.lifetime_seconds
         payload = (
             bytes([VERSION])
             + uuid.UUID(subject_id).bytes
@@ -63,23 +79,34 @@ class UnsubscribeTokens:
             + ch
             + bytes([len(tp)])
             + tp
-            + struct.pack(">I", int(time.time() if issued_at is None else issued_at))
+            + struct.pack(TAIL[VERSION], issued, expires)
         )
-        return _b64(payload + self._private.sign(DOMAIN + payload))
+        return _b64(payload + self._private.sign(DOMAIN[VERSION] + payload)), expires
 
-    def verify(self, token: str) -> UnsubscribeClaim:
-        """The claim a token carries; NotFound (a public link that leads nowhere) when malformed, forged or altered."""
+    def verify(self, token: str, now: float | None = None) -> UnsubscribeClaim:
+        """The claim a token carries. NotFound (a public link that leads nowhere) when malformed, forged or
+        altered; Gone (``reason="expired"``) once it expired."""
+        claim = self._decode(token)
+        if (time.time() if now is None else now) >= claim.expires_at:
+            raise Gone("this unsubscribe link has expired", reason="expired")
+        return claim
+
+    def _decode(self, token: str) -> UnsubscribeClaim:
         try:
             raw = _unb64(token)
         except ValueError:
-            raise NotFound("this unsubscribe link is not valid") from None
-        if len(raw) < 1 + 16 + 2 + 4 + SIG_SIZE or raw[0] != VERSION:
-            raise NotFound("this unsubscribe link is not valid")
+            raise _invalid() from None
+        version = raw[0] if raw else None
+        if version not in DOMAIN:
+            raise _invalid()
+        tail = struct.calcsize(TAIL[version])
+        if len(raw) < 1 + 16 + 2 + tail + SIG_SIZE:
+            raise _invalid()
         payload, signature = raw[:-SIG_SIZE], raw[-SIG_SIZE:]
         try:
-            self._public.verify(signature, DOMAIN + payload)
+            self._public.verify(signature, DOMAIN[version] + payload)
         except InvalidSignature:
-            raise NotFound("this unsubscribe link is not valid") from None
+            raise _invalid() from None
         try:
             subject = str(uuid.UUID(bytes=payload[1:17]))
             pos = 17
@@ -89,9 +116,15 @@ class UnsubscribeTokens:
             tp_len = payload[pos]
             topic = payload[pos + 1 : pos + 1 + tp_len].decode()
             pos += 1 + tp_len
-            (issued_at,) = struct.unpack(">I", payload[pos : pos + 4])
-            if pos + 4 != len(payload):
+            times = struct.unpack(TAIL[version], payload[pos : pos + tail])
+            if pos + tail != len(payload):
                 raise ValueError("trailing bytes")
         except (ValueError, IndexError, struct.error):
-            raise NotFound("this unsubscribe link is not valid") from None
-        return UnsubscribeClaim(subject, channel, topic, issued_at)
+            raise _invalid() from None
+        if version == LEGACY_VERSION:
+            (issued_s,) = times
+            return UnsubscribeClaim(
+                subject, channel, topic, issued_s * 1000, issued_s + self.lifetime_seconds
+            )
+        issued_ms, expires = times
+        return UnsubscribeClaim(subject, channel, topic, issued_ms, expires)

@@ -10,6 +10,8 @@ from string import Template
 
 from litestar import Response
 
+from prefcenter import i18n
+
 HERE = Path(__file__).parent
 BUNDLE = HERE / "widget" / "prefcenter.js"
 BUNDLE_SRI = HERE / "widget" / "prefcenter.js.sri"
@@ -57,6 +59,17 @@ def message_page(
 ) -> Response[str]:
     body = render("message", heading=heading, text=text, extra=Safe(extra))
     return page(heading, body, status=status, lang=lang)
+
+
+def refused_link_page(locale: str, reason: str, gone_text: str = "link_expired_text") -> Response[str]:
+    """What a link that cannot be used answers: 410 once it ``expired`` or was ``revoked`` (with
+    ``gone_text``), else 404 (not valid: malformed, forged or altered). It offers nothing else to do."""
+    if reason in ("expired", "revoked"):
+        heading = "expired_heading" if reason == "expired" else "revoked_heading"
+        return message_page(i18n.text(locale, heading), i18n.text(locale, gone_text), status=410, lang=locale)
+    return message_page(
+        i18n.text(locale, "invalid_heading"), i18n.text(locale, "invalid_text"), status=404, lang=locale
+    )
 
 
 @cache

@@ -12,10 +12,20 @@ from prefcenter import i18n
 from prefcenter.context import AppContext
 from prefcenter.demo import credentials_file
 from prefcenter.doi import service as doi
-from prefcenter.errors import Conflict, NotFound, Unauthorized
+from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
+from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.store.models import Subject
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
-from prefcenter.web.pages import BUNDLE_URL, Safe, bundle, message_page, page, render, script_tag
+from prefcenter.web.pages import (
+    BUNDLE_URL,
+    Safe,
+    bundle,
+    message_page,
+    page,
+    refused_link_page,
+    render,
+    script_tag,
+)
 
 LinkToken = Annotated[str, Parameter(description="A signed link token", max_length=2000)]
 DEMO_AGENT_ID = "agent-42"
@@ -125,6 +135,10 @@ class PageController(Controller):
             subject = await session.get(Subject, subject_id)
         if subject is None or subject.erased_at is not None:
             return message_page("Link not valid", "This link does not point at any preferences.", status=404)
+        try:
+            ensure_link_current(subject, ctx.tokens.issued_at_ms(claims))
+        except Gone as exc:
+            return _bad_link(exc, _page_locale(request))
         origin = _origin(request)
         # Exchange the long-lived, single-purpose link for a short subject token bound to this page.
         short, _ = ctx.tokens.subject_token(
@@ -148,7 +162,7 @@ class PageController(Controller):
             claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
             locale = _page_locale(request, claims)
             link = await doi.inspect_link(ctx, claims)
-        except (Unauthorized, NotFound) as exc:
+        except (Unauthorized, NotFound, Gone) as exc:
             return _bad_link(exc, locale)
         if link.status != "pending_confirmation":
             return _status_page(link.status, locale)
@@ -175,7 +189,7 @@ class PageController(Controller):
             claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
             locale = _page_locale(request, claims)
             await doi.confirm_from_link(ctx, claims)
-        except (Unauthorized, NotFound) as exc:
+        except (Unauthorized, NotFound, Gone) as exc:
             return _bad_link(exc, locale)
         except Conflict as exc:
             return _status_page(str(exc.extra.get("reason", "")), locale)
@@ -192,10 +206,10 @@ def _message(locale: str, heading: str, text: str, status: int = 200) -> Respons
     return message_page(i18n.text(locale, heading), i18n.text(locale, text), status=status, lang=locale)
 
 
-def _bad_link(exc: Exception, locale: str) -> Response[str]:
-    if isinstance(exc, Unauthorized) and exc.extra.get("reason") == "expired":
-        return _message(locale, "expired_heading", "link_expired_text", 410)
-    return _message(locale, "invalid_heading", "invalid_text", 404)
+def _bad_link(exc: Unauthorized | NotFound | Gone, locale: str) -> Response[str]:
+    """Expired (401 ``expired`` from the token, or 410) and revoked links: 410; anything else: 404."""
+    reason = exc.extra.get("reason")
+    return refused_link_page(locale, str(reason) if isinstance(exc, Unauthorized | Gone) else "invalid")
 
 
 def _status_page(status: str, locale: str) -> Response[str]:

@@ -1,0 +1,1 @@
+"""Revoking a person's email links: every unsubscribe, manage and confirm link minted before now stops working."""
