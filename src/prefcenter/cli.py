@@ -87,6 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port or settings.server.port,
             log_config=None,
             access_log=False,
+            # The app reads forwarding headers itself, from PREFCENTER_TRUSTED_PROXIES only
+            # (http/client_address.py); uvicorn's own rewrite would trust 127.0.0.1 by default.
+            proxy_headers=False,
             workers=args.workers,
         )
     finally:

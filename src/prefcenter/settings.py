@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,9 @@ class ServerSettings:
     public_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 2_000_000
     cors_origins: tuple[str, ...] = ()
+    # Networks (CIDR text, checked at start-up) of the reverse proxies whose X-Forwarded-For / Forwarded
+    # headers name the client (http/client_address.py); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,48 @@ def rate_limit_settings_from_env() -> RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class SignInSettings:
+    """Failed sign-ins (``/oauth/token``, ``/admin/login``) counted per (principal, client address) and per
+    address in windows of ``window_seconds``; at the limit that key is refused (429) until its window ends."""
+
+    max_failures: int = 10  # per principal (client id) and address
+    max_failures_per_address: int = 100  # per address, whatever principal it tries
+    window_seconds: int = 900
+
+
+def sign_in_settings_from_env() -> SignInSettings:
+    d = SignInSettings()
+    made = SignInSettings(
+        max_failures=_int("PREFCENTER_SIGN_IN_MAX_FAILURES", d.max_failures),
+        max_failures_per_address=_int(
+            "PREFCENTER_SIGN_IN_MAX_FAILURES_PER_ADDRESS", d.max_failures_per_address
+        ),
+        window_seconds=_int("PREFCENTER_SIGN_IN_WINDOW", d.window_seconds),
+    )
+    if made.max_failures < 1 or made.max_failures_per_address < 1 or made.window_seconds < 1:
+        raise SettingsError(
+            "PREFCENTER_SIGN_IN_MAX_FAILURES, PREFCENTER_SIGN_IN_MAX_FAILURES_PER_ADDRESS and "
+            "PREFCENTER_SIGN_IN_WINDOW must be 1 or more"
+        )
+    return made
+
+
+def trusted_proxies_from_env() -> tuple[str, ...]:
+    """``PREFCENTER_TRUSTED_PROXIES``: comma-separated IP addresses or CIDR networks of reverse proxies."""
+    networks = []
+    for item in (_env("PREFCENTER_TRUSTED_PROXIES", "") or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError as exc:
+            raise SettingsError(
+                f"PREFCENTER_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or CIDR network"
+            ) from exc
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
 class CheckSettings:
     """Campaign-scale consent checks. ``workers``: processes answering long NDJSON streams, large batches
     and ``prefcenter check`` (checks/worker_pool.py); 0 answers them in the server process."""
@@ -212,6 +258,7 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     dsr: DsrSettings = field(default_factory=DsrSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
+    sign_in: SignInSettings = field(default_factory=SignInSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -248,6 +295,7 @@ class Settings:
                 public_url=_env("PREFCENTER_PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
                 max_body_bytes=_int("PREFCENTER_MAX_BODY_BYTES", 2_000_000),
                 cors_origins=origins,
+                trusted_proxies=trusted_proxies_from_env(),
             ),
             auth=AuthSettings(
                 token_ttl_seconds=_int("PREFCENTER_TOKEN_TTL", 900),
@@ -269,4 +317,5 @@ class Settings:
             widget=widget_settings_from_env(),
             rate_limit=rate_limit_settings_from_env(),
             checks=check_settings_from_env(),
+            sign_in=sign_in_settings_from_env(),
         )

@@ -34,12 +34,14 @@ from prefcenter.admin.views import (
     when,
 )
 from prefcenter.audit import service as audit
+from prefcenter.auth import throttle
 from prefcenter.catalog import service as catalog
 from prefcenter.context import AppContext
 from prefcenter.dsr import export as exports
 from prefcenter.dsr import service as dsr
 from prefcenter.dsr.schemas import DsrCreate, DsrRead, DsrStatus, DsrType
-from prefcenter.errors import DomainError, InvalidInput
+from prefcenter.errors import DomainError, InvalidInput, RateLimited
+from prefcenter.http.client_address import client_ip
 from prefcenter.store.unit_of_work import utcnow
 from prefcenter.vocabulary import Touchpoint
 from prefcenter.webhooks import service as webhooks
@@ -165,18 +167,37 @@ class AdminController(Controller):
 
     @post("/login", operation_id="adminLogin", status_code=303)
     async def login(self, ctx: AppContext, request: Request) -> Response:
-        """Check an API client's id and secret; set the session cookie."""
+        """Check an API client's id and secret; set the session cookie. Failures are throttled like /oauth/token."""
         form = await _form(request, None)
-        client_id = form.get("client_id", "")[:64]
-        client = await auth.authenticate(ctx, client_id, form.get("client_secret", "")[:200])
+        client_id = form.get("client_id", "")
+        try:
+            attempt = await throttle.admit(
+                ctx, client_id, client_ip(request, ctx.settings.server.trusted_proxies)
+            )
+        except RateLimited as exc:
+            log.info("admin.sign_in_throttled", client_id=client_id[:64])
+            minutes = -(-int(exc.extra["retry_after"]) // 60)
+            page = _login_form(
+                alert(
+                    f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+                ),
+                _safe_next(form.get("next")),
+                client_id[:64],
+                status=429,
+            )
+            page.headers["Retry-After"] = str(exc.extra["retry_after"])
+            return page
+        client = await auth.authenticate(ctx, client_id, form.get("client_secret", ""))
         if client is None:
+            await throttle.failed(ctx, attempt)
             log.info("admin.sign_in_refused", client_id=client_id[:64])
             return _login_form(
                 alert("Sign-in failed: the client id or secret is not right."),
                 _safe_next(form.get("next")),
-                client_id,
+                client_id[:64],
                 status=401,
             )
+        await throttle.succeeded(ctx, attempt)
         if not auth.may_sign_in(auth.officer_scopes(client)):
             log.info("admin.sign_in_refused", client_id=client.id, reason="scopes")
             return _login_form(
@@ -184,7 +205,7 @@ class AdminController(Controller):
                     "This client may not use the admin pages: it needs the scope dsr:manage, audit:read or admin."
                 ),
                 _safe_next(form.get("next")),
-                client_id,
+                client_id[:64],
                 status=403,
             )
         log.info("admin.signed_in", client_id=client.id)

@@ -2,7 +2,10 @@
 
 The cookie holds a short-lived purpose token (audience ``prefcenter-admin``), so it is never accepted as an
 API bearer token; the client row is read again on every request, so disabling a client or removing its
-scopes ends its admin sessions at once.
+scopes ends its admin sessions at once. Signing out records the session's id in ``revoked_sessions`` until
+its token expires, so a copy of the cookie is refused at once by every server process. Over HTTPS only the
+``__Host-`` cookie is read: a plain-named cookie there could have been planted by a sibling domain or over
+plain HTTP, which is what the prefix exists to rule out.
 """
 
 from __future__ import annotations
@@ -10,21 +13,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from litestar import Request
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from prefcenter.auth.clients import hash_secret, verify_secret
+from prefcenter.auth.clients import authenticate_client
 from prefcenter.auth.principal import Principal
 from prefcenter.context import AppContext
 from prefcenter.errors import Unauthorized
 from prefcenter.store.models import ApiClient
+from prefcenter.store.models_auth import RevokedSession
+from prefcenter.store.unit_of_work import utcnow
 
 PURPOSE = "admin"
 SESSION_TTL_SECONDS = 3600
 ADMIN_SCOPES = ("dsr:manage", "audit:read", "admin")
 COOKIE = "prefcenter_admin"
 SECURE_COOKIE = "__Host-prefcenter_admin"
-_DUMMY_HASH = hash_secret("not-a-client-secret")  # keeps unknown ids as slow as wrong secrets
 
 
 class LoginRequired(Exception):
@@ -50,6 +58,7 @@ class Officer:
     principal: Principal
     session_id: str
     csrf: str
+    expires_at: datetime
 
     def can(self, scope: str) -> bool:
         return self.principal.has_scope(scope)
@@ -83,12 +92,7 @@ def may_sign_in(scopes: frozenset[str]) -> bool:
 
 async def authenticate(ctx: AppContext, client_id: str, secret: str) -> ApiClient | None:
     """The client when id and secret match an enabled client; None otherwise (never says which part failed)."""
-    async with ctx.db.read_session() as session:
-        client = await session.get(ApiClient, client_id) if client_id else None
-    if client is None or client.disabled_at is not None:
-        verify_secret(_DUMMY_HASH, secret)
-        return None
-    return client if verify_secret(client.secret_hash, secret) else None
+    return await authenticate_client(ctx, client_id, secret)
 
 
 def new_session_token(ctx: AppContext, client_id: str) -> str:
@@ -96,26 +100,43 @@ def new_session_token(ctx: AppContext, client_id: str) -> str:
 
 
 async def current_officer(ctx: AppContext, request: Request) -> Officer:
-    token = request.cookies.get(SECURE_COOKIE) or request.cookies.get(COOKIE)
+    token = request.cookies.get(cookie_name(ctx, request))
     if not token:
         raise LoginRequired
     try:
         claims = ctx.tokens.verify_purpose(token, PURPOSE)
     except Unauthorized:
         raise LoginRequired from None
-    client_id = str(claims["sub"])
+    client_id, session_id = str(claims["sub"]), str(claims.get("jti") or "")
     async with ctx.db.read_session() as session:
+        revoked = await session.get(RevokedSession, session_id) if session_id else None
         client = await session.get(ApiClient, client_id)
+    if not session_id or revoked is not None:
+        raise LoginRequired
     if client is None or client.disabled_at is not None or not may_sign_in(officer_scopes(client)):
         raise LoginRequired
-    session_id = str(claims["jti"])
     return Officer(
         client_id=client.id,
         name=client.name,
         principal=Principal(kind="client", client_id=client.id, scopes=officer_scopes(client)),
         session_id=session_id,
         csrf=csrf_token(ctx, session_id),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
     )
+
+
+async def revoke(ctx: AppContext, officer: Officer) -> None:
+    """End the officer's session on the server: its token is refused from now on, wherever it is presented.
+
+    Revocations whose tokens have expired anyway are forgotten on the way."""
+    async with ctx.db.write_session() as session:
+        await session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= utcnow()))
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(RevokedSession)
+            .values(session_id=officer.session_id, expires_at=officer.expires_at)
+            .on_conflict_do_nothing(index_elements=["session_id"])  # signed out twice at once
+        )
 
 
 def check_csrf(officer: Officer, given: str | None) -> None:

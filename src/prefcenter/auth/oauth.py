@@ -1,30 +1,35 @@
-"""The OAuth 2 client-credentials grant (RFC 6749 section 4.4), run by authlib's authorization server."""
+"""The OAuth 2 client-credentials grant (RFC 6749 section 4.4), run by authlib's authorization server.
+
+The route authenticates the client first (``auth.clients.authenticate_client``: async, throttled, uniform
+for unknown ids); authlib then runs the grant for that one client and accepts only the secret that passed."""
 
 from __future__ import annotations
+
+import hmac
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc6749.util import extract_basic_authorization, scope_to_list
 
-from prefcenter.auth.clients import verify_secret
 from prefcenter.auth.principal import SCOPES
 from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.store.models import ApiClient
 
 
 class _Client(ClientMixin):
-    def __init__(self, row: ApiClient) -> None:
+    def __init__(self, row: ApiClient, verified_secret: str) -> None:
         self.row = row
+        self.verified_secret = verified_secret
         self.allowed = set(row.scopes.split())
 
     def get_client_id(self) -> str:
         return self.row.id
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.row.disabled_at is None and verify_secret(self.row.secret_hash, client_secret)
+        return hmac.compare_digest(client_secret.encode(), self.verified_secret.encode())
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return endpoint == "token" and method in ("client_secret_basic", "client_secret_post")
@@ -67,15 +72,15 @@ class _FormRequest(OAuth2Request):
 
 
 class _TokenServer(AuthorizationServer):
-    def __init__(self, issuer: TokenIssuer, client: ApiClient | None) -> None:
+    def __init__(self, issuer: TokenIssuer, client: ApiClient, verified_secret: str) -> None:
         super().__init__(scopes_supported=list(SCOPES))
-        self._client = _Client(client) if client is not None else None
+        self._client = _Client(client, verified_secret)
         self._issuer = issuer
         self.register_grant(_ScopedClientCredentials)
         self.register_token_generator("default", self._generate)
 
     def query_client(self, client_id: str):
-        if self._client is not None and self._client.get_client_id() == client_id:
+        if self._client.get_client_id() == client_id:
             return self._client
         return None
 
@@ -105,16 +110,21 @@ class _TokenServer(AuthorizationServer):
 
 
 def issue_token(
-    issuer: TokenIssuer, client: ApiClient | None, form: dict[str, str], headers: dict[str, str]
+    issuer: TokenIssuer,
+    client: ApiClient,
+    verified_secret: str,
+    form: dict[str, str],
+    headers: dict[str, str],
 ) -> tuple[int, dict, dict[str, str]]:
-    """Run the grant for one token request; returns (status, body, headers) per RFC 6749 section 5."""
-    server = _TokenServer(issuer, client)
+    """Run the grant for one authenticated client; returns (status, body, headers) per RFC 6749 section 5."""
+    server = _TokenServer(issuer, client, verified_secret)
     return server.create_token_response(_FormRequest(form, headers))
 
 
-def requested_client_id(form: dict[str, str], headers: dict[str, str]) -> str | None:
-    """The client id from HTTP Basic or the form, so the route can load that one client first."""
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
-
-    client_id, _ = extract_basic_authorization(headers)
-    return client_id or form.get("client_id")
+def requested_credentials(form: dict[str, str], headers: dict[str, str]) -> tuple[str, str]:
+    """The client id and secret as authlib reads them: HTTP Basic (``client_secret_basic``) when it holds
+    both, else the form (``client_secret_post``); empty strings where none were given."""
+    client_id, secret = extract_basic_authorization(headers)
+    if client_id and secret:
+        return client_id, secret
+    return form.get("client_id") or "", form.get("client_secret") or ""

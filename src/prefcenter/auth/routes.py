@@ -3,20 +3,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import structlog
 from litestar import Controller, Request, Response, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
+from prefcenter.auth import throttle
+from prefcenter.auth.clients import authenticate_client
 from prefcenter.auth.guards import requires
-from prefcenter.auth.oauth import issue_token, requested_client_id
+from prefcenter.auth.oauth import issue_token, requested_credentials
 from prefcenter.auth.origins import ensure_origin_allowed
 from prefcenter.auth.schemas import TokenRequest, TokenResponse, WidgetTokenCreate, WidgetTokenRead
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
+from prefcenter.http.client_address import client_ip
 from prefcenter.http.problems import problem_response
-from prefcenter.store.models import ApiClient
 from prefcenter.subjects.service import get_subject
 
+log = structlog.get_logger("prefcenter.auth")
 _OAUTH_ERROR_STATUS = {"invalid_client": 401}
 
 
@@ -31,17 +35,29 @@ class OAuthController(Controller):
         request: Request,
         data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[TokenResponse]:
-        """OAuth 2 client-credentials grant: exchange a client id and secret for a short-lived scoped JWT."""
+        """OAuth 2 client-credentials grant: exchange a client id and secret for a short-lived scoped JWT.
+
+        Failed client authentications are throttled per (client id, address) and per address: 429 with
+        Retry-After once a limit is reached."""
         form = {
             k: v for k, v in ((f, getattr(data, f)) for f in TokenRequest.__struct_fields__) if v is not None
         }
         headers = {k.title(): v for k, v in request.headers.items()}
-        client = None
-        client_id = requested_client_id(form, headers)
-        if client_id:
-            async with ctx.db.read_session() as session:
-                client = await session.get(ApiClient, client_id[:64])
-        status, body, response_headers = issue_token(ctx.tokens, client, form, headers)
+        client_id, secret = requested_credentials(form, headers)
+        attempt = await throttle.admit(
+            ctx, client_id, client_ip(request, ctx.settings.server.trusted_proxies)
+        )
+        client = await authenticate_client(ctx, client_id, secret)
+        if client is None:
+            await throttle.failed(ctx, attempt)
+            log.info("auth.token_refused", client_id=client_id[:64])
+            status, body = (
+                401,
+                {"error": "invalid_client", "error_description": "client authentication failed"},
+            )
+        else:
+            await throttle.succeeded(ctx, attempt)
+            status, body, _headers = issue_token(ctx.tokens, client, secret, form, headers)
         if status == 200:
             return Response(
                 TokenResponse(**body), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -11,6 +11,7 @@ from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRea
 from prefcenter.context import AppContext
 from prefcenter.doi import service as doi
 from prefcenter.doi.schemas import ConfirmationEmailRead
+from prefcenter.http.client_address import client_ip
 from prefcenter.http.etag import expected_revision
 from prefcenter.subjects.service import lock_subject, touch
 
@@ -22,11 +23,12 @@ IfMatch = Annotated[
 
 
 def _evidence(request: Request, given: Evidence | None) -> Evidence | None:
-    """Customers and agents: the request's own IP and user agent are the evidence (kept encrypted)."""
+    """Customers and agents: the request's own IP (through trusted proxies only) and user agent are the
+    evidence (kept encrypted)."""
     if request.user.kind != "subject":
         return given
     return Evidence(
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request, request.app.state.ctx.settings.server.trusted_proxies),
         user_agent=(request.headers.get("user-agent") or "")[:512] or None,
         note=given.note if given else None,
         form_reference=given.form_reference if given else None,

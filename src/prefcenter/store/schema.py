@@ -2,6 +2,7 @@
 
 from prefcenter.store import (
     models,  # noqa: F401  (core tables)
+    models_auth,  # noqa: F401  (sign-in throttle, revoked admin sessions)
     models_checks,  # noqa: F401  (import ledger)
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
     models_sites,  # noqa: F401  (sites and their widget origins)
