@@ -61,7 +61,7 @@ def render(name: str, **values: object) -> Safe:
 
 def html_response(text: str, status: int = 200, cookies: list | None = None) -> Response[str]:
     return Response(
-        text, status_code=status, media_type="text/html; charset=utf-8", headers=HEADERS, cookies=cookies
+        text, status_code=status, media_type="text/html", headers=HEADERS, cookies=cookies
     )
 
 

@@ -46,7 +46,8 @@ class SuppressionController(Controller):
             raise InvalidInput(f"no identity kind reaches channel {channel}")
         if channel not in catalog.channels or topic not in catalog.topics:
             raise InvalidInput("unknown channel or topic")
-        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        # text/* types get "; charset=utf-8" from Litestar (naming it here too sent it twice)
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
         return Stream(
             service.export_lines(ctx, channel, topic, hashed, format),
             media_type=media,

@@ -44,7 +44,7 @@ def page(title: str, body: str, *, status: int = 200, head: str = "", lang: str 
     return Response(
         text,
         status_code=status,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",  # Litestar adds "; charset=utf-8" to text/* types
         headers={
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",

@@ -74,7 +74,7 @@ class WidgetAssetController(Controller):
         _, etag, sri = bundle()
         return Response(
             sri + "\n",
-            media_type="text/plain; charset=utf-8",
+            media_type="text/plain",
             headers={"Cache-Control": "no-cache", "ETag": etag, "Access-Control-Allow-Origin": "*"},
         )
 
