@@ -18,6 +18,16 @@ class InvalidInput(DomainError):
     status, slug, title = 422, "invalid-input", "The request is not valid"
 
 
+class InvalidField(DomainError):
+    """A field the schema let through but a domain rule refuses (blank after trimming, too long): answered
+    like a schema error, with the field named in ``errors``."""
+
+    status, slug, title = 400, "validation-error", "The request is not valid"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail, errors=[{"message": detail, "key": field, "source": "body"}])
+
+
 class MalformedBody(DomainError):
     """The body cannot be read as sent (e.g. JSON nested too deeply): answered like malformed JSON."""
 

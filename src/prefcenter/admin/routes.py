@@ -401,8 +401,8 @@ class AdminController(Controller):
                     months = form.get("months", "")
                     if months not in ("1", "2"):
                         raise InvalidInput("an extension is 1 or 2 months")
-                    reason = _required(form, "reason", 500, "a reason for the extension")
-                    await dsr.extend(uow, actor, request_id, int(months), reason)
+                    # the DSR service checks the reason, as for the API and the CLI
+                    await dsr.extend(uow, actor, request_id, int(months), form.get("reason", ""))
                     done = "extended"
                 elif action == "cancel":
                     await dsr.cancel(uow, actor, request_id, _required(form, "reason", 500, "a reason"))
@@ -782,7 +782,8 @@ def _actions(officer: Officer, r: DsrRead) -> Safe:
                 officer,
                 "extend",
                 "Extend the deadline (once)",
-                months + _text_field("extend", "reason", "Reason", 500, "e.g. complex request"),
+                months
+                + _text_field("extend", "reason", "Reason", dsr.MAX_EXTENSION_REASON, "e.g. complex request"),
                 "Extend",
             )
         )

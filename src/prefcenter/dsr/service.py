@@ -27,7 +27,7 @@ from prefcenter.dsr.schemas import (
     HistoryRead,
     SystemOutcome,
 )
-from prefcenter.errors import Conflict, Gone, InvalidInput, NotFound
+from prefcenter.errors import Conflict, Gone, InvalidField, InvalidInput, NotFound
 from prefcenter.jobs import queue
 from prefcenter.store.models import Identity, Subject
 from prefcenter.store.models_dsr import (
@@ -46,6 +46,7 @@ from prefcenter.subjects.service import get_subject
 OPEN = ("received", "verified", "in_progress", "waiting_on_systems")
 FINAL = ("completed", "rejected", "failed")
 MAX_EXTENSION_MONTHS = 2
+MAX_EXTENSION_REASON = 500
 MAX_CODE_ATTEMPTS = 5
 WORKER = Actor("system", "worker")
 JOB_KIND = {
@@ -326,7 +327,23 @@ async def _schedule(uow: UnitOfWork, req: DsrRequest, max_attempts: int) -> None
 # --- officer actions --------------------------------------------------------------------------------------
 
 
+def extension_reason(text: str) -> str:
+    """The reason for an extension, trimmed; refused when blank or too long (one rule for the API, the CLI
+    and the admin pages: the subject is told why their answer is late, so "" or spaces will not do)."""
+    reason = text.strip()
+    if not reason:
+        raise InvalidField(
+            "reason", "give a reason for the extension (it is recorded and told to the subject)"
+        )
+    if len(reason) > MAX_EXTENSION_REASON:
+        raise InvalidField(
+            "reason", f"the reason for the extension is longer than {MAX_EXTENSION_REASON} characters"
+        )
+    return reason
+
+
 async def extend(uow: UnitOfWork, actor: Actor, request_id: str, months: int, reason: str) -> DsrRequest:
+    reason = extension_reason(reason)
     req = await _get_request(uow.session, request_id, for_update=True)
     if req.status in FINAL:
         raise Conflict(
