@@ -91,6 +91,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.set_defaults(func=cmd_import)
 
 
+def write_reject_report(path: Path, rejected: list[tuple[int, str]]) -> None:
+    """``line,reason`` per rejected row: owner-only (0600), as a reason may quote the row, and with
+    cells neutralised (``core/csv_cells.py``), as the report is opened in spreadsheets."""
+    with open_private(path, newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line", "reason"])
+        writer.writerows(neutralise_row(row) for row in rejected)
+
+
 class _CountingReader:
     """Wraps the file to report bytes read to the progress bar (in steps of 256 KiB, not per line)."""
 
@@ -172,11 +181,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     if report.rejected:
-        # owner-only: a reason may quote the row; cells neutralised, it is opened in spreadsheets
-        with open_private(report_path, newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["line", "reason"])
-            writer.writerows(neutralise_row(row) for row in report.rejected)
+        write_reject_report(report_path, report.rejected)
     print(
         f"{report.imported} rows imported, {report.skipped} already imported, {len(report.rejected)} rejected"
         + (f" (see {report_path})" if report.rejected else ""),
