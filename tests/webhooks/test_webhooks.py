@@ -168,7 +168,9 @@ async def test_erasure_waits_for_acknowledgements_then_reports_each_system(api):
             task = tasks[0]["data"]
             assert task["subject_id"] == subject["id"] and task["request_id"] == req["id"]
 
-            ack = json.dumps({"status": "erased", "detail": "contact deleted"}).encode()
+            ack = json.dumps(
+                {"task_id": task["task_id"], "status": "erased", "detail": "contact deleted"}
+            ).encode()
             bad = signing.headers(silent["secret"], "msg_ack_1", ack)
             r = await api.client.post(task["ack_path"], content=ack, headers=bad)
             assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
@@ -200,3 +202,70 @@ async def test_erasure_waits_for_acknowledgements_then_reports_each_system(api):
             assert rows and all(p == '{"redacted":true}' for p in rows)
         finally:
             await _disable(api, crm, silent)
+
+
+async def _erasure_tasks(api, server: Downstream, system: dict, n: int) -> list[tuple[dict, dict]]:
+    """``n`` erasures waiting on ``system``: (request, task as the webhook carried it) each."""
+    requests = []
+    for _ in range(n):
+        subject = await api.new_subject()
+        requests.append(await verified_request(api, subject["id"], "erasure"))
+    await _pump(api, [system], ack_timeout_seconds=3600)
+    sent = [
+        json.loads(b)["data"] for _, b in server.received if json.loads(b)["type"] == "dsr.erasure_requested"
+    ]
+    task_of = {t["request_id"]: t for t in sent}
+    return [(req, task_of[req["id"]]) for req in requests]
+
+
+async def test_an_acknowledgement_is_bound_to_its_task_and_its_webhook_id(api):
+    async with Downstream("ok") as server:
+        crm = await _register(api, "crm", server.url, ["dsr.*"])
+        try:
+            (req1, task1), (req2, task2) = await _erasure_tasks(api, server, crm, 2)
+
+            def signed(msg_id: str, body: dict) -> tuple[bytes, dict]:
+                raw = json.dumps(body).encode()
+                return raw, signing.headers(crm["secret"], msg_id, raw)
+
+            raw, headers = signed("msg_bound_1", {"task_id": task1["task_id"], "status": "erased"})
+            first = await api.client.post(task1["ack_path"], content=raw, headers=headers)
+            assert first.status_code == 200 and first.json()["status"] == "acknowledged", first.text
+            assert first.json()["request_status"] == "completed"
+
+            # The answer was lost: the same webhook-id, task and body get the first answer again.
+            again = await api.client.post(task1["ack_path"], content=raw, headers=headers)
+            assert again.status_code == 200 and again.json() == first.json()
+
+            # The same signed acknowledgement replayed to another task: its body names task 1.
+            replayed = await api.client.post(task2["ack_path"], content=raw, headers=headers)
+            assert replayed.status_code == 422 and replayed.json()["reason"] == "task_mismatch", replayed.text
+            assert replayed.headers["content-type"].startswith("application/problem+json")
+
+            # The old format (no task_id) is refused, even when signed.
+            raw_old, headers_old = signed("msg_bound_2", {"status": "erased"})
+            old = await api.client.post(task2["ack_path"], content=raw_old, headers=headers_old)
+            assert old.status_code == 422 and "task_id" in old.json()["detail"], old.text
+
+            # A webhook-id used once is not used again: for another task, or for another body.
+            for target, body in (
+                (task2, {"task_id": task2["task_id"], "status": "erased"}),
+                (task1, {"task_id": task1["task_id"], "status": "erased", "detail": "again"}),
+            ):
+                raw_reuse, headers_reuse = signed("msg_bound_1", body)
+                reused = await api.client.post(target["ack_path"], content=raw_reuse, headers=headers_reuse)
+                assert reused.status_code == 409 and reused.json()["reason"] == "webhook_id_reused", (
+                    reused.text
+                )
+
+            waiting = await get_request(api, req2["id"])
+            assert waiting["status"] == "waiting_on_systems"
+            assert [s["status"] for s in waiting["systems"]] == ["pending"]
+
+            raw2, headers2 = signed("msg_bound_3", {"task_id": task2["task_id"], "status": "not_found"})
+            r = await api.client.post(task2["ack_path"], content=raw2, headers=headers2)
+            assert r.status_code == 200 and r.json()["status"] == "not_found", r.text
+            assert (await get_request(api, req2["id"]))["status"] == "completed"
+            assert (await get_request(api, req1["id"]))["systems"][0]["status"] == "acknowledged"
+        finally:
+            await _disable(api, crm)

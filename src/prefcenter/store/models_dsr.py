@@ -187,3 +187,17 @@ class DsrSystemTask(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DsrTaskAck(Base):
+    """A downstream system's acknowledgement, remembered by its ``webhook-id``: a resend with the same id,
+    task and body is answered with ``answer`` again; any other reuse of the id is refused."""
+
+    __tablename__ = "dsr_task_acks"
+
+    system_id: Mapped[str] = mapped_column(String(36), ForeignKey("downstream_systems.id"), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), ForeignKey("dsr_system_tasks.id"))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)  # the JSON answered the first time (ids and statuses only)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

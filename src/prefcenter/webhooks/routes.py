@@ -67,7 +67,11 @@ class TaskAckController(Controller):
         status_code=200,
         responses={
             401: problem_spec("The callback is not signed with the system's secret"),
-            409: problem_spec("The task was resolved already with another outcome"),
+            409: problem_spec(
+                "The task was resolved already with another outcome, or the webhook-id was used already "
+                "for another acknowledgement"
+            ),
+            422: problem_spec("The signed body names another task"),
         },
     )
     async def acknowledge(
@@ -78,7 +82,10 @@ class TaskAckController(Controller):
             str, Parameter(description="task_id from the dsr.erasure_requested webhook", max_length=36)
         ],
     ) -> TaskAckRead:
-        """A downstream system reports it erased the person (or held nothing, or failed); signed like our webhooks."""
+        """A downstream system reports it erased the person (or held nothing, or failed); signed like our webhooks.
+
+        The body names its task (``{"task_id": ..., "status": "erased"}``); a resend with the same
+        webhook-id, task and body is answered as the first time."""
         raw = await request.body()
         if len(raw) > 10_000:
             raise InvalidInput("the acknowledgement body is too large")
@@ -90,7 +97,4 @@ class TaskAckController(Controller):
             k: request.headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
         }
         async with ctx.unit_of_work() as uow:
-            task, req = await service.acknowledge_task(uow, task_id, headers, raw, body)
-            return TaskAckRead(
-                task_id=task.id, request_id=req.id, status=task.status, request_status=req.status
-            )
+            return await service.acknowledge_task(uow, task_id, headers, raw, body)

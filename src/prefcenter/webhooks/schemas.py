@@ -50,8 +50,11 @@ class DeliveryPage(msgspec.Struct):
 
 
 class TaskAck(msgspec.Struct, forbid_unknown_fields=True):
-    """A downstream system's answer to a DSR task: it erased the person, held nothing, or failed."""
+    """A downstream system's answer to a DSR task: it erased the person, held nothing, or failed.
+    ``task_id`` (from the ``dsr.erasure_requested`` webhook) binds the signed body to its task: it must
+    equal the task in the path."""
 
+    task_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
     status: Literal["erased", "not_found", "failed"]
     detail: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
