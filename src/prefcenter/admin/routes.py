@@ -222,9 +222,10 @@ class AdminController(Controller):
 
     @post("/logout", operation_id="adminLogout", status_code=303)
     async def logout(self, ctx: AppContext, request: Request) -> Response:
-        """Clear the session cookie."""
+        """End the session on the server (a copy of the cookie stops working too) and clear the cookie."""
         officer = await _officer(ctx, request)
         await _form(request, officer)
+        await auth.revoke(ctx, officer)
         log.info("admin.signed_out", client_id=officer.client_id)
         response = Redirect("/admin/login?signed_out=1", status_code=303)
         response.delete_cookie(auth.cookie_name(ctx, request), path=auth.cookie_path(ctx, request))
