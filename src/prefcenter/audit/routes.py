@@ -41,11 +41,15 @@ class SubjectEventsController(Controller):
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="Page size")] = 100,
     ) -> EventPage:
-        """A subject's audit history, oldest first, cursor-paginated."""
+        """A subject's audit history, oldest first, cursor-paginated.
+
+        With a subject token: only what the person may see (no staff notes, no internal DSR steps)."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.db.read_session() as session:
             await get_subject(session, subject_id)
-            return await service.subject_history(session, subject_id, cursor, limit)
+            return await service.subject_history(
+                session, subject_id, cursor, limit, for_subject=request.user.kind == "subject"
+            )
 
 
 class AuditController(Controller):

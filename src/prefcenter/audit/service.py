@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.audit import subject_view
 from prefcenter.audit.schemas import EventPage, EventRead
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, StoredEvent, verify_chain, verify_checkpoint
 from prefcenter.errors import InvalidInput
@@ -49,22 +50,17 @@ def event_read(e: Event) -> EventRead:
 
 
 async def subject_history(
-    session: AsyncSession, subject_id: str, cursor: str | None, limit: int
+    session: AsyncSession, subject_id: str, cursor: str | None, limit: int, *, for_subject: bool = False
 ) -> EventPage:
+    """A page of the subject's events; ``for_subject``: only what the subject may see (``subject_view``)."""
     after = decode_cursor(cursor) if cursor else 0
-    rows = (
-        (
-            await session.execute(
-                select(Event)
-                .where(Event.subject_id == subject_id, Event.seq > after)
-                .order_by(Event.seq)
-                .limit(limit + 1)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    statement = select(Event).where(Event.subject_id == subject_id, Event.seq > after)
+    if for_subject:
+        statement = statement.where(Event.type.in_(subject_view.visible_types()))
+    rows = (await session.execute(statement.order_by(Event.seq).limit(limit + 1))).scalars().all()
     items = [event_read(e) for e in rows[:limit]]
+    if for_subject:
+        items = [seen for seen in map(subject_view.for_subject, items) if seen is not None]
     next_cursor = encode_cursor(items[-1].seq) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
 
