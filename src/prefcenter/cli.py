@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -43,6 +45,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from prefcenter.app import create_app
     from prefcenter.store import migrate
 
+    # The app factory, uvicorn's worker processes and the job worker read their settings from the
+    # environment: hand them the host and port served here, so default links name that address.
+    if args.host:
+        os.environ["PREFCENTER_HOST"] = args.host
+    if args.port is not None:
+        os.environ["PREFCENTER_PORT"] = str(args.port)
     settings = Settings.from_env()
     if args.migrate:
         migrate.upgrade(settings.database)
@@ -50,11 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from prefcenter.demo import load_demo
 
         creds = _run(load_demo)
-        base = (
-            settings.server.public_url
-            if args.port is None
-            else f"http://{args.host or settings.server.host}:{args.port}"
-        )
+        base = settings.server.public_url
         print(
             "\nDemo client credentials (all scopes):\n"
             f"  client_id:     {creds['client_id']}\n"
@@ -76,15 +80,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     worker = None
     if args.with_worker:
-        # The durable job worker beside the API (erasures, exports, webhook deliveries); stopped with it.
-        worker = subprocess.Popen([sys.executable, "-m", "prefcenter.cli", "worker"])
+        # The durable job worker beside the API (erasures, exports, webhook deliveries); stopped with it:
+        # by the ``finally`` below on SIGTERM and Ctrl-C, by its own watch on this pid when this process
+        # is killed outright. Its own session, so Ctrl-C reaches it once (from here), not twice.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "prefcenter.cli", "worker", "--parent-pid", str(os.getpid())],
+            start_new_session=True,
+        )
         print(f"Job worker:      pid {worker.pid}\n", flush=True)
+    # uvicorn stops on SIGTERM, then raises it again with the handler found at start; the default one
+    # would end this process before the ``finally`` stops the worker.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             create_app,
             factory=True,
-            host=args.host or settings.server.host,
-            port=args.port or settings.server.port,
+            host=settings.server.host,
+            port=settings.server.port,
             log_config=None,
             access_log=False,
             # The app reads forwarding headers itself, from PREFCENTER_TRUSTED_PROXIES only
@@ -100,6 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 # --- db ---------------------------------------------------------------------------------------------------

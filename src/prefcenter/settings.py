@@ -54,6 +54,19 @@ class KeySettings:
     previous_master_key_file: Path | None = None  # set during a master key rotation
 
 
+def default_public_url(host: str, port: int) -> str:
+    """The base URL of links when ``PREFCENTER_PUBLIC_URL`` is not set: the host and port actually served.
+
+    A wildcard bind (``0.0.0.0``, ``::``) is no address a browser can open, so links name ``localhost``;
+    an IPv6 literal gets its brackets.
+    """
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
@@ -292,7 +305,7 @@ class Settings:
             server=ServerSettings(
                 host=host,
                 port=port,
-                public_url=_env("PREFCENTER_PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
+                public_url=_env("PREFCENTER_PUBLIC_URL", default_public_url(host, port)).rstrip("/"),
                 max_body_bytes=_int("PREFCENTER_MAX_BODY_BYTES", 2_000_000),
                 cors_origins=origins,
                 trusted_proxies=trusted_proxies_from_env(),

@@ -21,3 +21,11 @@ def become_worker(server_pid: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="prefcenter-parent-watch", daemon=True).start()
+
+
+async def parent_gone(parent_pid: int, poll_seconds: float = 0.5) -> None:
+    """Return once ``parent_pid`` is no longer this process's parent (it exited or was killed outright)."""
+    import asyncio
+
+    while os.getppid() == parent_pid:  # noqa: ASYNC110 - no event tells of a parent's death: poll
+        await asyncio.sleep(poll_seconds)

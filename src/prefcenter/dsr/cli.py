@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     worker.add_argument("--id", dest="worker_id", help="worker name in leases and logs (default host:pid)")
     worker.add_argument("--drain", action="store_true", help="exit once there is nothing left to do")
     worker.add_argument("--no-webhooks", action="store_true", help="do not send webhook deliveries")
+    worker.add_argument(
+        "--parent-pid", type=int, help="stop (finishing the work in hand) when this process exits"
+    )
     worker.set_defaults(func=cmd_worker)
 
     dsr = sub.add_parser("dsr", help="data subject requests (GDPR) for compliance officers")
@@ -93,6 +96,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             ctx, worker_id=args.worker_id, concurrency=args.concurrency, webhooks=not args.no_webhooks
         )
         worker.install_signal_handlers()
+        if args.parent_pid is not None:
+            asyncio.get_running_loop().create_task(stop_with_parent(worker, args.parent_pid))
         try:
             if args.drain:
                 await worker.drain()
@@ -103,6 +108,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+async def stop_with_parent(worker, parent_pid: int) -> None:
+    """``serve --with-worker``: a server killed outright (SIGKILL, OOM) cannot stop its worker; it stops itself."""
+    import structlog
+
+    from prefcenter.worker_processes import parent_gone
+
+    await parent_gone(parent_pid)
+    if not worker.stop.is_set():
+        structlog.get_logger("prefcenter.worker").info(
+            "stopping: finishing the work in hand", reason="the serving process exited"
+        )
+        worker.stop.set()
 
 
 # --- dsr --------------------------------------------------------------------------------------------------
