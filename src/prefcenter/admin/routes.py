@@ -641,12 +641,32 @@ def _dsr_overview(overview: pages.DsrOverview, now) -> str:
         row_class=["overdue" if r.due_at < now else "" for r in overview.due_soon],
         empty=f"No open request is due within {pages.DUE_SOON_DAYS} days.",
     )
+    failures = ""
+    if overview.failed:  # closed by a failure, yet still owed an answer: an officer retries or cancels
+        failed_list = table(
+            "Failed requests: retry or cancel them (newest first)",
+            ["Request", "Type", "Failed", "Why"],
+            [
+                (
+                    link(f"/admin/dsr/{r.id}", r.id[:8]),
+                    r.type,
+                    when(r.completed_at),
+                    r.last_error.splitlines()[0][:200] if r.last_error else "-",
+                )
+                for r in overview.recent_failures
+            ],
+            wrap_columns=(3,),
+        )
+        failures = (
+            f"<p>{tag(f'{overview.failed} failed', 'bad')} "
+            f"{link('/admin/dsr?status=failed', 'See failed requests')}</p>{failed_list}"
+        )
     return (
         '<section aria-labelledby="dsr-title"><h2 id="dsr-title">Open GDPR requests</h2>'
         f'<ul class="cards" aria-label="Open requests by status">{cards}</ul>'
         f"<p>{tag(f'{overview.overdue} overdue', overdue_kind)} "
         f"{link('/admin/dsr?overdue=yes', 'See overdue requests')} &middot; {link('/admin/dsr/new', 'Record a new request')}</p>"
-        f"{soon}</section>"
+        f"{soon}{failures}</section>"
     )
 
 

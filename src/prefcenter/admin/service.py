@@ -20,6 +20,8 @@ class DsrOverview:
     open_by_status: dict[str, int]
     overdue: int
     due_soon: list[DsrRequest]
+    failed: int  # closed by a failure: they wait for an officer's retry or cancel
+    recent_failures: list[DsrRequest]
 
 
 async def dsr_overview(session: AsyncSession, now: datetime, limit: int = 20) -> DsrOverview:
@@ -48,7 +50,20 @@ async def dsr_overview(session: AsyncSession, now: datetime, limit: int = 20) ->
         .scalars()
         .all()
     )
-    return DsrOverview(by_status, overdue, list(due_soon))
+    failed = (await session.execute(select(func.count()).where(DsrRequest.status == "failed"))).scalar_one()
+    recent_failures = (
+        (
+            await session.execute(
+                select(DsrRequest)
+                .where(DsrRequest.status == "failed")
+                .order_by(DsrRequest.updated_at.desc(), DsrRequest.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return DsrOverview(by_status, overdue, list(due_soon), failed, list(recent_failures))
 
 
 async def dead_letter_count(session: AsyncSession) -> int:

@@ -6,6 +6,8 @@
   and on SQLite the claim runs inside ``BEGIN IMMEDIATE`` (one writer at a time), so two workers can
   never claim the same job. A job whose lease ran out (its worker died) is due again.
 - ``fail`` puts a job back with exponential backoff, or into the dead-letter state with its last error.
+- ``claim_expired`` hands over the jobs whose lease ran out on their last allowed attempt, so the worker
+  runs the kind's on-dead handler before it dead-letters them (nothing dies silently).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ async def enqueue(
 def _due(now: datetime, kinds: tuple[str, ...] | None):
     condition = or_(
         and_(Job.status == QUEUED, Job.run_after <= now),
-        and_(Job.status == RUNNING, Job.locked_until < now),
+        and_(Job.status == RUNNING, Job.locked_until < now, Job.attempts < Job.max_attempts),
     )
     if kinds:
         condition = and_(condition, Job.kind.in_(kinds))
@@ -77,7 +79,7 @@ async def claim_batch(
     db: Database, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None, limit: int = 1
 ) -> list[Job]:
     """Lease up to ``limit`` due jobs to ``worker_id``. A job whose lease expired on its last allowed
-    attempt (its worker died each time) goes to the dead-letter state instead."""
+    attempt (its worker died each time) is not run again: ``claim_expired`` hands it over for burial."""
     async with db.write_session() as session:
         now = utcnow()
         rows = (
@@ -96,12 +98,7 @@ async def claim_batch(
         claimed = []
         for job in rows:
             if job.status == RUNNING:
-                note = f"lease of worker {job.locked_by} expired (worker stopped?)"
-                if job.attempts >= job.max_attempts:
-                    job.status, job.locked_by, job.locked_until = DEAD, None, None
-                    job.last_error, job.finished_at = note, now
-                    continue
-                job.last_error = note
+                job.last_error = f"lease of worker {job.locked_by} expired (worker stopped?)"
             job.status = RUNNING
             job.attempts += 1
             job.locked_by = worker_id
@@ -115,6 +112,42 @@ async def claim(
 ) -> Job | None:
     jobs = await claim_batch(db, worker_id, lease_seconds, kinds, 1)
     return jobs[0] if jobs else None
+
+
+async def claim_expired(
+    db: Database, worker_id: str, lease_seconds: float, kinds: tuple[str, ...], limit: int = 100
+) -> list[Job]:
+    """Lease to ``worker_id`` the jobs whose lease ran out on their last allowed attempt (their worker
+    stopped every time), with that as ``last_error``. The caller runs the kind's on-dead handler, then
+    ``fail`` dead-letters them; should it stop first, the lease runs out and the next worker does it."""
+    async with db.write_session() as session:
+        now = utcnow()
+        rows = (
+            (
+                await session.execute(
+                    select(Job)
+                    .where(
+                        Job.status == RUNNING,
+                        Job.locked_until < now,
+                        Job.attempts >= Job.max_attempts,
+                        Job.kind.in_(kinds),
+                    )
+                    .order_by(Job.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for job in rows:
+            job.last_error = (
+                f"attempt {job.attempts} of {job.max_attempts} did not finish: worker {job.locked_by} "
+                "stopped while running it (its lease ran out)"
+            )
+            job.locked_by = worker_id
+            job.locked_until = now + timedelta(seconds=lease_seconds)
+        return list(rows)
 
 
 async def extend_leases(db: Database, job_ids: list[int], worker_id: str, lease_seconds: float) -> int:

@@ -4,7 +4,8 @@ Lanes run side by side in one process:
 - one lane per batch kind (erasure): claims up to ``batch`` jobs and runs them in one transaction;
 - ``concurrency`` lanes for single jobs (exports, DSR actions);
 - the webhook lane: fans new events out to downstream systems and sends due deliveries;
-- the sweeper: DSR acknowledgement deadlines, expired exports, lapsed and unconfirmed consents.
+- the sweeper: jobs whose worker died on their last attempt (their on-dead handler runs, then they are
+  dead-lettered), DSR acknowledgement deadlines, expired exports, lapsed and unconfirmed consents.
 SIGTERM (or SIGINT) stops claiming; work in hand finishes, then the process exits. A worker killed
 with SIGKILL leaves leased jobs behind; they are claimed again when their lease ends.
 """
@@ -99,27 +100,59 @@ class Worker:
             await self._run_handler(handler, jobs)
         except Exception as exc:  # noqa: BLE001 - a job's failure must never stop the worker
             if len(jobs) > 1:  # one bad job must not hold back the others: run each alone
-                log.warning("job batch failed; running its jobs one by one", kind=handler.kind, error=str(exc))
+                log.warning(
+                    "job batch failed; running its jobs one by one", kind=handler.kind, error=str(exc)
+                )
                 for job in jobs:
                     await self.execute(handler, [job])
                 return
             job = jobs[0]
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
-            status = await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
             self.stats.jobs_failed += 1
+            last = job.attempts >= job.max_attempts
             log.warning(
-                "job failed", job_id=job.id, kind=job.kind, attempts=job.attempts, now=status, error=str(exc)
+                "job failed",
+                job_id=job.id,
+                kind=job.kind,
+                attempts=job.attempts,
+                now=queue.DEAD if last else queue.QUEUED,
+                error=str(exc),
             )
-            if status == queue.DEAD:
-                self.stats.jobs_dead += 1
-                job.last_error = error
-                if handler.on_dead is not None:
-                    await handler.on_dead(self.ctx, job)
+            if last:
+                await self.bury(handler, job, error)
+            else:
+                await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
             return
         await queue.complete(self.ctx.db, ids, self.worker_id)
         self.stats.jobs_done += len(jobs)
         for job in jobs:
             log.info("job done", job_id=job.id, kind=job.kind, worker=self.worker_id, attempts=job.attempts)
+
+    async def bury(self, handler: Handler, job: Job, error: str) -> None:
+        """A job out of attempts: its on-dead handler runs first (a DSR becomes ``failed`` with the reason),
+        then the job is dead-lettered. Should the handler fail or this worker stop in between, the job
+        stays leased; when the lease runs out, ``bury_expired`` (any worker) does it again."""
+        job.last_error = error
+        if handler.on_dead is not None:
+            try:
+                await handler.on_dead(self.ctx, job)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: tried again later
+                log.error(
+                    "on-dead handler failed; tried again after the lease", job_id=job.id, error=str(exc)
+                )
+                return
+        await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
+        self.stats.jobs_dead += 1
+        log.warning("job dead-lettered", job_id=job.id, kind=job.kind, attempts=job.attempts)
+
+    async def bury_expired(self) -> int:
+        """Jobs whose worker stopped during their last attempt (killed, out of memory, machine lost)."""
+        jobs = await queue.claim_expired(
+            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, tuple(self.handlers)
+        )
+        for job in jobs:
+            await self.bury(self.handlers[job.kind], job, job.last_error or "the worker stopped")
+        return len(jobs)
 
     async def run_batch_kind(self, handler: Handler) -> int:
         jobs = await queue.claim_batch(
@@ -155,7 +188,7 @@ class Worker:
         from prefcenter.consents.service import expire_due
         from prefcenter.dsr.service import sweep
 
-        return await sweep(self.ctx) + await expire_due(self.ctx)
+        return await self.bury_expired() + await sweep(self.ctx) + await expire_due(self.ctx)
 
     # --- loops ----------------------------------------------------------------------------------------
 
