@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["PREFCENTER_PORT"] = str(args.port)
     settings = Settings.from_env()
     if args.migrate:
-        migrate.upgrade(settings.database)
+        migrate.upgrade(settings.database, keys=settings.keys)
     if args.demo:
         from prefcenter.demo import load_demo
 
@@ -129,7 +129,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     database = settings.database
     if args.action == "upgrade":
         load_keys(settings.keys)  # first run of the embedded default: create the keys beside the database
-        migrate.upgrade(database, args.revision or "heads")
+        migrate.upgrade(database, args.revision or "heads", keys=settings.keys)
     elif args.action == "downgrade":
         if not args.revision:
             raise CommandError("downgrade needs a revision, e.g. `prefcenter db downgrade base`")

@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from prefcenter.core.normalise import (
     mask_identity,
     normalise_identity,
     parse_identity_ref,
+    suppression_forms,
 )
 
 
@@ -84,7 +87,6 @@ def test_phone_ok(raw, expected):
         "+49 151 abc",
         "++4915112345678",
         "+49/151/12345678",
-        "+４９１５１１２３４５６７８",  # full-width digits are not ASCII digits
     ],
 )
 def test_phone_bad(raw):
@@ -159,3 +161,108 @@ def test_normalise_never_crashes_and_is_idempotent(kind, value):
         return
     assert normalise_identity(kind, once) == once
     assert mask_identity(kind, once)
+
+
+# --- lookalikes: NFKC, invisible format characters, IDNA domains -----------------------------------------
+
+
+def fullwidth(text: str) -> str:
+    """The fullwidth lookalike of printable ASCII (U+FF01..U+FF5E)."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("erase.me@ｅｘａｍｐｌｅ.com", "erase.me@example.com"),
+        ("ＥＲＡＳＥ．ＭＥ＠ＥＸＡＭＰＬＥ．ＣＯＭ", "erase.me@example.com"),
+        ("ann@bücher.de", "ann@xn--bcher-kva.de"),
+        ("Ann@BÜCHER.DE", "ann@xn--bcher-kva.de"),
+        ("ann@xn--bcher-kva.de", "ann@xn--bcher-kva.de"),
+        ("ann@bu\u0308cher.de", "ann@xn--bcher-kva.de"),  # combining diaeresis: composed by NFKC
+        ("ﬁona@example.com", "fiona@example.com"),  # the "fi" ligature
+    ],
+)
+def test_email_lookalikes_have_one_form(raw, expected):
+    assert normalise_identity("email", raw) == expected
+
+
+def test_phone_and_opaque_lookalikes_have_one_form():
+    assert normalise_identity("phone", "＋４９ １５１ ２３４５６７８") == "+491512345678"
+    assert normalise_identity("customer_id", "ＣＵＳＴ－００１") == "CUST-001"
+
+
+@pytest.mark.parametrize("kind", IDENTITY_KINDS)
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u00ad", "\u200d", "\u200c", "\u200e", "\u202e", "\u2060", "\ufeff"]
+)
+def test_invisible_format_characters_are_refused(kind, invisible):
+    plain = {"email": "ann@example.com", "phone": "+491512345678"}.get(kind, "ABC-123")
+    with pytest.raises(InvalidIdentity, match="invisible") as caught:
+        normalise_identity(kind, plain[:3] + invisible + plain[3:])
+    assert plain not in str(caught.value)
+
+
+def test_a_domain_idna_refuses_is_refused_without_the_value():
+    with pytest.raises(InvalidIdentity, match="internationalised domain") as caught:
+        normalise_identity("email", "ann@büch_er.de")
+    assert "büch" not in str(caught.value)
+
+
+def test_suppression_forms_add_the_legacy_form_only_where_it_differs():
+    assert suppression_forms("email", "ann@example.com") == ("ann@example.com",)
+    assert suppression_forms("email", "ann@ｅｘａｍｐｌｅ.com") == (
+        "ann@example.com",
+        "ann@ｅｘａｍｐｌｅ.com",
+    )
+    assert suppression_forms("email", "ann@bücher.de") == ("ann@xn--bcher-kva.de", "ann@bücher.de")
+    with pytest.raises(InvalidIdentity):
+        suppression_forms("email", "ann\u200b@example.com")
+
+
+_ascii_printable = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=40)
+
+
+@given(st.emails())
+def test_a_fullwidth_email_is_the_email(email):
+    try:
+        plain = normalise_identity("email", email)
+    except InvalidIdentity:
+        return
+    assert normalise_identity("email", fullwidth(email)) == plain
+
+
+@given(st.sampled_from(("customer_id", "device_id")), _ascii_printable)
+def test_a_fullwidth_opaque_id_is_the_id(kind, value):
+    assert normalise_identity(kind, fullwidth(value)) == normalise_identity(kind, value)
+
+
+@given(st.sampled_from(IDENTITY_KINDS), st.text(max_size=120))
+def test_normalised_forms_are_nfkc_without_format_characters_and_stable(kind, value):
+    try:
+        normalised = normalise_identity(kind, value)
+    except InvalidIdentity:
+        return
+    assert unicodedata.is_normalized("NFKC", normalised)
+    assert not any(unicodedata.category(ch) == "Cf" for ch in normalised)
+    assert normalise_identity(kind, normalised) == normalised
+    assert normalise_identity(kind, unicodedata.normalize("NFKC", value)) == normalised
+
+
+@given(
+    st.sampled_from(IDENTITY_KINDS),
+    st.text(max_size=60),
+    st.sampled_from(["\u200b", "\u00ad", "\u200d", "\u2066"]),
+)
+def test_any_value_with_an_invisible_character_is_refused(kind, value, invisible):
+    with pytest.raises(InvalidIdentity):
+        normalise_identity(kind, value + invisible)
+
+
+@given(st.emails())
+def test_an_email_domain_is_ascii_after_normalisation(email):
+    try:
+        normalised = normalise_identity("email", email)
+    except InvalidIdentity:
+        return
+    assert normalised.rpartition("@")[2].isascii()

@@ -3,12 +3,23 @@
 Identities are normalised before they are hashed (``lookup_hash``) or encrypted, so
 the same person typed two ways finds the same subject. Error messages never echo the
 value itself: it is personal data and error text ends up in logs.
+
+Lookalikes are one person, not two: every value is NFKC-normalised (fullwidth letters and
+digits, ligatures, compatibility spaces become their plain forms), invisible format characters
+(Unicode category Cf: zero-width space, soft hyphen, joiners, bidi marks) are refused, and an
+email domain is IDNA-normalised (UTS #46) to its ASCII form (``bücher.de`` -> ``xn--bcher-kva.de``).
+
+``legacy_normalise_identity`` is the rule before 2026-12 (none of the above). Erasure suppression
+entries hashed under it cannot be re-computed (they are hashes only), so suppression checks match a
+value under both rules (``suppression_forms``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import idna
 
 IDENTITY_KINDS = ("email", "phone", "customer_id", "device_id")
 
@@ -41,7 +52,46 @@ def _has_control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
+def has_format_chars(value: str) -> bool:
+    """Whether ``value`` holds an invisible format character (category Cf: U+200B, U+00AD, U+200D, ...)."""
+    return not value.isascii() and any(unicodedata.category(ch) == "Cf" for ch in value)
+
+
+def _unicode_form(kind: str, value: str) -> str:
+    """NFKC, after refusing invisible format characters (ASCII, nearly every value, passes as is)."""
+    if value.isascii():
+        return value
+    if has_format_chars(value):
+        raise InvalidIdentity(
+            f"{kind} contains invisible formatting characters (e.g. a zero-width space or soft hyphen)",
+            kind=kind,
+        )
+    return unicodedata.normalize("NFKC", value)
+
+
+def _ascii_domain(email: str) -> str:
+    """The email with its domain in IDNA (UTS #46) ASCII form; ASCII domains are kept as they are."""
+    local, _, domain = email.rpartition("@")
+    if domain.isascii():
+        return email
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise InvalidIdentity(
+            "the email domain is not a valid internationalised domain name", kind="email"
+        ) from None
+    return f"{local}@{ascii_domain}"
+
+
 def _normalise_email(value: str) -> str:
+    email = _legacy_email(_unicode_form("email", value))
+    email = _ascii_domain(email)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise InvalidIdentity(f"email address is longer than {EMAIL_MAX_LENGTH} characters", kind="email")
+    return email
+
+
+def _legacy_email(value: str) -> str:
     email = value.strip().lower()
     if not email:
         raise InvalidIdentity("email address is empty", kind="email")
@@ -56,7 +106,7 @@ def _normalise_email(value: str) -> str:
 
 
 def _normalise_phone(value: str) -> str:
-    phone = _PHONE_SEPARATORS_RE.sub("", value)
+    phone = _PHONE_SEPARATORS_RE.sub("", _unicode_form("phone", value))
     if phone.startswith("00"):
         phone = "+" + phone[2:]
     if not _E164_RE.fullmatch(phone):
@@ -69,6 +119,10 @@ def _normalise_phone(value: str) -> str:
 
 
 def _normalise_opaque(kind: str, value: str) -> str:
+    return _legacy_opaque(kind, _unicode_form(kind, value))
+
+
+def _legacy_opaque(kind: str, value: str) -> str:
     ident = value.strip()
     if not ident:
         raise InvalidIdentity(f"{kind} is empty", kind=kind)
@@ -92,6 +146,38 @@ def normalise_identity(kind: str, value: str) -> str:
     if kind == "phone":
         return _normalise_phone(value)
     return _normalise_opaque(kind, value)
+
+
+def legacy_normalise_identity(kind: str, value: str) -> str:
+    """The rule before 2026-12 (trim, lower-case emails, E.164 phones; no NFKC, no IDNA, Cf allowed).
+
+    Only for matching erasure suppression entries hashed under it; never for storing or looking up."""
+    if kind not in IDENTITY_KINDS or not isinstance(value, str):
+        raise InvalidIdentity("unknown identity kind or not a string", kind=kind)
+    if kind == "email":
+        return _legacy_email(value)
+    if kind == "phone":
+        phone = _PHONE_SEPARATORS_RE.sub("", value)
+        if phone.startswith("00"):
+            phone = "+" + phone[2:]
+        if not _E164_RE.fullmatch(phone):
+            raise InvalidIdentity("not a valid international phone number", kind="phone")
+        return phone
+    return _legacy_opaque(kind, value)
+
+
+def suppression_forms(kind: str, value: str) -> tuple[str, ...]:
+    """The normalised forms an erasure suppression entry for ``value`` may have been hashed from: the
+    current rule first, then the legacy one when it differs (raises ``InvalidIdentity`` like
+    ``normalise_identity``)."""
+    current = normalise_identity(kind, value)
+    if value.isascii():  # both rules agree on ASCII
+        return (current,)
+    try:
+        legacy = legacy_normalise_identity(kind, value)
+    except InvalidIdentity:
+        return (current,)
+    return (current,) if legacy == current else (current, legacy)
 
 
 def mask_identity(kind: str, normalised: str) -> str:

@@ -36,12 +36,11 @@ from prefcenter.store.models_dsr import (
     DsrHistory,
     DsrRequest,
     DsrSystemTask,
-    ErasureSuppression,
     ExportLink,
     Job,
 )
 from prefcenter.store.unit_of_work import Actor, UnitOfWork, load_data_key, utcnow
-from prefcenter.subjects.service import get_subject
+from prefcenter.subjects.service import erased_identity, get_subject
 
 OPEN = ("received", "verified", "in_progress", "waiting_on_systems")
 FINAL = ("completed", "rejected", "failed")
@@ -151,7 +150,7 @@ async def _resolve_subject(uow: UnitOfWork, body: DsrCreate) -> tuple[Subject, s
         await session.execute(select(Subject).join(Identity).where(Identity.lookup_hash == digest))
     ).scalar_one_or_none()
     if subject is None:
-        erased = await session.get(ErasureSuppression, digest)
+        erased = await erased_identity(session, uow.keys.pepper, kind, body.identity.partition(":")[2])
         if erased is not None:
             raise Conflict(
                 f"this {kind} belonged to a subject erased on {erased.erased_at:%Y-%m-%d}; nothing is held",

@@ -18,7 +18,7 @@ import time
 import msgspec
 
 from prefcenter.core import crypto
-from prefcenter.core.normalise import InvalidIdentity, normalise_identity
+from prefcenter.core.normalise import InvalidIdentity, suppression_forms
 from prefcenter.imports.schemas import ImportRecord
 from prefcenter.imports.source import RawBatch, RowError, parse_row, row_key
 
@@ -73,6 +73,9 @@ class Prepared(msgspec.Struct, array_like=True, gc=False):
     consent_ids: list[str]  # an id for each consent of the record
     invalid: str | None  # why an identity cannot be normalised (the row is rejected), else None
     fresh: Fresh | None  # None when ``invalid``
+    # lookup hashes of identities under the legacy normalisation rule, where it differs: only matched
+    # against erasure suppression entries written before the rule changed
+    legacy_hashes: list[str] = []
 
 
 class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
@@ -84,23 +87,26 @@ _encode = msgspec.msgpack.Encoder().encode
 decode_batch = msgspec.msgpack.Decoder(PreparedBatch).decode
 
 
-def identities_of(record: ImportRecord) -> list[tuple[str, str]]:
-    """The record's identities as normalised ``(kind, value)`` pairs, each once; ``InvalidIdentity`` names
-    the kind that cannot be normalised."""
+def identities_of(record: ImportRecord) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The record's identities as normalised ``(kind, value)`` pairs, each once, and the ``(kind, value)``
+    pairs under the legacy rule where it differs; ``InvalidIdentity`` names the kind that cannot be
+    normalised."""
     raw = [(i.kind, i.value) for i in record.identities]
     if record.email:
         raw.append(("email", record.email))
     if record.phone:
         raw.append(("phone", record.phone))
     out: list[tuple[str, str]] = []
+    legacy: list[tuple[str, str]] = []
     for kind, value in raw:
         try:
-            pair = (kind, normalise_identity(kind, value))
+            current, *older = suppression_forms(kind, value)
         except InvalidIdentity as exc:
             raise InvalidIdentity(f"{kind}: {exc}", kind=kind) from None
-        if pair not in out:
-            out.append(pair)
-    return out
+        if (kind, current) not in out:
+            out.append((kind, current))
+        legacy.extend((kind, form) for form in older)
+    return out, legacy
 
 
 def sealed_event_fields(data_key: bytes, identities: list[tuple[str, str, str]]) -> bytes | None:
@@ -134,9 +140,9 @@ class Preparer:
                 continue
             invalid = None
             try:
-                pairs = identities_of(record)
+                pairs, legacy_pairs = identities_of(record)
             except InvalidIdentity as exc:
-                invalid, pairs = str(exc), []
+                invalid, pairs, legacy_pairs = str(exc), [], []
             identities = [
                 (kind, crypto.lookup_hash(self._pepper, kind, value), value) for kind, value in pairs
             ]
@@ -150,6 +156,7 @@ class Preparer:
                     [new_id() for _ in record.consents],
                     invalid,
                     None if invalid else self._fresh(new_id(), identities),
+                    [crypto.lookup_hash(self._pepper, kind, value) for kind, value in legacy_pairs],
                 )
             )
         return _encode(PreparedBatch(rows, unreadable))

@@ -230,8 +230,10 @@ async def import_chunk(ctx: AppContext, rows: list[Prepared], source: str, repor
                 "lookup_hash, subject_id", "identities", "lookup_hash", all_hashes
             )
         }
+        suppressible = all_hashes + list({h for p in accepted for h in p.legacy_hashes})
         suppressed = {
-            r[0] for r in await db.select_in("lookup_hash", "erasure_suppressions", "lookup_hash", all_hashes)
+            r[0]
+            for r in await db.select_in("lookup_hash", "erasure_suppressions", "lookup_hash", suppressible)
         }
         cols = "id, external_id, do_not_contact, revision, erased_at"
         found = list(await db.select_in(cols, "subjects", "external_id", ext_ids))
@@ -287,7 +289,8 @@ async def import_chunk(ctx: AppContext, rows: list[Prepared], source: str, repor
 
 def _match(p: Prepared, chunk: _Chunk) -> _Subject | None:
     record, hashes = p.record, p.identities
-    if any(h in chunk.suppressed for _, h, _ in hashes):
+    suppressed = chunk.suppressed
+    if any(h in suppressed for _, h, _ in hashes) or any(h in suppressed for h in p.legacy_hashes):
         raise Rejected("an identity belongs to an erased person (erasure suppression list)")
     found = {chunk.by_hash[h] for _, h, _ in hashes if h in chunk.by_hash}
     if record.external_id and record.external_id in chunk.by_external:

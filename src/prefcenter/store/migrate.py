@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from prefcenter.settings import DatabaseSettings
+from prefcenter.settings import DatabaseSettings, KeySettings
 from prefcenter.store.database import keep_sqlite_files_private
 
 
@@ -43,8 +43,12 @@ def _outside_event_loop(fn, *args) -> None:
         pool.submit(fn, *args).result()
 
 
-def upgrade(database: DatabaseSettings, revision: str = "heads") -> None:
-    _outside_event_loop(command.upgrade, alembic_config(database), revision)
+def upgrade(database: DatabaseSettings, revision: str = "heads", keys: KeySettings | None = None) -> None:
+    """Upgrade the schema. Data migrations that decrypt (re-hashing identities) read ``keys``, else the
+    key settings of the environment (``Settings.from_env().keys``), and only when there is data."""
+    config = alembic_config(database)
+    config.attributes["key_settings"] = keys
+    _outside_event_loop(command.upgrade, config, revision)
 
 
 def downgrade(database: DatabaseSettings, revision: str) -> None:

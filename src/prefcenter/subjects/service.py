@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.consents.service import read_consents
 from prefcenter.core import crypto
-from prefcenter.core.normalise import InvalidIdentity, mask_identity, normalise_identity, parse_identity_ref
+from prefcenter.core.normalise import (
+    InvalidIdentity,
+    mask_identity,
+    normalise_identity,
+    parse_identity_ref,
+    suppression_forms,
+)
 from prefcenter.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
@@ -65,6 +71,19 @@ def touch(subject: Subject) -> None:
     subject.revision += 1
 
 
+async def erased_identity(session: AsyncSession, pepper: bytes, kind: str, raw_value: str) -> ErasureSuppression | None:
+    """The erasure suppression entry for this value, under the current or the legacy normalisation rule
+    (entries are hashes only, so those written before the rule changed cannot be re-computed)."""
+    try:
+        forms = suppression_forms(kind, raw_value)
+    except InvalidIdentity as exc:
+        raise InvalidInput(str(exc)) from exc
+    hashes = [crypto.lookup_hash(pepper, kind, form) for form in forms]
+    return (
+        await session.execute(select(ErasureSuppression).where(ErasureSuppression.lookup_hash.in_(hashes)))
+    ).scalars().first()
+
+
 async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: IdentityWrite) -> None:
     value = _normalise(body.kind, body.value)
     digest = crypto.lookup_hash(uow.keys.pepper, body.kind, value)
@@ -75,7 +94,7 @@ async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: I
         if existing.subject_id == subject.id:
             return
         raise Conflict(f"this {body.kind} already belongs to another subject", reason="identity_taken")
-    if await uow.session.get(ErasureSuppression, digest) is not None:
+    if await erased_identity(uow.session, uow.keys.pepper, body.kind, body.value) is not None:
         raise Conflict(
             f"this {body.kind} belonged to a subject erased at their request; it is suppressed",
             reason="erased_identity",
