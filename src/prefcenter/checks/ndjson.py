@@ -52,11 +52,7 @@ def parse_record(line: bytes) -> tuple[str, str | None, str | None] | CheckItemE
         return CheckItemError("validation-error", "The request is not valid", str(exc))
     except msgspec.DecodeError:
         return CheckItemError("validation-error", "The request is not valid", "line is not valid JSON")
-    if isinstance(item, str):
-        if not item or len(item) > 400:
-            return CheckItemError(
-                "validation-error", "The request is not valid", "subject must be 1-400 chars"
-            )
+    if isinstance(item, str):  # its text is checked with every other subject's (parse_subject_ref)
         return (item, None, None)
     return (item.subject, item.channel, item.topic)
 

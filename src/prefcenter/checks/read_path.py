@@ -17,6 +17,7 @@ Both hand back plain tuples; ``build_states`` is the one place that turns rows i
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 import uuid
@@ -39,6 +40,8 @@ from prefcenter.store.models import Channel, Consent, Identity, Meta, Preference
 CHUNK = 2000  # ids per IN (...) query
 SUPPRESSION_TABLE = "erasure_suppressions"
 _json_list = msgspec.json.Decoder(list[str])
+MAX_SUBJECT_CHARS = 400
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --- subject references --------------------------------------------------------------------------------
@@ -56,7 +59,15 @@ class SubjectRef(NamedTuple):
 
 def parse_subject_ref(raw: str, pepper: bytes) -> SubjectRef:
     """``<uuid>`` or ``id:<uuid>``; ``external_id:<id>`` or ``ext:<id>``; ``<kind>:<value>`` (an identity);
-    anything else is an external id."""
+    anything else is an external id.
+
+    The text itself is checked here, for every path (single check, batch, stream, check workers), so a batch
+    answers a bad subject with that item's own error: at most ``MAX_SUBJECT_CHARS`` characters, not blank,
+    no control character (C0 or DEL; PostgreSQL cannot even compare text holding NUL)."""
+    if len(raw) > MAX_SUBJECT_CHARS:
+        raise InvalidInput(f"subject is longer than {MAX_SUBJECT_CHARS} characters")
+    if not raw.isprintable() and _CONTROL.search(raw):  # isprintable: the usual subject in C, no regex
+        raise InvalidInput("subject holds a control character")
     kind, sep, rest = raw.partition(":")
     if sep:
         if kind in IDENTITY_KINDS:

@@ -8,12 +8,14 @@ import msgspec
 
 from prefcenter.vocabulary import Key, TopicKey
 
+# No length or character bounds here on purpose: one empty, over-long or control-character subject gets
+# its own error in the batch's answer instead of failing the whole batch (``parse_subject_ref`` in
+# checks/read_path.py holds the rule for every check path). The body size limit still bounds the text.
 SubjectText = Annotated[
     str,
     msgspec.Meta(
-        min_length=1,
-        max_length=400,
-        description="A prefcenter id, `external_id:<id>` (or a bare external id) or an identity `kind:value`",
+        description="A prefcenter id, `external_id:<id>` (or a bare external id) or an identity `kind:value`; "
+        "1-400 characters without control characters, else this item is answered with its own error",
         examples=["email:ann@example.com"],
     ),
 ]
