@@ -71,7 +71,7 @@ async def test_a_widget_token_write_answers_400_too(api):
     widget = {"Authorization": f"Bearer {minted.json()['token']}", "content-type": "application/json"}
     path = f"/v1/subjects/{subject['id']}/preferences"
     _assert_too_deep(await api.client.patch(path, content=DEEP, headers=widget))
-    # an Idempotency-Key does not change the answer, and the refused body is not kept for replays
+    # with an Idempotency-Key too, and its retry gets the same answer
     keyed = {**widget, "Idempotency-Key": f"deep-{uuid.uuid4().hex}"}
     _assert_too_deep(await api.client.patch(path, content=DEEP, headers=keyed))
     _assert_too_deep(await api.client.patch(path, content=DEEP, headers=keyed))
