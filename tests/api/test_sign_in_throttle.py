@@ -8,12 +8,16 @@ import hashlib
 import threading
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select, update
 
 from prefcenter.auth import clients
+from prefcenter.core.throttle import throttle_keys
 from prefcenter.store.models import ApiClient
+from prefcenter.store.models_auth import SignInFailure
+from prefcenter.store.unit_of_work import utcnow
 
 PROBLEM = "application/problem+json"
 
@@ -179,3 +183,39 @@ async def test_a_client_with_an_old_scrypt_hash_signs_in_and_is_upgraded(api, mo
         assert stored.startswith("hmac-sha256$")
         assert (await ask(client, client_id, secret)).status_code == 200
         assert len(scrypt_threads) == 2  # the keyed hash from now on
+
+
+async def test_a_lock_ends_with_its_window_and_ended_windows_are_forgotten(api):
+    client_id, secret = await api.new_client("preferences:read")
+    pair_key, address_key = throttle_keys(api.ctx.keys.pepper, client_id, "198.51.100.70")
+    async with from_address(api.app, "198.51.100.70") as client:
+        for _ in range(api.settings.sign_in.max_failures):
+            assert (await ask(client, client_id, "wrong")).status_code == 401
+        assert (await ask(client, client_id, secret)).status_code == 429
+        async with api.ctx.db.write_session() as session:  # the window runs out
+            await session.execute(
+                update(SignInFailure)
+                .where(SignInFailure.key.in_((pair_key, address_key)))
+                .values(window_ends_at=utcnow() - timedelta(seconds=1))
+            )
+        assert (await ask(client, client_id, "wrong")).status_code == 401  # a fresh window of one failure
+        async with api.ctx.db.read_session() as session:
+            rows = {
+                row.key: row
+                for row in (
+                    await session.execute(
+                        select(SignInFailure).where(SignInFailure.key.in_((pair_key, address_key)))
+                    )
+                ).scalars()
+            }
+        assert rows[pair_key].failures == 1 and rows[pair_key].window_ends_at > utcnow()
+        assert rows[address_key].failures == 1
+        assert (await ask(client, client_id, secret)).status_code == 200
+
+    stale = "0" * 64
+    async with api.ctx.db.write_session() as session:
+        session.add(SignInFailure(key=stale, failures=3, window_ends_at=utcnow() - timedelta(hours=1)))
+    async with from_address(api.app, "198.51.100.71") as client:
+        assert (await ask(client, "pc_nobody_here", "wrong")).status_code == 401
+    async with api.ctx.db.read_session() as session:
+        assert await session.get(SignInFailure, stale) is None  # pruned by the next failure
