@@ -29,7 +29,11 @@ from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
 from prefcenter.http.json_body import DepthBoundedRequest
-from prefcenter.http.openapi import document_problem_responses
+from prefcenter.http.openapi import (
+    StructSchemaFromMsgspec,
+    answer_options_with_every_method,
+    document_problem_responses,
+)
 from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
@@ -147,12 +151,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # request_max_body_size must go to the constructor: Litestar 2.25 ignores it when a plugin sets it.
     ctx = AppContext.build(settings)
     app = Litestar(
-        plugins=[PrefcenterPlugin(ctx)],
+        plugins=[PrefcenterPlugin(ctx), StructSchemaFromMsgspec()],
         request_max_body_size=settings.server.max_body_bytes,
         logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
     document_scopes(app, app.openapi_schema)
+    answer_options_with_every_method(app)
     # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.
     # Inside CORS: the lean path for GET /v1/consent-checks (checks/fast_path.py); the rest goes to Litestar.
     app.asgi_handler = cors_middleware(consent_check_fast_path(app), ctx.origins)

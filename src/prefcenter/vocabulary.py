@@ -16,14 +16,25 @@ ConsentStatus = Literal["granted", "withdrawn", "pending_confirmation", "expired
 IdentityKind = Literal["email", "phone", "customer_id", "device_id"]
 Frequency = Literal["immediate", "daily", "weekly", "monthly"]
 
-KEY_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+# Free text from outside. msgspec matches patterns with ``re.search``, where ``$`` also matches before a final
+# newline: ``(?!\n)$`` makes every single-line pattern end at the end of the text (JSON Schema reads it the same).
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*(?!\n)$"
+"""No C0 control character (NUL, tab, line breaks, escape, ...) and no DEL: ids, names, query parameters."""
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Tab, LF and CR allowed, every other C0 control character and DEL refused: notes, reasons, descriptions."""
+SingleLineText = Annotated[str, msgspec.Meta(pattern=SINGLE_LINE_PATTERN)]
+MultiLineText = Annotated[str, msgspec.Meta(pattern=MULTI_LINE_PATTERN)]
+CURSOR_PATTERN = r"^[A-Za-z0-9_\-]*(?!\n)$"
+"""A page cursor as this API hands it out: base64url without padding."""
+
+KEY_PATTERN = r"^[a-z][a-z0-9_\-]*(?!\n)$"
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=KEY_PATTERN)]
 TopicKey = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=KEY_PATTERN)]
 Language = Annotated[
-    str, msgspec.Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    str, msgspec.Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*(?!\n)$")
 ]
-ShortText = Annotated[str, msgspec.Meta(max_length=200)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
-Reason = Annotated[str, msgspec.Meta(max_length=500)]
-ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-IdentityValue = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE_PATTERN)]
+LongText = Annotated[str, msgspec.Meta(max_length=20_000, pattern=MULTI_LINE_PATTERN)]
+Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=MULTI_LINE_PATTERN)]
+ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE_PATTERN)]
+IdentityValue = Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=SINGLE_LINE_PATTERN)]

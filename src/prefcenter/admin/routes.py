@@ -43,7 +43,7 @@ from prefcenter.dsr.schemas import DsrCreate, DsrRead, DsrStatus, DsrType
 from prefcenter.errors import DomainError, InvalidInput, RateLimited
 from prefcenter.http.client_address import client_ip
 from prefcenter.store.unit_of_work import utcnow
-from prefcenter.vocabulary import Touchpoint
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Touchpoint
 from prefcenter.webhooks import service as webhooks
 
 log = structlog.get_logger("prefcenter.admin")
@@ -51,8 +51,8 @@ log = structlog.get_logger("prefcenter.admin")
 STATUSES = get_args(DsrStatus)
 TYPES = get_args(DsrType)
 TOUCHPOINTS = get_args(Touchpoint)
-RequestId = Annotated[str, Parameter(max_length=36)]
-Query = Annotated[str | None, Parameter(max_length=200)]
+RequestId = Annotated[str, Parameter(max_length=36, pattern=SINGLE_LINE_PATTERN)]
+Query = Annotated[str | None, Parameter(max_length=200, pattern=SINGLE_LINE_PATTERN)]
 
 DONE = {
     "created": "The request was recorded.",
@@ -375,7 +375,7 @@ class AdminController(Controller):
         ctx: AppContext,
         request: Request,
         request_id: RequestId,
-        action: Annotated[str, Parameter(max_length=20)],
+        action: Annotated[str, Parameter(max_length=20, pattern=SINGLE_LINE_PATTERN)],
     ) -> Response:
         """verify, extend, cancel, retry, note, complete or export-link, through the DSR service."""
         officer = await _officer(ctx, request, "dsr:manage")

@@ -11,6 +11,7 @@ from prefcenter.audit.schemas import EventPage, VerificationRead
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.context import AppContext
 from prefcenter.subjects.service import get_subject
+from prefcenter.vocabulary import CURSOR_PATTERN, SINGLE_LINE_PATTERN
 
 
 def _verification_read(v: service.Verification) -> VerificationRead:
@@ -35,9 +36,15 @@ class SubjectEventsController(Controller):
         self,
         ctx: AppContext,
         request: Request,
-        subject_id: Annotated[str, Parameter(description="The subject's prefcenter id", max_length=36)],
+        subject_id: Annotated[
+            str,
+            Parameter(description="The subject's prefcenter id", max_length=36, pattern=SINGLE_LINE_PATTERN),
+        ],
         cursor: Annotated[
-            str | None, Parameter(description="next_cursor from the previous page", max_length=100)
+            str | None,
+            Parameter(
+                description="next_cursor from the previous page", max_length=100, pattern=CURSOR_PATTERN
+            ),
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="Page size")] = 100,
     ) -> EventPage:

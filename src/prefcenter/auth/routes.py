@@ -19,6 +19,7 @@ from prefcenter.errors import InvalidInput
 from prefcenter.http.client_address import client_ip
 from prefcenter.http.problems import problem_response
 from prefcenter.subjects.service import get_subject
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
 log = structlog.get_logger("prefcenter.auth")
 _OAUTH_ERROR_STATUS = {"invalid_client": 401}
@@ -85,7 +86,10 @@ class WidgetTokenController(Controller):
         self,
         ctx: AppContext,
         request: Request,
-        subject_id: Annotated[str, Parameter(description="The subject's prefcenter id", max_length=36)],
+        subject_id: Annotated[
+            str,
+            Parameter(description="The subject's prefcenter id", max_length=36, pattern=SINGLE_LINE_PATTERN),
+        ],
         data: WidgetTokenCreate,
     ) -> WidgetTokenRead:
         """Mint a short-lived subject token for the widget: it can read and change this subject only."""

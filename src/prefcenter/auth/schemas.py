@@ -5,16 +5,23 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.vocabulary import Key, ShortText, Touchpoint
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Key, ShortText, Touchpoint
 
 
 class TokenRequest(msgspec.Struct):
     """RFC 6749 section 4.4.2 form fields (client authentication may also come as HTTP Basic)."""
 
-    grant_type: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    client_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    client_secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    scope: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    # Any other grant type is refused as RFC 6749 asks (400, error ``unsupported_grant_type``), so it is parsed as
+    # text and documented as the one value the server accepts.
+    grant_type: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=64, pattern=SINGLE_LINE_PATTERN, extra_json_schema={"enum": ["client_credentials"]}
+        ),
+    ]
+    client_id: Annotated[str, msgspec.Meta(max_length=64, pattern=SINGLE_LINE_PATTERN)] | None = None
+    client_secret: Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE_PATTERN)] | None = None
+    scope: Annotated[str, msgspec.Meta(max_length=500, pattern=SINGLE_LINE_PATTERN)] | None = None
 
 
 class TokenResponse(msgspec.Struct):
@@ -24,7 +31,7 @@ class TokenResponse(msgspec.Struct):
     scope: str
 
 
-Origin = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")]
+Origin = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(?!\n)$")]
 
 
 class WidgetTokenCreate(msgspec.Struct, forbid_unknown_fields=True):

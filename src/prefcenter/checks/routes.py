@@ -20,7 +20,7 @@ from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput, PayloadTooLarge
 from prefcenter.http.idempotency import READ_ONLY_OPT
 from prefcenter.store.unit_of_work import format_instant, utcnow
-from prefcenter.vocabulary import Key, TopicKey
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Key, TopicKey
 
 SubjectParam = Annotated[
     str,
@@ -28,10 +28,15 @@ SubjectParam = Annotated[
         description="A prefcenter id, `external_id:<id>` or an identity `kind:value` (e.g. `email:ann@example.com`)",
         min_length=1,
         max_length=400,
+        pattern=SINGLE_LINE_PATTERN,
     ),
 ]
-ChannelParam = Annotated[str, Parameter(description="Channel key, e.g. `email`", max_length=40)]
-TopicParam = Annotated[str, Parameter(description="Topic key, e.g. `newsletter`", max_length=60)]
+ChannelParam = Annotated[
+    str, Parameter(description="Channel key, e.g. `email`", max_length=40, pattern=SINGLE_LINE_PATTERN)
+]
+TopicParam = Annotated[
+    str, Parameter(description="Topic key, e.g. `newsletter`", max_length=60, pattern=SINGLE_LINE_PATTERN)
+]
 STREAM_MAX_BYTES = 1 << 30  # 1 GiB of NDJSON: about ten million recipients
 
 

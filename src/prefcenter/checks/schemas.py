@@ -6,6 +6,7 @@ from typing import Annotated
 
 import msgspec
 
+from prefcenter.core.decisions import Reason
 from prefcenter.vocabulary import Key, TopicKey
 
 # No length or character bounds here on purpose: one empty, over-long or control-character subject gets
@@ -36,7 +37,7 @@ class ConsentCheckRead(msgspec.Struct):
     channel: str
     topic: str
     allowed: bool
-    reason: str
+    reason: Reason
     evidence: CheckEvidence
 
 
@@ -72,7 +73,7 @@ class CheckResult(msgspec.Struct, omit_defaults=True):
     topic: str | None = None
     subject_id: str | None = None
     allowed: bool | None = None
-    reason: str | None = None
+    reason: Reason | None = None
     evidence: CheckEvidence | None = None
     error: CheckItemError | None = None
 

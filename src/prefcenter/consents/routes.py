@@ -12,13 +12,22 @@ from prefcenter.context import AppContext
 from prefcenter.doi import service as doi
 from prefcenter.doi.schemas import ConfirmationEmailRead
 from prefcenter.http.client_address import client_ip
-from prefcenter.http.etag import expected_revision
+from prefcenter.http.etag import IF_MATCH_PATTERN, expected_revision
 from prefcenter.subjects.service import lock_subject, touch
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
-SubjectId = Annotated[str, Parameter(description="The subject's prefcenter id (UUID)", max_length=36)]
-ConsentId = Annotated[str, Parameter(description="The consent record's id", max_length=36)]
+SubjectId = Annotated[
+    str,
+    Parameter(description="The subject's prefcenter id (UUID)", max_length=36, pattern=SINGLE_LINE_PATTERN),
+]
+ConsentId = Annotated[
+    str, Parameter(description="The consent record's id", max_length=36, pattern=SINGLE_LINE_PATTERN)
+]
 IfMatch = Annotated[
-    str | None, Parameter(header="If-Match", description="ETag of the profile you read", max_length=40)
+    str | None,
+    Parameter(
+        header="If-Match", description="ETag of the profile you read", max_length=40, pattern=IF_MATCH_PATTERN
+    ),
 ]
 
 

@@ -5,13 +5,22 @@ from typing import Annotated
 
 import msgspec
 
-from prefcenter.vocabulary import ConsentMethod, Key, Reason, ShortText, TopicKey, Touchpoint
+from prefcenter.vocabulary import (
+    MULTI_LINE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    ConsentMethod,
+    Key,
+    Reason,
+    ShortText,
+    TopicKey,
+    Touchpoint,
+)
 
 
 class Evidence(msgspec.Struct, forbid_unknown_fields=True):
-    ip: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    user_agent: Annotated[str, msgspec.Meta(max_length=512)] | None = None
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    ip: Annotated[str, msgspec.Meta(max_length=64, pattern=SINGLE_LINE_PATTERN)] | None = None
+    user_agent: Annotated[str, msgspec.Meta(max_length=512, pattern=SINGLE_LINE_PATTERN)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000, pattern=MULTI_LINE_PATTERN)] | None = None
     form_reference: ShortText | None = None
 
 

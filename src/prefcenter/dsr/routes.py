@@ -26,9 +26,15 @@ from prefcenter.dsr.schemas import (
     ProblemRead,
 )
 from prefcenter.notify.sender import Message
+from prefcenter.vocabulary import CURSOR_PATTERN, SINGLE_LINE_PATTERN
 
-RequestId = Annotated[str, Parameter(description="The DSR request id (UUID)", max_length=36)]
-SubjectId = Annotated[str, Parameter(description="The subject's prefcenter id (UUID)", max_length=36)]
+RequestId = Annotated[
+    str, Parameter(description="The DSR request id (UUID)", max_length=36, pattern=SINGLE_LINE_PATTERN)
+]
+SubjectId = Annotated[
+    str,
+    Parameter(description="The subject's prefcenter id (UUID)", max_length=36, pattern=SINGLE_LINE_PATTERN),
+]
 
 
 async def _read(ctx: AppContext, request_id: str) -> DsrRead:
@@ -60,10 +66,12 @@ class DsrController(Controller):
         type: Annotated[DsrType | None, Parameter(description="Only requests of this type")] = None,
         overdue: Annotated[bool | None, Parameter(description="true: open and past due_at")] = None,
         subject_id: Annotated[
-            str | None, Parameter(description="Only this subject's requests", max_length=36)
+            str | None,
+            Parameter(description="Only this subject's requests", max_length=36, pattern=SINGLE_LINE_PATTERN),
         ] = None,
         cursor: Annotated[
-            str | None, Parameter(description="next_cursor of the previous page", max_length=200)
+            str | None,
+            Parameter(description="next_cursor of the previous page", max_length=200, pattern=CURSOR_PATTERN),
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=500, description="Page size")] = 50,
     ) -> DsrPage:
@@ -216,7 +224,9 @@ class ExportDownloadController(Controller):
     async def download(
         self,
         ctx: AppContext,
-        token: Annotated[str, Parameter(description="The signed link token", max_length=200)],
+        token: Annotated[
+            str, Parameter(description="The signed link token", max_length=200, pattern=SINGLE_LINE_PATTERN)
+        ],
     ) -> Response[bytes]:
         """Download an export (zip) once through its signed link; the download is audited."""
         async with ctx.unit_of_work() as uow:

@@ -5,17 +5,19 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.vocabulary import ExternalId, Touchpoint
+from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, ExternalId, Touchpoint
 
 DsrType = Literal["access", "portability", "erasure", "rectification", "restriction", "objection"]
 DsrStatus = Literal[
     "received", "verified", "in_progress", "waiting_on_systems", "completed", "rejected", "failed"
 ]
-RequiredReason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Note = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-IdentityRef = Annotated[str, msgspec.Meta(min_length=3, max_length=340, pattern=r"^[a-z_]+:.+$")]
-SubjectIdText = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
-Code = Annotated[str, msgspec.Meta(min_length=4, max_length=12, pattern=r"^[0-9]+$")]
+RequiredReason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTI_LINE_PATTERN)]
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=MULTI_LINE_PATTERN)]
+IdentityRef = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=340, pattern=r"^[a-z_]+:[^\x00-\x1f\x7f]+(?!\n)$")
+]
+SubjectIdText = Annotated[str, msgspec.Meta(min_length=1, max_length=36, pattern=SINGLE_LINE_PATTERN)]
+Code = Annotated[str, msgspec.Meta(min_length=4, max_length=12, pattern=r"^[0-9]+(?!\n)$")]
 
 
 class DsrCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING, get_type_hints
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Reference, Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 from prefcenter.http.problems import PROBLEM_MEDIA_TYPE
 
@@ -42,7 +53,11 @@ def document_problem_responses(schema: OpenAPI) -> None:
     components.schemas["Problem"] = PROBLEM_SCHEMA
     ref = Reference(ref="#/components/schemas/Problem")
     for path, item in (schema.paths or {}).items():
-        codes = tuple(c for c in _DESCRIPTIONS if c != "503") if path.startswith("/v1/") else _PUBLIC + (("401",) if path == "/oauth/token" else ())
+        codes = (
+            tuple(c for c in _DESCRIPTIONS if c != "503")
+            if path.startswith("/v1/")
+            else _PUBLIC + (("401",) if path == "/oauth/token" else ())
+        )
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if operation is None:
@@ -57,5 +72,73 @@ def document_problem_responses(schema: OpenAPI) -> None:
                 )
             if path == "/ready":
                 operation.responses["503"] = OpenAPIResponse(
-                    description=_DESCRIPTIONS["503"], content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)}
+                    description=_DESCRIPTIONS["503"],
+                    content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)},
                 )
+
+
+class StructSchemaFromMsgspec(StructSchemaPlugin):
+    """Document a request or response Struct exactly as msgspec validates it.
+
+    Litestar drops the constraints of list items (``list[Key]`` becomes a list of any string) and knows nothing
+    of ``forbid_unknown_fields``. Here every field without a nested Struct or Enum gets msgspec's own JSON
+    schema for its type (lengths, patterns, enums, items, ``extra_json_schema``), and a Struct that refuses
+    unknown fields says ``additionalProperties: false``. Nested Structs stay Litestar's references."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        struct_type = field_definition.type_
+        if struct_type.__struct_config__.forbid_unknown_fields:
+            schema.additional_properties = False
+        hints = get_type_hints(struct_type, include_extras=True)
+        for field in msgspec.structs.fields(struct_type):
+            documented = (schema.properties or {}).get(field.encode_name)
+            exact = _msgspec_schema(hints[field.name])
+            if exact is None or not isinstance(documented, Schema):
+                continue
+            exact.default = documented.default
+            exact.description = exact.description or documented.description
+            exact.examples = exact.examples or documented.examples
+            schema.properties[field.encode_name] = exact
+        return schema
+
+
+def _msgspec_schema(annotation: object) -> Schema | None:
+    """msgspec's JSON schema for a field type as a Litestar ``Schema``; None when it names components."""
+    (schema,), components = msgspec.json.schema_components([annotation])
+    return None if components else _as_schema(schema)
+
+
+_SCHEMA_FIELDS = {f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)}
+_NESTED = {"items", "not", "additionalProperties"}
+_NESTED_LISTS = {"anyOf", "oneOf", "allOf", "prefixItems"}
+
+
+def _as_schema(data: dict) -> Schema:
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if key == "type":
+            value = [OpenAPIType(v) for v in value] if isinstance(value, list) else OpenAPIType(value)
+        elif key in _NESTED and isinstance(value, dict):
+            value = _as_schema(value)
+        elif key in _NESTED_LISTS:
+            value = [_as_schema(v) for v in value]
+        values[_SCHEMA_FIELDS[key]] = value
+    return Schema(**values)
+
+
+def answer_options_with_every_method(app: Litestar) -> None:
+    """Make the automatic ``OPTIONS`` answer list every method of its path in ``Allow``.
+
+    Litestar 2.25 builds that handler for the route made by a path's first handler; when more handlers of
+    the same path join, a new route replaces that one but the handler still reads the first route's methods
+    (``OPTIONS /v1/sites/{key}`` said ``DELETE, OPTIONS``). Point each automatic handler at its final route."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
+            continue
+        fn = route.route_handler_map["OPTIONS"][0].fn
+        if getattr(fn, "__name__", "") != "options_handler" or not fn.__closure__:
+            continue  # an OPTIONS handler of our own
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
+            if name == "self" and isinstance(cell.cell_contents, HTTPRoute):
+                cell.cell_contents = route

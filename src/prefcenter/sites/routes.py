@@ -9,14 +9,12 @@ from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.sites import service
 from prefcenter.sites.schemas import SiteRead, SiteWrite
-from prefcenter.vocabulary import Key
+from prefcenter.vocabulary import KEY_PATTERN, Key
 
 # Litestar does not apply msgspec constraints to path parameters: the Parameter repeats Key's.
 SiteKey = Annotated[
     Key,
-    Parameter(
-        description="Site key, e.g. `shop`", min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_\-]*$"
-    ),
+    Parameter(description="Site key, e.g. `shop`", min_length=1, max_length=40, pattern=KEY_PATTERN),
 ]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import msgspec
 
-from prefcenter.vocabulary import Touchpoint
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Touchpoint
 
 MAX_ORIGINS_PER_SITE = 50
 
@@ -13,14 +13,14 @@ SiteOrigin = Annotated[
     str,
     msgspec.Meta(
         max_length=200,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(:\d{1,5})?$",
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(:\d{1,5})?(?!\n)$",
         description="An exact origin, scheme://host[:port] with no path, e.g. https://shop.example.com",
     ),
 ]
 
 
 class SiteWrite(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE_PATTERN)]
     origins: Annotated[list[SiteOrigin], msgspec.Meta(min_length=1, max_length=MAX_ORIGINS_PER_SITE)]
     touchpoint: Touchpoint | None = None
 

@@ -8,7 +8,7 @@ from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.context import AppContext
-from prefcenter.http.etag import etag, expected_revision
+from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
 from prefcenter.subjects import service
 from prefcenter.subjects.schemas import (
     IdentityWrite,
@@ -17,12 +17,19 @@ from prefcenter.subjects.schemas import (
     SubjectCreate,
     SubjectRead,
 )
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
-SubjectId = Annotated[str, Parameter(description="The subject's prefcenter id (UUID)", max_length=36)]
+SubjectId = Annotated[
+    str,
+    Parameter(description="The subject's prefcenter id (UUID)", max_length=36, pattern=SINGLE_LINE_PATTERN),
+]
 IfMatch = Annotated[
     str | None,
     Parameter(
-        header="If-Match", description="ETag of the profile you read; 412 when it changed", max_length=40
+        header="If-Match",
+        description="ETag of the profile you read; 412 when it changed",
+        max_length=40,
+        pattern=IF_MATCH_PATTERN,
     ),
 ]
 
@@ -50,10 +57,15 @@ class SubjectController(Controller):
         ctx: AppContext,
         identity: Annotated[
             str | None,
-            Parameter(description="An identity, `kind:value`, e.g. `email:ann@example.com`", max_length=340),
+            Parameter(
+                description="An identity, `kind:value`, e.g. `email:ann@example.com`",
+                max_length=340,
+                pattern=SINGLE_LINE_PATTERN,
+            ),
         ] = None,
         external_id: Annotated[
-            str | None, Parameter(description="The company's customer id", max_length=200)
+            str | None,
+            Parameter(description="The company's customer id", max_length=200, pattern=SINGLE_LINE_PATTERN),
         ] = None,
     ) -> SubjectRead:
         """Look a subject up by one identity or by external id."""

@@ -18,7 +18,9 @@ from prefcenter.vocabulary import (
     Touchpoint,
 )
 
-TopicOrAll = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z][a-z0-9_\-]*)$")]
+TopicOrAll = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z][a-z0-9_\-]*)(?!\n)$")
+]
 MAX_PREFERENCE_ITEMS = 500
 
 

@@ -67,7 +67,11 @@ class ChangeFeedController(Controller):
         request: Request,
         after: Annotated[
             str | None,
-            Parameter(description="Cursor from the previous page; empty for the start", max_length=20),
+            Parameter(
+                description="Cursor from the previous page; empty for the start",
+                max_length=18,
+                pattern=r"^[0-9]*(?!\n)$",
+            ),
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size")] = 500,
     ) -> ChangesRead:

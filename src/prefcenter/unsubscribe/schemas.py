@@ -7,9 +7,14 @@ from typing import Annotated
 
 import msgspec
 
-from prefcenter.vocabulary import Key, TopicKey
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Key, TopicKey
 
-SubjectId = Annotated[str, msgspec.Meta(min_length=36, max_length=36, description="A prefcenter subject id")]
+SubjectId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=36, max_length=36, pattern=SINGLE_LINE_PATTERN, description="A prefcenter subject id"
+    ),
+]
 MAX_LINKS = 10_000
 
 

@@ -17,6 +17,7 @@ from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
 from prefcenter.subjects.service import get_subject
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
 MANAGE_PURPOSE = "manage"
 
@@ -44,7 +45,10 @@ class ManageLinkController(Controller):
         self,
         ctx: AppContext,
         request: Request,
-        subject_id: Annotated[str, Parameter(description="The subject's prefcenter id", max_length=36)],
+        subject_id: Annotated[
+            str,
+            Parameter(description="The subject's prefcenter id", max_length=36, pattern=SINGLE_LINE_PATTERN),
+        ],
     ) -> ManageLinkRead:
         """Mint a "manage my preferences" link for emails: it opens the widget for this subject only."""
         async with ctx.db.read_session() as session:

@@ -15,6 +15,7 @@ from prefcenter.doi import service as doi
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.store.models import Subject
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
 from prefcenter.web.pages import (
     BUNDLE_URL,
@@ -27,7 +28,9 @@ from prefcenter.web.pages import (
     script_tag,
 )
 
-LinkToken = Annotated[str, Parameter(description="A signed link token", max_length=2000)]
+LinkToken = Annotated[
+    str, Parameter(description="A signed link token", max_length=2000, pattern=SINGLE_LINE_PATTERN)
+]
 DEMO_AGENT_ID = "agent-42"
 LONG_CACHE = "public, max-age=31536000, immutable"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -10,10 +10,13 @@ from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.dsr.routes import problem_spec
 from prefcenter.errors import InvalidInput
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.webhooks import service
 from prefcenter.webhooks.schemas import DeliveryPage, SystemCreate, SystemRead, TaskAck, TaskAckRead
 
-SystemId = Annotated[str, Parameter(description="The downstream system's id", max_length=36)]
+SystemId = Annotated[
+    str, Parameter(description="The downstream system's id", max_length=36, pattern=SINGLE_LINE_PATTERN)
+]
 
 
 class DownstreamSystemController(Controller):
@@ -45,7 +48,8 @@ class DownstreamSystemController(Controller):
         ctx: AppContext,
         system_id: SystemId,
         status: Annotated[
-            str | None, Parameter(description="pending, delivered or dead", max_length=12)
+            Literal["pending", "delivered", "dead"] | None,
+            Parameter(description="pending, delivered or dead"),
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=500, description="How many, newest first")] = 100,
     ) -> DeliveryPage:
@@ -79,7 +83,12 @@ class TaskAckController(Controller):
         ctx: AppContext,
         request: Request,
         task_id: Annotated[
-            str, Parameter(description="task_id from the dsr.erasure_requested webhook", max_length=36)
+            str,
+            Parameter(
+                description="task_id from the dsr.erasure_requested webhook",
+                max_length=36,
+                pattern=SINGLE_LINE_PATTERN,
+            ),
         ],
     ) -> TaskAckRead:
         """A downstream system reports it erased the person (or held nothing, or failed); signed like our webhooks.

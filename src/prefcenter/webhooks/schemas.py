@@ -5,10 +5,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-SystemName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-WebhookUrl = Annotated[str, msgspec.Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")]
+from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN
+
+SystemName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE_PATTERN)]
+WebhookUrl = Annotated[
+    str, msgspec.Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+(?!\n)$")
+]
 EventPattern = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z_]+(\.[a-z_*]+)*)$")
+    str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z_]+(\.[a-z_*]+)*)(?!\n)$")
 ]
 
 
@@ -56,7 +60,7 @@ class TaskAck(msgspec.Struct, forbid_unknown_fields=True):
 
     task_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
     status: Literal["erased", "not_found", "failed"]
-    detail: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    detail: Annotated[str, msgspec.Meta(max_length=500, pattern=MULTI_LINE_PATTERN)] | None = None
 
 
 class TaskAckRead(msgspec.Struct):
