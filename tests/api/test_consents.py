@@ -127,7 +127,11 @@ async def test_history_is_cursor_paginated(api):
             break
     assert len(seen) == 8  # subject.created + 7 preference changes
     assert [e["seq"] for e in seen] == sorted(e["seq"] for e in seen)
+    # outside the documented cursor format (base64url): 400 like any invalid parameter; well formed but not one
+    # this API returned: 422
     r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"cursor": "garbage!"}, headers=h)
+    assert r.status_code == 400
+    r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"cursor": "Z2FyYmFnZQ"}, headers=h)
     assert r.status_code == 422
     r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 100000}, headers=h)
     assert r.status_code == 400

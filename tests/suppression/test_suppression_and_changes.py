@@ -68,7 +68,9 @@ async def test_change_feed_pages_with_a_cursor(api):
     assert seen[0]["seq"] < seen[1]["seq"] and rest["has_more"] is False
     empty = (await api.client.get("/v1/changes", params={"after": rest["next_cursor"]}, headers=h)).json()
     assert empty["items"] == [] and empty["next_cursor"] == rest["next_cursor"]
-    assert (await api.client.get("/v1/changes", params={"after": "x"}, headers=h)).status_code == 422
+    # a cursor is the digits of a sequence number: anything else is refused like any invalid parameter
+    for after in ("x", "-1", "\u0663", "1" * 19):
+        assert (await api.client.get("/v1/changes", params={"after": after}, headers=h)).status_code == 400
     assert (
         await api.client.get("/v1/changes", headers=await api.headers("preferences:read"))
     ).status_code == 403
