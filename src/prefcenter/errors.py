@@ -64,3 +64,17 @@ class RateLimited(DomainError):
 
 class Gone(DomainError):
     status, slug, title = 410, "gone", "No longer available"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached or cannot write just now (restarting, read-only, locked): retry."""
+
+    status, slug, title = 503, "database-unavailable", "The database is unavailable"
+    RETRY_AFTER_SECONDS = 5
+
+
+class StorageFull(DomainError):
+    """The database's disk is full: nothing was written; retry once space is freed."""
+
+    status, slug, title = 507, "storage-full", "The database's storage is full"
+    RETRY_AFTER_SECONDS = 60

@@ -7,25 +7,30 @@ the app's own OpenAPI document (``http.strict_query``), ``checks.service.check_o
 of ``ConsentCheckRead``, and ``http.request_context`` (request id + one access line).
 
 Anything it does not answer itself falls through to Litestar, which stays the reference: another path or
-method, a query that is not exactly the documented parameters within their documented lengths and patterns, a missing,
+method, a query that is not exactly the documented parameters within their documented lengths, a missing,
 invalid or wrongly scoped token, a rate-limited client (refusing takes no token, so Litestar refuses the
 same way). None of those has a side effect before falling through. After the rate limiter took its
-token, a malformed subject (422) or an unexpected error (500) is answered here with the same problem
-bodies (``http.problems``). A test checks both paths give the same bytes, statuses and headers.
+token, a malformed subject (422), a database that is away (503, or 507 for a full disk) or an unexpected
+error (500) is answered here with the same problem bodies (``http.problems``). A test checks both
+paths give the same bytes, statuses and headers.
 """
 
 from __future__ import annotations
 
 import msgspec
-import re
-
 from litestar._parsers import parse_query_string
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from prefcenter.auth.guards import authenticate, check_access
 from prefcenter.checks import service
 from prefcenter.errors import DomainError
-from prefcenter.http.problems import PROBLEM_MEDIA_TYPE, domain_error_headers, problem_body, unexpected_body
+from prefcenter.http.problems import (
+    PROBLEM_MEDIA_TYPE,
+    database_outage_error,
+    domain_error_headers,
+    problem_body,
+    unexpected_body,
+)
 from prefcenter.http.rate_limit import take_token
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.store.unit_of_work import utcnow
@@ -37,15 +42,14 @@ _PROBLEM = (b"content-type", PROBLEM_MEDIA_TYPE.encode())
 _encode = msgspec.json.encode
 
 
-def _limits(app) -> dict[str, tuple[int, int, re.Pattern[str] | None]]:
-    """name -> (min length, max length, pattern) of the route's documented query parameters (all required)."""
+def _limits(app) -> dict[str, tuple[int, int]]:
+    """name -> (min length, max length) of the route's documented query parameters (all required)."""
     operation = app.openapi_schema.paths[PATH].get
     limits = {}
     for p in operation.parameters or []:
         if getattr(p, "param_in", None) != "query" or not p.required:
             raise RuntimeError(f"{PATH}: unexpected parameter {p.name}; update checks/fast_path.py")
-        pattern = re.compile(p.schema.pattern) if p.schema.pattern else None
-        limits[p.name] = (p.schema.min_length or 0, p.schema.max_length or 1 << 30, pattern)
+        limits[p.name] = (p.schema.min_length or 0, p.schema.max_length or 1 << 30)
     return limits
 
 
@@ -54,7 +58,7 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
     handler = litestar_app.asgi_handler
     state = litestar_app.state
     ctx = state.ctx
-    limits: dict[str, tuple[int, int, re.Pattern[str] | None]] | None = None
+    limits: dict[str, tuple[int, int]] | None = None
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         subject, channel, topic = scope["prefcenter.check"]
@@ -64,18 +68,22 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
                 service.projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
             )
             body = _encode(result)
-        except DomainError as exc:
-            status, body = (
-                exc.status,
-                _encode(problem_body(exc.status, exc.slug, exc.title, exc.detail, PATH, **exc.extra)),
-            )
-            headers = [
-                _PROBLEM,
-                *((k.lower().encode(), v.encode()) for k, v in domain_error_headers(exc).items()),
-            ]
-        except Exception as exc:  # noqa: BLE001 - the same answer as Litestar's handler for the unexpected
-            status, body = 500, _encode(unexpected_body(exc, PATH))
-            headers = [_PROBLEM]
+        except Exception as exc:  # noqa: BLE001 - the same answers as Litestar's handlers (http/problems.py)
+            error = exc if isinstance(exc, DomainError) else database_outage_error(exc)
+            if error is None:
+                status, body = 500, _encode(unexpected_body(exc, PATH))
+                headers = [_PROBLEM]
+            else:
+                status, body = (
+                    error.status,
+                    _encode(
+                        problem_body(error.status, error.slug, error.title, error.detail, PATH, **error.extra)
+                    ),
+                )
+                headers = [
+                    _PROBLEM,
+                    *((k.lower().encode(), v.encode()) for k, v in domain_error_headers(error).items()),
+                ]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -94,9 +102,8 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
         if len(pairs) != len(limits) or values.keys() != limits.keys():
             await handler(scope, receive, send)  # unknown, repeated or missing parameters: Litestar's 400
             return
-        for name, (low, high, pattern) in limits.items():
-            value = values[name]
-            if not low <= len(value) <= high or (pattern is not None and not pattern.search(value)):
+        for name, (low, high) in limits.items():
+            if not low <= len(values[name]) <= high:
                 await handler(scope, receive, send)
                 return
         authorization = origin = None

@@ -14,7 +14,8 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from prefcenter.errors import DomainError
+from prefcenter.errors import DatabaseUnavailable, DomainError, StorageFull
+from prefcenter.store.outage import database_outage
 
 PROBLEM_BASE = "https://prefcenter.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -45,7 +46,9 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body = problem_body(status, slug, title, detail, request.url.path if request is not None else None, **extra)
+    body = problem_body(
+        status, slug, title, detail, request.url.path if request is not None else None, **extra
+    )
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -106,6 +109,24 @@ _UNEXPECTED = (
 )
 
 
+def database_outage_error(exc: Exception) -> DomainError | None:
+    """The retryable answer for a database that is away (``store/outage.py``): 507 for a full disk, 503 when
+    it cannot be reached or cannot write; ``None`` for any other error (a 500)."""
+    outage = database_outage(exc)
+    if outage is None:
+        return None
+    log.warning("database unavailable", outage=outage, error_type=type(exc).__name__, error=str(exc)[:300])
+    if outage == "full":
+        return StorageFull(
+            "the database's disk is full; retry later",
+            retry_after=StorageFull.RETRY_AFTER_SECONDS,
+        )
+    return DatabaseUnavailable(
+        "the database cannot be reached or cannot write just now; retry later",
+        retry_after=DatabaseUnavailable.RETRY_AFTER_SECONDS,
+    )
+
+
 def unexpected_body(exc: Exception, instance: str | None) -> dict:
     """Log an unexpected error and give its problem document (also used by ``checks/fast_path.py``)."""
     log.exception("unhandled error", error_type=type(exc).__name__)
@@ -113,6 +134,9 @@ def unexpected_body(exc: Exception, instance: str | None) -> dict:
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
+    outage = database_outage_error(exc)
+    if outage is not None:
+        return _domain_error(request, outage)
     log.exception("unhandled error", error_type=type(exc).__name__)
     return problem_response(*_UNEXPECTED, request)
 
