@@ -24,13 +24,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from prefcenter.auth.guards import authenticate, check_access
 from prefcenter.checks import service
 from prefcenter.errors import DomainError
-from prefcenter.http.problems import (
-    PROBLEM_MEDIA_TYPE,
-    database_outage_error,
-    domain_error_headers,
-    problem_body,
-    unexpected_body,
-)
+from prefcenter.http.problems import exception_answer
 from prefcenter.http.rate_limit import take_token
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.store.unit_of_work import utcnow
@@ -38,7 +32,6 @@ from prefcenter.store.unit_of_work import utcnow
 PATH = "/v1/consent-checks"
 SCOPE = "consent:check"
 _JSON = (b"content-type", b"application/json")
-_PROBLEM = (b"content-type", PROBLEM_MEDIA_TYPE.encode())
 _encode = msgspec.json.encode
 
 
@@ -69,21 +62,7 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
             )
             body = _encode(result)
         except Exception as exc:  # noqa: BLE001 - the same answers as Litestar's handlers (http/problems.py)
-            error = exc if isinstance(exc, DomainError) else database_outage_error(exc)
-            if error is None:
-                status, body = 500, _encode(unexpected_body(exc, PATH))
-                headers = [_PROBLEM]
-            else:
-                status, body = (
-                    error.status,
-                    _encode(
-                        problem_body(error.status, error.slug, error.title, error.detail, PATH, **error.extra)
-                    ),
-                )
-                headers = [
-                    _PROBLEM,
-                    *((k.lower().encode(), v.encode()) for k, v in domain_error_headers(error).items()),
-                ]
+            status, headers, body = exception_answer(exc, PATH)
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

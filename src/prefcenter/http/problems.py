@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -131,6 +132,25 @@ def unexpected_body(exc: Exception, instance: str | None) -> dict:
     """Log an unexpected error and give its problem document (also used by ``checks/fast_path.py``)."""
     log.exception("unhandled error", error_type=type(exc).__name__)
     return problem_body(*_UNEXPECTED, instance)
+
+
+def exception_answer(exc: Exception, instance: str | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of the problem for ``exc``, for the ASGI paths outside Litestar's handlers
+    (``checks/fast_path.py``, ``http/idempotency.py``): the same answers as ``EXCEPTION_HANDLERS``."""
+    error = exc if isinstance(exc, DomainError) else database_outage_error(exc)
+    if error is None:
+        status, body, headers = 500, unexpected_body(exc, instance), {}
+    else:
+        status, headers = error.status, domain_error_headers(error)
+        body = problem_body(error.status, error.slug, error.title, error.detail, instance, **error.extra)
+    return (
+        status,
+        [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+        ],
+        msgspec.json.encode(body),
+    )
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

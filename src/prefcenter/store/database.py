@@ -7,8 +7,11 @@ PostgreSQL: one pooled engine for both.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -63,6 +66,26 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    db: Database
+    session: AsyncSession
+    task: asyncio.Task | None
+
+
+_REQUEST_TRANSACTION: ContextVar[_Joined | None] = ContextVar("prefcenter_request_transaction", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTransaction:
+    """The open transaction of ``Database.request_transaction``."""
+
+    session: AsyncSession
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
 class Database:
     def __init__(self, settings: DatabaseSettings) -> None:
         self.settings = settings
@@ -87,14 +110,52 @@ class Database:
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one write transaction: commits on success, rolls back on error."""
+        """A session inside one write transaction: commits on success, rolls back on error. Inside a
+        ``request_transaction`` it is a savepoint of that transaction (rolled back alone on error)."""
+        joined = self._joined_session()
+        if joined is not None:
+            async with joined.begin_nested():
+                yield joined
+            return
         async with self._writer() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A read transaction; inside a ``request_transaction`` a savepoint of it (it sees that request's
+        own uncommitted writes)."""
+        joined = self._joined_session()
+        if joined is not None:
+            async with joined.begin_nested():
+                yield joined
+            return
         async with self._reader() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def request_transaction(self) -> AsyncIterator[RequestTransaction]:
+        """One write transaction for a whole request: every ``write_session``, ``read_session`` and unit of
+        work the same task opens until it ends joins it as a savepoint, so what the request writes commits
+        (``RequestTransaction.commit``) together with whatever the caller adds last, or not at all: leaving
+        without committing, or a crash, rolls everything back."""
+        async with self._writer() as session:
+            await session.begin()
+            transaction = RequestTransaction(session)
+            token = _REQUEST_TRANSACTION.set(_Joined(self, session, asyncio.current_task()))
+            try:
+                yield transaction
+            finally:
+                _REQUEST_TRANSACTION.reset(token)
+
+    def _joined_session(self) -> AsyncSession | None:
+        joined = _REQUEST_TRANSACTION.get()
+        if joined is None or joined.db is not self or not joined.session.in_transaction():
+            return None
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no event loop in this thread
+            return None
+        return joined.session if task is joined.task else None  # tasks it spawns get sessions of their own
 
     async def ping(self) -> None:
         async with self.read_engine.connect() as conn:
