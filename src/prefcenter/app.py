@@ -32,6 +32,7 @@ from prefcenter.http.json_body import DepthBoundedRequest
 from prefcenter.http.openapi import (
     StructSchemaFromMsgspec,
     answer_options_with_every_method,
+    document_parameters_as_sent,
     document_problem_responses,
 )
 from prefcenter.http.problems import EXCEPTION_HANDLERS
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
+    document_parameters_as_sent(app.openapi_schema)
     document_scopes(app, app.openapi_schema)
     answer_options_with_every_method(app)
     # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.

@@ -66,6 +66,9 @@ def document_problem_responses(schema: OpenAPI) -> None:
                 operation.security = [{"BearerToken": []}]
             operation.responses = dict(operation.responses or {})
             for code in codes:
+                # a route's own answer for a code stays (pages answer pages); Litestar's generic 400 does not
+                if code in operation.responses and code != "400":
+                    continue
                 operation.responses[code] = OpenAPIResponse(
                     description=_DESCRIPTIONS[code],
                     content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)},
@@ -142,3 +145,21 @@ def answer_options_with_every_method(app: Litestar) -> None:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
             if name == "self" and isinstance(cell.cell_contents, HTTPRoute):
                 cell.cell_contents = route
+
+
+def document_parameters_as_sent(schema: OpenAPI) -> None:
+    """An optional text parameter is absent or a string: drop the ``null`` Litestar documents for ``str | None``
+    parameters (``If-Match: null`` is the text "null", refused like any other malformed ETag). Booleans and
+    numbers keep it: Litestar reads ``?overdue=null`` as absent."""
+    for item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            for parameter in (operation.parameters or []) if operation else []:
+                described = parameter.schema
+                if not isinstance(described, Schema) or not described.one_of:
+                    continue
+                kept = [
+                    s for s in described.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)
+                ]
+                if len(kept) == 1 and isinstance(kept[0], Schema) and kept[0].type == OpenAPIType.STRING:
+                    described.type, described.one_of = kept[0].type, None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
 from prefcenter import i18n
@@ -13,9 +14,21 @@ from prefcenter.context import AppContext
 from prefcenter.errors import Gone, InvalidInput, NotFound
 from prefcenter.unsubscribe import service
 from prefcenter.unsubscribe.schemas import UnsubscribeLinksCreate, UnsubscribeLinksRead
+from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.web.pages import message_page, page, refused_link_page, render
 
-Token = Annotated[str, Parameter(description="The signed unsubscribe token from the link", max_length=600)]
+Token = Annotated[
+    str,
+    Parameter(
+        description="The signed unsubscribe token from the link", max_length=600, pattern=SINGLE_LINE_PATTERN
+    ),
+]
+
+# A link that is not valid (404) or expired or revoked (410) is answered with a page, as the person clicked it.
+REFUSED_LINK_PAGES = {
+    404: ResponseSpec(str, media_type=MediaType.HTML, description="The link is not valid: a page saying so"),
+    410: ResponseSpec(str, media_type=MediaType.HTML, description="The link expired or was revoked: a page"),
+}
 
 
 class UnsubscribeLinkController(Controller):
@@ -40,7 +53,12 @@ class OneClickUnsubscribeController(Controller):
     tags = ["unsubscribe"]
     security = []
 
-    @get("/{token:str}", operation_id="unsubscribePage")
+    @get(
+        "/{token:str}",
+        operation_id="unsubscribePage",
+        media_type=MediaType.HTML,
+        responses=REFUSED_LINK_PAGES,
+    )
     async def confirmation_page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
         """A small confirmation page; a GET never changes anything (mail scanners follow links)."""
         locale = i18n.pick_locale(None, request.headers.get("accept-language"))
@@ -62,7 +80,13 @@ class OneClickUnsubscribeController(Controller):
         )
         return page(t("unsub_heading"), body, lang=locale)
 
-    @post("/{token:str}", operation_id="unsubscribeOneClick", status_code=200)
+    @post(
+        "/{token:str}",
+        operation_id="unsubscribeOneClick",
+        status_code=200,
+        media_type=MediaType.HTML,
+        responses=REFUSED_LINK_PAGES,
+    )
     async def one_click(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
         """RFC 8058 one-click: POST `List-Unsubscribe=One-Click` records the opt-out (replays are harmless).
 
