@@ -20,11 +20,17 @@ export class ApiError extends Error {
     this.problem = problem;
   }
   get retryable(): boolean {
-    return isRetryable(this.status);
+    return isRetryable(this.status, this.problem);
   }
 }
 
-function isRetryable(status: number): boolean {
+/** The problem type of a 409 that only means "the same write (same Idempotency-Key) is still running". */
+export const IN_PROGRESS_PROBLEM = "https://prefcenter.dev/problems/idempotency-in-progress";
+
+/** Worth trying again (with the same Idempotency-Key): network failures, timeouts, rate limits, server and
+ * database outages (503, 507), and a write of ours the server is still processing (409 in progress). */
+function isRetryable(status: number, problem: Problem | null = null): boolean {
+  if (status === 409) return problem?.type === IN_PROGRESS_PROBLEM;
   return status === 0 || status === 408 || status === 429 || status >= 500;
 }
 

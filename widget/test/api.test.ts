@@ -78,6 +78,31 @@ describe("api client", () => {
     expect(api.calls[4].headers["Idempotency-Key"]).toBe("key-2");
   });
 
+  it("retries a write the server still processes (409 in progress) with the same key, after Retry-After", async () => {
+    const api = new FakeApi();
+    api.failNext(409, undefined, 1, "idempotency-in-progress", { "Retry-After": "1" });
+    api.failNext(409, undefined, 1, "idempotency-in-progress");
+    const sleeps: number[] = [];
+    const res = await client(api, sleeps).send(PATCH, 12);
+    expect(res.revision).toBe(13);
+    expect(api.calls).toHaveLength(3);
+    expect(new Set(api.calls.map((c) => c.headers["Idempotency-Key"]))).toEqual(new Set(["key-1"]));
+    expect(sleeps).toEqual([1000, 1000]);
+  });
+
+  it("retries a database outage (503, 507) but not another 409", async () => {
+    const api = new FakeApi();
+    api.failNext(507, undefined, 1, "storage-full", { "Retry-After": "2" });
+    const sleeps: number[] = [];
+    await client(api, sleeps).send(PATCH, 12);
+    expect(sleeps).toEqual([2000]);
+    api.failNext(409, undefined, 1, "conflict");
+    const err = await client(api).send(PATCH, 13).catch((e) => e);
+    expect(err.status).toBe(409);
+    expect(err.retryable).toBe(false);
+    expect(api.calls).toHaveLength(3);
+  });
+
   it("does not retry other 4xx", async () => {
     const api = new FakeApi();
     api.failNext(422);

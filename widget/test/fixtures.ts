@@ -94,15 +94,21 @@ export class FakeApi {
   catalog = catalog();
   profile = profile();
   calls: Call[] = [];
-  failures: { match: (c: Call) => boolean; status: number }[] = [];
+  failures: { match: (c: Call) => boolean; status: number; slug: string; headers: Record<string, string> }[] = [];
   private nextId = 100;
 
   get writes(): Call[] {
     return this.calls.filter((c) => c.method !== "GET");
   }
 
-  failNext(status: number, match: (c: Call) => boolean = (c) => c.method !== "GET", times = 1): void {
-    for (let i = 0; i < times; i++) this.failures.push({ match, status });
+  failNext(
+    status: number,
+    match: (c: Call) => boolean = (c) => c.method !== "GET",
+    times = 1,
+    slug = "x",
+    headers: Record<string, string> = {},
+  ): void {
+    for (let i = 0; i < times; i++) this.failures.push({ match, status, slug, headers });
   }
 
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
@@ -117,9 +123,9 @@ export class FakeApi {
     this.calls.push(call);
     const failure = this.failures.findIndex((f) => f.match(call));
     if (failure >= 0) {
-      const { status } = this.failures.splice(failure, 1)[0];
+      const { status, slug, headers } = this.failures.splice(failure, 1)[0];
       if (status === 0) throw new TypeError("Failed to fetch");
-      return json({ type: "https://prefcenter.dev/problems/x", title: "fail", status }, status);
+      return json({ type: `https://prefcenter.dev/problems/${slug}`, title: "fail", status }, status, headers);
     }
     return this.handle(call);
   };
