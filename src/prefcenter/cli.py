@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from prefcenter.cli_arguments import single_line
 from prefcenter.settings import Settings, SettingsError
 
 
@@ -296,9 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     clients = sub.add_parser("clients", help="API clients")
     clients.add_argument("action", choices=["create", "list", "disable"])
-    clients.add_argument("client_id", nargs="?")
-    clients.add_argument("--name", default="API client")
-    clients.add_argument("--scopes", help="space- or comma-separated scopes")
+    clients.add_argument("client_id", nargs="?", type=single_line)
+    clients.add_argument("--name", default="API client", type=single_line)
+    clients.add_argument("--scopes", type=single_line, help="space- or comma-separated scopes")
     clients.add_argument("--json", action="store_true")
     clients.set_defaults(func=cmd_clients)
 

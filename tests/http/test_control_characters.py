@@ -144,3 +144,50 @@ async def test_if_match_and_cursors_outside_their_documented_format_are_refused(
         f"/v1/subjects/{subject['id']}/events?cursor=a.b", headers=await api.headers("preferences:read")
     )
     _refused(events)
+
+
+async def test_admin_forms_refuse_control_characters_in_notes_and_reasons(api):
+    from tests.admin.support import signed_in
+
+    subject = await api.new_subject()
+    dsr = await api.headers("dsr:manage")
+    created = await api.client.post(
+        "/v1/dsr-requests", json={"type": "access", "subject_id": subject["id"]}, headers=dsr
+    )
+    page = f"/admin/dsr/{created.json()['id']}"
+    async with signed_in(api, "dsr:manage") as officer:
+        for action, fields in (
+            ("note", {"note": "a\x00b"}),
+            ("verify", {"note": "a\x1bb"}),
+            ("extend", {"months": "1", "reason": "a\x00b"}),
+            ("cancel", {"reason": "a\x7fb"}),
+        ):
+            r = await officer.submit(page, f"{page}/{action}", **fields)
+            assert 400 <= r.status_code < 500, (action, r.status_code)
+        kept = await officer.submit(page, f"{page}/note", note="line one\r\n\tline two")
+        assert kept.status_code == 303, kept.text[:500]
+    history = (await api.client.get(page.replace("/admin/dsr", "/v1/dsr-requests"), headers=dsr)).json()[
+        "history"
+    ]
+    assert history[-1]["reason"] == "line one\r\n\tline two" and all(
+        "\x00" not in (h["reason"] or "") for h in history
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dsr", "note", "some-id", "a\x00b"],
+        ["dsr", "create", "access", "--external-id", "a\x1bb"],
+        ["dsr", "cancel", "some-id", "--reason", "a\x7fb"],
+        ["clients", "create", "--name", "a\nb"],
+        ["check", "--channel", "em\x00ail"],
+    ],
+)
+def test_cli_arguments_with_control_characters_exit_with_a_plain_message(argv, capsys):
+    from prefcenter.cli import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert "without control characters" in capsys.readouterr().err

@@ -7,6 +7,7 @@ same actor the API records for that client; these pages only read, render and re
 from __future__ import annotations
 
 import html
+import re
 from typing import Annotated, get_args
 from urllib.parse import urlencode
 
@@ -43,7 +44,7 @@ from prefcenter.dsr.schemas import DsrCreate, DsrRead, DsrStatus, DsrType
 from prefcenter.errors import DomainError, InvalidInput, RateLimited
 from prefcenter.http.client_address import client_ip
 from prefcenter.store.unit_of_work import utcnow
-from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Touchpoint
+from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, Touchpoint
 from prefcenter.webhooks import service as webhooks
 
 log = structlog.get_logger("prefcenter.admin")
@@ -597,6 +598,8 @@ def _required(form: dict[str, str], name: str, max_length: int, what: str) -> st
         raise InvalidInput(f"give {what}")
     if len(value) > max_length:
         raise InvalidInput(f"{name} is longer than {max_length} characters")
+    if not re.search(MULTI_LINE_PATTERN, value):
+        raise InvalidInput(f"{name} holds control characters (tab and line breaks are fine)")
     return value
 
 

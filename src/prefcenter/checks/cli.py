@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from prefcenter.checks.schemas import CheckResult
+from prefcenter.cli_arguments import single_line
 from prefcenter.core.csv_cells import neutralise_row
 from prefcenter.private_files import open_private
 
@@ -38,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "decision per row, in order."
         ),
     )
-    check.add_argument("--channel", help="channel for rows without one, e.g. email")
-    check.add_argument("--topic", help="topic for rows without one, e.g. newsletter")
+    check.add_argument("--channel", type=single_line, help="channel for rows without one, e.g. email")
+    check.add_argument("--topic", type=single_line, help="topic for rows without one, e.g. newsletter")
     check.add_argument("--input", default="-", help="CSV file (default: stdin)")
     check.add_argument("--output", default="-", help="CSV file (default: stdout)")
     check.add_argument("--progress", choices=["auto", "always", "never"], default="auto")

@@ -10,6 +10,8 @@ import asyncio
 
 import msgspec
 
+from prefcenter.cli_arguments import multi_line, single_line
+
 OFFICER_PREFIX = "cli:"
 
 
@@ -30,7 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     dsr = sub.add_parser("dsr", help="data subject requests (GDPR) for compliance officers")
     dsr.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    dsr.add_argument("--officer", default=None, help="who is acting (recorded in the history; default $USER)")
+    dsr.add_argument(
+        "--officer",
+        default=None,
+        type=single_line,
+        help="who is acting (recorded in the history; default $USER)",
+    )
     actions = dsr.add_subparsers(dest="action", required=True)
 
     create = actions.add_parser("create", help="record a request")
@@ -38,14 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "type", choices=["access", "portability", "erasure", "rectification", "restriction", "objection"]
     )
     who = create.add_mutually_exclusive_group(required=True)
-    who.add_argument("--subject", help="prefcenter subject id")
-    who.add_argument("--external-id", help="the company's customer id")
-    who.add_argument("--identity", help="kind:value, e.g. email:ann@example.com")
-    create.add_argument("--note")
+    who.add_argument("--subject", type=single_line, help="prefcenter subject id")
+    who.add_argument("--external-id", type=single_line, help="the company's customer id")
+    who.add_argument("--identity", type=single_line, help="kind:value, e.g. email:ann@example.com")
+    create.add_argument("--note", type=multi_line)
 
     listing = actions.add_parser("list", help="list requests")
-    listing.add_argument("--status")
-    listing.add_argument("--type")
+    listing.add_argument("--status", type=single_line)
+    listing.add_argument("--type", type=single_line)
     listing.add_argument("--overdue", action="store_true")
     listing.add_argument("--limit", type=int, default=50)
 
@@ -55,27 +62,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("retry", "run a failed request again"),
     ):
         p = actions.add_parser(name, help=help_text)
-        p.add_argument("request_id")
+        p.add_argument("request_id", type=single_line)
 
     verify = actions.add_parser("verify", help="mark identity verified (officer note) or check a code")
-    verify.add_argument("request_id")
+    verify.add_argument("request_id", type=single_line)
     verify_how = verify.add_mutually_exclusive_group(required=True)
-    verify_how.add_argument("--note", help="how the officer verified the requester's identity")
-    verify_how.add_argument("--code", help="the code the subject received")
+    verify_how.add_argument(
+        "--note", type=multi_line, help="how the officer verified the requester's identity"
+    )
+    verify_how.add_argument("--code", type=single_line, help="the code the subject received")
     verify_how.add_argument("--send-code", action="store_true", help="send a code to the subject's email")
 
     extend = actions.add_parser("extend", help="extend the deadline once by 1 or 2 months")
-    extend.add_argument("request_id")
+    extend.add_argument("request_id", type=single_line)
     extend.add_argument("--months", type=int, required=True)
-    extend.add_argument("--reason", required=True)
+    extend.add_argument("--reason", required=True, type=multi_line)
 
     cancel = actions.add_parser("cancel", help="cancel a request that has not started")
-    cancel.add_argument("request_id")
-    cancel.add_argument("--reason", required=True)
+    cancel.add_argument("request_id", type=single_line)
+    cancel.add_argument("--reason", required=True, type=multi_line)
 
     note = actions.add_parser("note", help="add a note to a request's history")
-    note.add_argument("request_id")
-    note.add_argument("text")
+    note.add_argument("request_id", type=single_line)
+    note.add_argument("text", type=multi_line)
     for action_parser in actions.choices.values():  # `prefcenter dsr list --json` works too
         action_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     dsr.set_defaults(func=cmd_dsr)

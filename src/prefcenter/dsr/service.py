@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import calendar
 import hmac
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from prefcenter.store.models_dsr import (
 )
 from prefcenter.store.unit_of_work import Actor, UnitOfWork, load_data_key, utcnow
 from prefcenter.subjects.service import erased_identity, get_subject
+from prefcenter.vocabulary import MULTI_LINE_PATTERN
 
 OPEN = ("received", "verified", "in_progress", "waiting_on_systems")
 FINAL = ("completed", "rejected", "failed")
@@ -338,6 +340,8 @@ def extension_reason(text: str) -> str:
         raise InvalidField(
             "reason", f"the reason for the extension is longer than {MAX_EXTENSION_REASON} characters"
         )
+    if not re.search(MULTI_LINE_PATTERN, reason):
+        raise InvalidField("reason", "the reason holds control characters (tab and line breaks are fine)")
     return reason
 
 
