@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             f"Widget demo:     {base}/\n"
             f"Widget bundle:   {base}{BUNDLE_URL}\n"
-            f"  integrity=\"{bundle()[2]}\" crossorigin=\"anonymous\"\n"
+            f'  integrity="{bundle()[2]}" crossorigin="anonymous"\n'
             f"API docs:        {base}/schema\n"
             f"Admin pages:     {base}/admin  (sign in with the demo client's id and secret)\n",
             flush=True,
@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo catalog and print demo credentials")
-    serve.add_argument("--with-worker", action="store_true", help="also run `prefcenter worker` beside the API")
+    serve.add_argument(
+        "--with-worker", action="store_true", help="also run `prefcenter worker` beside the API"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="schema migrations")
@@ -314,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.set_defaults(func=cmd_openapi)
 
     keys = sub.add_parser("keys", help="key files for production")
-    keys.add_argument("action", choices=["generate", "rewrap"], help="rewrap: move data keys to the current master key")
+    keys.add_argument(
+        "action", choices=["generate", "rewrap"], help="rewrap: move data keys to the current master key"
+    )
     keys.add_argument("--dir")
     keys.set_defaults(func=cmd_keys)
 

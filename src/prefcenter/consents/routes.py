@@ -123,5 +123,7 @@ class ConsentController(Controller):
     ) -> ConfirmationEmailRead:
         """Send the double opt-in confirmation email for a pending consent again."""
         ensure_subject_access(request.user, subject_id)
-        sent = await doi.send_confirmation(ctx, subject_id, consent_id, request.headers.get("accept-language"))
+        sent = await doi.send_confirmation(
+            ctx, subject_id, consent_id, request.headers.get("accept-language")
+        )
         return ConfirmationEmailRead(consent_id=consent_id, sent=sent)

@@ -86,7 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     note.add_argument("request_id", type=single_line)
     note.add_argument("text", type=multi_line)
     for action_parser in actions.choices.values():  # `prefcenter dsr list --json` works too
-        action_parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+        action_parser.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
+        )
     dsr.set_defaults(func=cmd_dsr)
 
 

@@ -50,7 +50,11 @@ class DsrController(Controller):
     @post(
         "/",
         operation_id="createDsrRequest",
-        responses={200: ResponseSpec(data_container=DsrRead, description="A duplicate of an open request: linked to it")},
+        responses={
+            200: ResponseSpec(
+                data_container=DsrRead, description="A duplicate of an open request: linked to it"
+            )
+        },
     )
     async def create(self, ctx: AppContext, request: Request, data: DsrCreate) -> Response[DsrRead]:
         """Record a data subject request; a duplicate of an open one is linked to it (200) instead of created (201)."""
