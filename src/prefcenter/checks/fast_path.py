@@ -7,7 +7,7 @@ the app's own OpenAPI document (``http.strict_query``), ``checks.service.check_o
 of ``ConsentCheckRead``, and ``http.request_context`` (request id + one access line).
 
 Anything it does not answer itself falls through to Litestar, which stays the reference: another path or
-method, a query that is not exactly the documented parameters within their documented lengths, a missing,
+method, a query that is not exactly the documented parameters within their documented lengths and patterns, a missing,
 invalid or wrongly scoped token, a rate-limited client (refusing takes no token, so Litestar refuses the
 same way). None of those has a side effect before falling through. After the rate limiter took its
 token, a malformed subject (422), a database that is away (503, or 507 for a full disk) or an unexpected
@@ -16,6 +16,8 @@ paths give the same bytes, statuses and headers.
 """
 
 from __future__ import annotations
+
+import re
 
 import msgspec
 from litestar._parsers import parse_query_string
@@ -35,14 +37,15 @@ _JSON = (b"content-type", b"application/json")
 _encode = msgspec.json.encode
 
 
-def _limits(app) -> dict[str, tuple[int, int]]:
-    """name -> (min length, max length) of the route's documented query parameters (all required)."""
+def _limits(app) -> dict[str, tuple[int, int, re.Pattern[str] | None]]:
+    """name -> (min length, max length, pattern) of the route's documented query parameters (all required)."""
     operation = app.openapi_schema.paths[PATH].get
     limits = {}
     for p in operation.parameters or []:
         if getattr(p, "param_in", None) != "query" or not p.required:
             raise RuntimeError(f"{PATH}: unexpected parameter {p.name}; update checks/fast_path.py")
-        limits[p.name] = (p.schema.min_length or 0, p.schema.max_length or 1 << 30)
+        pattern = re.compile(p.schema.pattern) if p.schema.pattern else None
+        limits[p.name] = (p.schema.min_length or 0, p.schema.max_length or 1 << 30, pattern)
     return limits
 
 
@@ -51,7 +54,7 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
     handler = litestar_app.asgi_handler
     state = litestar_app.state
     ctx = state.ctx
-    limits: dict[str, tuple[int, int]] | None = None
+    limits: dict[str, tuple[int, int, re.Pattern[str] | None]] | None = None
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         subject, channel, topic = scope["prefcenter.check"]
@@ -81,8 +84,9 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
         if len(pairs) != len(limits) or values.keys() != limits.keys():
             await handler(scope, receive, send)  # unknown, repeated or missing parameters: Litestar's 400
             return
-        for name, (low, high) in limits.items():
-            if not low <= len(values[name]) <= high:
+        for name, (low, high, pattern) in limits.items():
+            value = values[name]
+            if not low <= len(value) <= high or (pattern is not None and not pattern.search(value)):
                 await handler(scope, receive, send)
                 return
         authorization = origin = None

@@ -202,7 +202,9 @@ class PageController(Controller):
 def _page_locale(request: Request, claims: dict | None = None) -> str:
     """The language the email was written in (the link carries it), else the browser's, else English."""
     carried = claims.get("lng") if claims else None
-    return i18n.pick_locale(carried if isinstance(carried, str) else None, request.headers.get("accept-language"))
+    return i18n.pick_locale(
+        carried if isinstance(carried, str) else None, request.headers.get("accept-language")
+    )
 
 
 def _message(locale: str, heading: str, text: str, status: int = 200) -> Response[str]:
