@@ -42,9 +42,11 @@ _DESCRIPTIONS = {
     "422": "The request is well-formed but not acceptable",
     "429": "Rate limit exceeded; see Retry-After",
     "500": "Unexpected server error",
-    "503": "Not ready",
+    "503": "The database is unreachable, restarting or read-only; retry after Retry-After",
+    "507": "The database's disk is full; retry after Retry-After",
 }
-_PUBLIC = ("400", "404", "413", "422", "429", "500")
+_PUBLIC = ("400", "404", "413", "422", "429", "500", "503")
+_WRITES = ("put", "post", "delete", "patch")
 
 
 def document_problem_responses(schema: OpenAPI) -> None:
@@ -53,19 +55,21 @@ def document_problem_responses(schema: OpenAPI) -> None:
     components.schemas["Problem"] = PROBLEM_SCHEMA
     ref = Reference(ref="#/components/schemas/Problem")
     for path, item in (schema.paths or {}).items():
-        codes = (
-            tuple(c for c in _DESCRIPTIONS if c != "503")
-            if path.startswith("/v1/")
-            else _PUBLIC + (("401",) if path == "/oauth/token" else ())
-        )
+        if path.startswith("/v1/"):
+            codes = tuple(c for c in _DESCRIPTIONS if c != "507")
+        elif path == "/health":
+            codes = ("500",)
+        else:
+            codes = _PUBLIC + (("401",) if path == "/oauth/token" else ())
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if operation is None:
                 continue
+            method_codes = codes + (("507",) if method in _WRITES and path != "/health" else ())
             if path.startswith("/v1/"):
                 operation.security = [{"BearerToken": []}]
             operation.responses = dict(operation.responses or {})
-            for code in codes:
+            for code in method_codes:
                 # a route's own answer for a code stays (pages answer pages); Litestar's generic 400 does not
                 if code in operation.responses and code != "400":
                     continue
@@ -75,7 +79,7 @@ def document_problem_responses(schema: OpenAPI) -> None:
                 )
             if path == "/ready":
                 operation.responses["503"] = OpenAPIResponse(
-                    description=_DESCRIPTIONS["503"],
+                    description="Not ready: the database does not answer",
                     content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)},
                 )
 
