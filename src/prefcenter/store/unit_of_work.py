@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 import msgspec
 from sqlalchemy import insert, select, text
@@ -13,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
+from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.database import Database
-from prefcenter.store.models import Checkpoint, Event, SubjectKey
+from prefcenter.store.models import Checkpoint, Event, Subject, SubjectKey
 
 CHECKPOINT_EVERY = 256
 _PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one chain
@@ -191,6 +193,31 @@ class UnitOfWork:
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
             return None
         return self.add_checkpoint()
+
+    async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> Subject:
+        """Load a subject for a change in this transaction: it must exist and not be erased, and match
+        ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit."""
+        try:
+            UUID(subject_id)
+        except ValueError:
+            raise NotFound(f"no subject {subject_id}") from None
+        subject = await self.session.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound(f"no subject {subject_id}")
+        if self.dialect == "postgresql":
+            await self.session.refresh(subject, with_for_update=True)
+        if subject.erased_at is not None:
+            raise Conflict(f"subject {subject_id} was erased; it cannot be changed", reason="erased")
+        if expected_revision is not None and subject.revision != expected_revision:
+            raise PreconditionFailed(
+                f"the subject is at revision {subject.revision}, not {expected_revision}; read it again",
+                current_revision=subject.revision,
+            )
+        return subject
+
+    def bump_revision(self, subject: Subject) -> None:
+        """Record that the subject changed in this transaction: its revision (the ETag) moves on by one."""
+        subject.revision += 1
 
     async def create_data_key(self, subject_id: str) -> bytes:
         key = crypto.new_data_key()
