@@ -143,7 +143,7 @@ async def bench_export(ctx: AppContext, events: int) -> tuple[float, float, int]
 async def run_engine(settings: Settings, subjects_n: int, events: int) -> dict:
     from prefcenter.logs import configure_logging
 
-    migrate.upgrade(settings.database)
+    migrate.upgrade(settings.database.url)
     configure_logging(settings.log)
     ctx = AppContext.build(settings)
     try:

@@ -65,7 +65,7 @@ class BackendFactory:
             url = create_database(self.request.getfixturevalue("pg_base"), f"t_{uuid.uuid4().hex[:12]}")
         settings = make_settings(var, url)
         if migrated:
-            migrate.upgrade(settings.database)
+            migrate.upgrade(settings.database.url)
         return settings
 
 

@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["PREFCENTER_PORT"] = str(args.port)
     settings = Settings.from_env()
     if args.migrate:
-        migrate.upgrade(settings.database, keys=settings.keys)
+        migrate.upgrade(settings.database.url, keys=settings.keys)
     if args.demo:
         from prefcenter.demo import load_demo
 
@@ -130,13 +130,13 @@ def cmd_db(args: argparse.Namespace) -> int:
     database = settings.database
     if args.action == "upgrade":
         load_keys(settings.keys)  # first run of the embedded default: create the keys beside the database
-        migrate.upgrade(database, args.revision or "heads", keys=settings.keys)
+        migrate.upgrade(database.url, args.revision or "heads", keys=settings.keys)
     elif args.action == "downgrade":
         if not args.revision:
             raise CommandError("downgrade needs a revision, e.g. `prefcenter db downgrade base`")
-        migrate.downgrade(database, args.revision)
+        migrate.downgrade(database.url, args.revision)
     else:
-        migrate.current(database)
+        migrate.current(database.url)
     return 0
 
 

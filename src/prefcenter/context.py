@@ -29,7 +29,7 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         keys = load_keys(settings.keys)
-        db = Database(settings.database)
+        db = Database(settings.database.url)
         return cls(
             settings=settings,
             db=db,

@@ -113,7 +113,7 @@ async def test_a_full_sqlite_disk_answers_507_and_recovers(sqlite_api):
 
 async def test_a_sqlite_file_that_cannot_be_opened_answers_503(tmp_path):
     settings = make_settings(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path / 'db' / 'prefcenter.db'}")
-    migrate.upgrade(settings.database)
+    migrate.upgrade(settings.database.url)
     api = await open_api(settings)
     try:
         subject = await api.new_subject()
@@ -172,7 +172,7 @@ async def test_a_stopped_postgresql_answers_503_and_the_server_recovers(tmp_path
         pytest.skip(str(exc))
     try:
         settings = make_settings(tmp_path / "var", create_database(base, "outage"))
-        migrate.upgrade(settings.database)
+        migrate.upgrade(settings.database.url)
         conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://") + "/outage")
         data_dir = await conn.fetchval("SELECT current_setting('data_directory')")
         await conn.close()

@@ -55,7 +55,7 @@ async def test_processes_converge_within_the_ttl(new_backend):
     from prefcenter.sites import service
 
     settings = new_backend("sqlite")
-    db = Database(settings.database)
+    db = Database(settings.database.url)
     clock = Clock()
     here = OriginAllowList(db, ["https://env.example.com"], ttl=10, clock=clock)
     there = OriginAllowList(db, [], ttl=10, clock=clock)  # another API process on the same database

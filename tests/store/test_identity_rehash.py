@@ -70,8 +70,8 @@ async def test_the_migration_rehashes_legacy_identities(new_backend, engine):
     finally:
         await close_api(api)
 
-    migrate.downgrade(settings.database, "20261201_identity_lookalikes-1")
-    migrate.upgrade(settings.database, keys=settings.keys)
+    migrate.downgrade(settings.database.url, "20261201_identity_lookalikes-1")
+    migrate.upgrade(settings.database.url, keys=settings.keys)
 
     api = await open_api(settings)
     try:

@@ -38,7 +38,7 @@ async def test_the_sqlite_database_and_its_wal_and_shm_files_are_0600(tmp_path, 
     settings = dataclasses.replace(
         make_settings(tmp_path / "var", ""), database=DatabaseSettings(url=f"sqlite+aiosqlite:///{db_file}")
     )
-    migrate.upgrade(settings.database)
+    migrate.upgrade(settings.database.url)
     assert _mode(db_file) == 0o600
     assert _mode(db_file.parent) == 0o700 and _mode(db_file.parent.parent) == 0o700
     api = await open_api(settings)
@@ -55,10 +55,10 @@ async def test_the_sqlite_database_and_its_wal_and_shm_files_are_0600(tmp_path, 
 
 async def test_a_database_an_older_version_left_readable_is_narrowed(tmp_path, usual_umask):
     settings = make_settings(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path / 'var' / 'prefcenter.db'}")
-    migrate.upgrade(settings.database)
+    migrate.upgrade(settings.database.url)
     db_file = settings.database.sqlite_path
     os.chmod(db_file, 0o644)
-    database = Database(settings.database)
+    database = Database(settings.database.url)
     try:
         assert _mode(db_file) == 0o600
         await database.ping()

@@ -45,13 +45,13 @@ async def test_migrated_schema_matches_the_models(new_backend, engine_name):
 
 async def test_downgrade_to_base_and_upgrade_again(new_backend, engine_name):
     settings = new_backend(engine_name)
-    migrate.downgrade(settings.database, "base")
+    migrate.downgrade(settings.database.url, "base")
     engine = create_async_engine(settings.database.url)
     try:
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()) - {"alembic_version"})
         assert tables == set()
-        migrate.upgrade(settings.database)
+        migrate.upgrade(settings.database.url)
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         assert set(metadata.tables) <= tables

@@ -595,7 +595,7 @@ class EngineProjectionReader:
 
 def reader_for(db) -> ProjectionReader:
     """The fastest reader for this database: sync ``sqlite3`` on a SQLite file, the engine otherwise."""
-    path = db.settings.sqlite_path if db.is_sqlite else None
+    path = db.sqlite_path
     if path is not None:
         return SqliteProjectionReader(str(path))
     return EngineProjectionReader(db.read_engine)

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from prefcenter.private_files import keep_private
-from prefcenter.settings import DatabaseSettings
 
 log = structlog.get_logger("prefcenter.store")
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -40,6 +39,14 @@ def keep_sqlite_files_private(path: Path) -> None:
             if not candidate.exists():
                 raise
             log.warning("database file left readable by others", path=str(candidate), error=str(exc))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL names (None for another engine or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    _, _, rest = url.partition(":///")
+    return Path(rest) if rest and rest != ":memory:" else None
 
 
 def _sqlite_pragmas(dbapi_connection) -> None:
@@ -87,19 +94,20 @@ class RequestTransaction:
 
 
 class Database:
-    def __init__(self, settings: DatabaseSettings) -> None:
-        self.settings = settings
-        self.is_sqlite = settings.is_sqlite
+    """The engines of one database, given its SQLAlchemy URL (``sqlite+aiosqlite:///...`` or
+    ``postgresql+asyncpg://...``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.sqlite_path = sqlite_file(url)  # the file of a SQLite database; None in memory or elsewhere
         if self.is_sqlite:
-            path = settings.sqlite_path
-            if path is not None:
-                keep_sqlite_files_private(path)
-            self.write_engine = _make_sqlite_engine(settings.url, "BEGIN IMMEDIATE")
-            self.read_engine = _make_sqlite_engine(settings.url, "BEGIN")
+            if self.sqlite_path is not None:
+                keep_sqlite_files_private(self.sqlite_path)
+            self.write_engine = _make_sqlite_engine(url, "BEGIN IMMEDIATE")
+            self.read_engine = _make_sqlite_engine(url, "BEGIN")
         else:
-            self.write_engine = create_async_engine(
-                settings.url, pool_size=10, max_overflow=10, pool_pre_ping=True
-            )
+            self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)

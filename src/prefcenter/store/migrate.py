@@ -10,8 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from prefcenter.settings import DatabaseSettings, KeySettings
-from prefcenter.store.database import keep_sqlite_files_private
+from prefcenter.store.database import keep_sqlite_files_private, sqlite_file
 
 
 def migrations_dir() -> Path:
@@ -22,13 +21,15 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "migrations"
 
 
-def alembic_config(database: DatabaseSettings) -> Config:
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration for the database at ``url`` (a SQLAlchemy URL)."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
-    config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d-%%(slug)s")
-    if database.is_sqlite and database.sqlite_path is not None:
-        keep_sqlite_files_private(database.sqlite_path)
+    path = sqlite_file(url)
+    if path is not None:
+        keep_sqlite_files_private(path)
     return config
 
 
@@ -43,17 +44,18 @@ def _outside_event_loop(fn, *args) -> None:
         pool.submit(fn, *args).result()
 
 
-def upgrade(database: DatabaseSettings, revision: str = "heads", keys: KeySettings | None = None) -> None:
-    """Upgrade the schema. Data migrations that decrypt (re-hashing identities) read ``keys``, else the
-    key settings of the environment (``Settings.from_env().keys``), and only when there is data."""
-    config = alembic_config(database)
+def upgrade(url: str, revision: str = "heads", keys: object | None = None) -> None:
+    """Upgrade the schema of the database at ``url``. Data migrations that decrypt (re-hashing identities)
+    read ``keys`` (the key settings, handed through to them as they are), else the key settings of the
+    environment, and only when there is data."""
+    config = alembic_config(url)
     config.attributes["key_settings"] = keys
     _outside_event_loop(command.upgrade, config, revision)
 
 
-def downgrade(database: DatabaseSettings, revision: str) -> None:
-    _outside_event_loop(command.downgrade, alembic_config(database), revision)
+def downgrade(url: str, revision: str) -> None:
+    _outside_event_loop(command.downgrade, alembic_config(url), revision)
 
 
-def current(database: DatabaseSettings) -> None:
-    command.current(alembic_config(database), verbose=False)
+def current(url: str) -> None:
+    command.current(alembic_config(url), verbose=False)
