@@ -194,7 +194,12 @@ class Event(Base):
     """The append-only, hash-chained audit log. Database triggers reject UPDATE and DELETE."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_subject_seq", "subject_id", "seq"),)
+    __table_args__ = (
+        Index("ix_events_subject_seq", "subject_id", "seq"),
+        # audit search (GET /v1/audit/events): by actor, by event type, newest first
+        Index("ix_events_actor_seq", "actor_type", "actor_id", "seq"),
+        Index("ix_events_type_seq", "type", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
