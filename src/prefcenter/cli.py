@@ -353,7 +353,7 @@ EXTRA_COMMANDS.append(_register_import)
 
 
 def _register_consents(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.doi.cli import register
+    from prefcenter.consents.cli import register
 
     register(sub)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from prefcenter.doi.service import confirm_link
+from prefcenter.consents.double_opt_in import confirm_link
 from prefcenter.link_revocations.service import is_revoked
 from prefcenter.store.unit_of_work import utcnow
 from tests.checks.helpers import subject_with

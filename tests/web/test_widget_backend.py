@@ -15,7 +15,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import update
 
-from prefcenter.doi.service import expire_unconfirmed
+from prefcenter.consents.service import expire_unconfirmed
 from prefcenter.store.models import Consent
 from prefcenter.web.pages import BUNDLE, BUNDLE_SRI
 from tests.conftest import close_api, open_api

@@ -6,14 +6,19 @@ from litestar import Controller, Request, post
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
+from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
-from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRead, ConsentWithdraw, Evidence
+from prefcenter.consents.schemas import (
+    ConfirmationEmailRead,
+    ConsentConfirm,
+    ConsentGrant,
+    ConsentRead,
+    ConsentWithdraw,
+    Evidence,
+)
 from prefcenter.context import AppContext
-from prefcenter.doi import service as doi
-from prefcenter.doi.schemas import ConfirmationEmailRead
 from prefcenter.http.client_address import client_ip
 from prefcenter.http.etag import IF_MATCH_PATTERN, expected_revision
-from prefcenter.subjects.service import lock_subject, touch
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
 SubjectId = Annotated[
@@ -61,11 +66,11 @@ class ConsentController(Controller):
         """Record consent to a topic on some channels, with the notice version shown and how it was given."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await lock_subject(uow, subject_id, expected_revision(if_match))
+            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             result = await service.grant(
                 uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
             )
-            touch(subject)
+            uow.bump_revision(subject)
         if result.status == "pending_confirmation":
             # After the commit: a mail failure is logged and the consent stays pending (it can be resent).
             await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))
@@ -84,9 +89,9 @@ class ConsentController(Controller):
         """Withdraw a consent."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await lock_subject(uow, subject_id, expected_revision(if_match))
+            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             result = await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
-            touch(subject)
+            uow.bump_revision(subject)
             return result
 
     @post("/{consent_id:str}/confirm", operation_id="confirmConsent", status_code=200)
@@ -101,7 +106,7 @@ class ConsentController(Controller):
         """Confirm a consent waiting for double opt-in."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await lock_subject(uow, subject_id)
+            subject = await uow.lock_subject(subject_id)
             result = await service.confirm(
                 uow,
                 request.user.actor,
@@ -110,7 +115,7 @@ class ConsentController(Controller):
                 data,
                 pending_days=ctx.settings.widget.doi_pending_days,
             )
-            touch(subject)
+            uow.bump_revision(subject)
             return result
 
     @post(

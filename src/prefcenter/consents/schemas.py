@@ -56,3 +56,8 @@ class ConsentRead(msgspec.Struct):
     expires_at: datetime | None
     withdrawn_at: datetime | None
     receipt: str | None = None
+
+
+class ConfirmationEmailRead(msgspec.Struct):
+    consent_id: str
+    sent: bool

@@ -236,7 +236,9 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
         (
             await uow.session.execute(
                 select(Consent)
-                .where(Consent.status == "granted", Consent.is_current.is_(True), Consent.expires_at <= uow.now)
+                .where(
+                    Consent.status == "granted", Consent.is_current.is_(True), Consent.expires_at <= uow.now
+                )
                 .order_by(Consent.expires_at)
                 .limit(limit)
             )
@@ -247,14 +249,34 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
     return [await mark_expired(uow, consent, "lifetime_ended") for consent in rows]
 
 
+async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
+    """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
+    cutoff = uow.now - timedelta(days=pending_days)
+    rows = (
+        (
+            await uow.session.execute(
+                select(Consent)
+                .where(
+                    Consent.status == "pending_confirmation",
+                    Consent.is_current.is_(True),
+                    Consent.granted_at <= cutoff,
+                )
+                .order_by(Consent.granted_at)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [await mark_expired(uow, consent, "not_confirmed") for consent in rows]
+
+
 async def mark_expired(uow: UnitOfWork, consent: Consent, reason: str) -> str:
     """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision."""
-    from prefcenter.subjects.service import touch
-
     consent.status = "expired"
     subject = await uow.session.get(Subject, consent.subject_id)
     if subject is not None:
-        touch(subject)
+        uow.bump_revision(subject)
     await uow.append_event(
         "consent.expired",
         actor=SYSTEM,
@@ -266,8 +288,6 @@ async def mark_expired(uow: UnitOfWork, consent: Consent, reason: str) -> str:
 
 async def expire_due(ctx) -> int:
     """The worker's sweep: lapsed consents and double opt-ins never confirmed. Returns how many expired."""
-    from prefcenter.doi.service import expire_unconfirmed
-
     async with ctx.unit_of_work() as uow:
         lapsed = await expire_lapsed(uow)
         unconfirmed = await expire_unconfirmed(uow, ctx.settings.widget.doi_pending_days)

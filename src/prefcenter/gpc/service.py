@@ -33,7 +33,7 @@ async def honour_gpc(
     uow: UnitOfWork, actor: Actor, subject_id: str, touchpoint: str, expected_revision: int | None
 ) -> list[str] | None:
     """Opt the subject's honour_gpc topics out; None when GPC was honoured for this subject before."""
-    subject = await subjects.lock_subject(uow, subject_id, expected_revision)
+    subject = await uow.lock_subject(subject_id, expected_revision)
     if await already_honoured(uow, subject_id):
         return None
     topics = (await uow.session.execute(select(Topic).where(Topic.honour_gpc.is_(True)))).scalars().all()
@@ -91,7 +91,7 @@ async def honour_gpc(
             ConsentWithdraw(touchpoint=touchpoint, method="gpc", reason="gpc"),
         )
     if withdrawals and not items:
-        subjects.touch(subject)
+        uow.bump_revision(subject)
     await uow.append_event(
         MARKER,
         actor=actor,

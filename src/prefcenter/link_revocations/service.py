@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from prefcenter.errors import Gone
 from prefcenter.store.models import Subject
 from prefcenter.store.unit_of_work import Actor, UnitOfWork, format_instant
-from prefcenter.subjects.service import lock_subject
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
@@ -33,7 +32,7 @@ def ensure_link_current(subject: Subject, issued_at_ms: int) -> None:
 
 async def revoke_links(uow: UnitOfWork, actor: Actor, subject_id: str) -> Subject:
     """Every link minted for this subject until now stops working: one audited ``subject.links_revoked``."""
-    subject = await lock_subject(uow, subject_id)
+    subject = await uow.lock_subject(subject_id)
     previous = subject.links_not_before
     subject.links_not_before = uow.now if previous is None else max(previous, uow.now)
     await uow.append_event(

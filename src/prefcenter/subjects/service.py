@@ -17,7 +17,7 @@ from prefcenter.core.normalise import (
     parse_identity_ref,
     suppression_forms,
 )
-from prefcenter.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
 from prefcenter.store.models_dsr import ErasureSuppression
@@ -52,26 +52,9 @@ async def get_subject(session: AsyncSession, subject_id: str) -> Subject:
     return subject
 
 
-async def lock_subject(uow: UnitOfWork, subject_id: str, expected_revision: int | None = None) -> Subject:
-    """Load a subject for a change: it must exist, not be erased, and match ``If-Match`` when given."""
-    subject = await get_subject(uow.session, subject_id)
-    if uow.dialect == "postgresql":
-        await uow.session.refresh(subject, with_for_update=True)
-    if subject.erased_at is not None:
-        raise Conflict(f"subject {subject_id} was erased; it cannot be changed", reason="erased")
-    if expected_revision is not None and subject.revision != expected_revision:
-        raise PreconditionFailed(
-            f"the subject is at revision {subject.revision}, not {expected_revision}; read it again",
-            current_revision=subject.revision,
-        )
-    return subject
-
-
-def touch(subject: Subject) -> None:
-    subject.revision += 1
-
-
-async def erased_identity(session: AsyncSession, pepper: bytes, kind: str, raw_value: str) -> ErasureSuppression | None:
+async def erased_identity(
+    session: AsyncSession, pepper: bytes, kind: str, raw_value: str
+) -> ErasureSuppression | None:
     """The erasure suppression entry for this value, under the current or the legacy normalisation rule
     (entries are hashes only, so those written before the rule changed cannot be re-computed)."""
     try:
@@ -80,8 +63,10 @@ async def erased_identity(session: AsyncSession, pepper: bytes, kind: str, raw_v
         raise InvalidInput(str(exc)) from exc
     hashes = [crypto.lookup_hash(pepper, kind, form) for form in forms]
     return (
-        await session.execute(select(ErasureSuppression).where(ErasureSuppression.lookup_hash.in_(hashes)))
-    ).scalars().first()
+        (await session.execute(select(ErasureSuppression).where(ErasureSuppression.lookup_hash.in_(hashes))))
+        .scalars()
+        .first()
+    )
 
 
 async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: IdentityWrite) -> None:
@@ -153,9 +138,9 @@ async def create_subject(uow: UnitOfWork, actor: Actor, body: SubjectCreate) -> 
 
 
 async def add_identity(uow: UnitOfWork, actor: Actor, subject_id: str, body: IdentityWrite) -> Subject:
-    subject = await lock_subject(uow, subject_id)
+    subject = await uow.lock_subject(subject_id)
     await _add_identity(uow, actor, subject, body)
-    touch(subject)
+    uow.bump_revision(subject)
     return subject
 
 
@@ -245,7 +230,7 @@ async def update_preferences(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
 ) -> Subject:
     """Apply many preference and settings changes at once; one event per actual change."""
-    subject = await lock_subject(uow, subject_id, expected_revision)
+    subject = await uow.lock_subject(subject_id, expected_revision)
     channels = set((await uow.session.execute(select(Channel.key))).scalars())
     topics = {t.key: t for t in (await uow.session.execute(select(Topic))).scalars()}
     seen: set[tuple[str, str]] = set()
@@ -319,5 +304,5 @@ async def update_preferences(
         )
         changed = True
     if changed:
-        touch(subject)
+        uow.bump_revision(subject)
     return subject

@@ -9,9 +9,9 @@ from litestar import Controller, Request, Response, get, head, post
 from litestar.params import Parameter
 
 from prefcenter import i18n
+from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
 from prefcenter.demo import credentials_file
-from prefcenter.doi import service as doi
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.store.models import Subject

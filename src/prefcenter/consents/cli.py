@@ -7,18 +7,17 @@ from __future__ import annotations
 import argparse
 import json
 
+from prefcenter.cli_support import run_command
+from prefcenter.consents.service import expire_lapsed, expire_unconfirmed
+
 
 def cmd_consents(args: argparse.Namespace) -> int:
-    from prefcenter.cli import _run
-    from prefcenter.consents.service import expire_lapsed
-    from prefcenter.doi.service import expire_unconfirmed
-
     async def run(ctx):
         days = args.days if args.days is not None else ctx.settings.widget.doi_pending_days
         async with ctx.unit_of_work() as uow:
             return days, await expire_unconfirmed(uow, days), await expire_lapsed(uow)
 
-    days, expired, lapsed = _run(run)
+    days, expired, lapsed = run_command(run)
     if args.json:
         print(json.dumps({"expired": expired, "pending_days": days, "lapsed": lapsed}))
     else:

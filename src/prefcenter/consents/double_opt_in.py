@@ -4,7 +4,8 @@ The confirmation email is sent after the grant's transaction committed (``send_c
 mail failure never loses the consent: it stays ``pending_confirmation``, the failure is logged and the
 email can be sent again (``POST /v1/subjects/{id}/consents/{consent_id}/confirmation-email``).
 Unconfirmed consents expire after ``PREFCENTER_DOI_PENDING_DAYS``: confirm refuses them, and
-``expire_unconfirmed`` (CLI ``prefcenter consents expire``) marks them ``expired`` with an audited event.
+``service.expire_unconfirmed`` (the worker's sweep, CLI ``prefcenter consents expire``) marks them ``expired``
+with an audited event.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from prefcenter.errors import Conflict, NotFound
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.notify.sender import Message
 from prefcenter.store.models import Consent, Identity, Subject, Topic
-from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, load_data_key, utcnow
-from prefcenter.subjects.service import lock_subject, touch
+from prefcenter.store.unit_of_work import SYSTEM, Actor, load_data_key, utcnow
 
 log = structlog.get_logger("prefcenter.doi")
 CONFIRM_PURPOSE = "confirm"
@@ -82,7 +82,9 @@ def confirmation_message(
     return Message(to=to, subject=t("email_subject"), text=text, html=body)
 
 
-async def send_confirmation(ctx, subject_id: str, consent_id: str, accept_language: str | None = None) -> bool:
+async def send_confirmation(
+    ctx, subject_id: str, consent_id: str, accept_language: str | None = None
+) -> bool:
     """Email the confirm link for a pending consent, in the subject's language (else the request's
     ``Accept-Language``, else English). Returns False (and logs) when it could not be sent."""
     try:
@@ -157,7 +159,7 @@ async def confirm_from_link(ctx, claims: dict) -> ConsentRead:
     """POST on the confirm page: the customer confirms, touchpoint email_link (Gone when the link was revoked)."""
     subject_id, consent_id = str(claims["sub"]), str(claims.get("cid", ""))
     async with ctx.unit_of_work() as uow:
-        subject = await lock_subject(uow, subject_id)
+        subject = await uow.lock_subject(subject_id)
         ensure_link_current(subject, ctx.tokens.issued_at_ms(claims))
         result = await consents.confirm(
             uow,
@@ -167,27 +169,5 @@ async def confirm_from_link(ctx, claims: dict) -> ConsentRead:
             ConsentConfirm(touchpoint="email_link"),
             pending_days=ctx.settings.widget.doi_pending_days,
         )
-        touch(subject)
+        uow.bump_revision(subject)
     return result
-
-
-async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
-    """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
-    cutoff = uow.now - timedelta(days=pending_days)
-    rows = (
-        (
-            await uow.session.execute(
-                select(Consent)
-                .where(
-                    Consent.status == "pending_confirmation",
-                    Consent.is_current.is_(True),
-                    Consent.granted_at <= cutoff,
-                )
-                .order_by(Consent.granted_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return [await consents.mark_expired(uow, consent, "not_confirmed") for consent in rows]

@@ -1,1 +1,0 @@
-"""Double opt-in: the confirmation email, the confirm link and the expiry of unconfirmed consents."""
