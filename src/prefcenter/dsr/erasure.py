@@ -179,13 +179,3 @@ async def _sqlite_purge(ctx) -> None:
                 return
             await asyncio.sleep(0.05 * (attempt + 1))
         log.warning("erasure: the WAL could not be truncated yet; old page images remain until the next checkpoint")
-
-
-async def subject_erased_flags(session, lookup_hashes: list[str]) -> set[str]:
-    """Which of these identity hashes belong to an erased subject (for imports and sign-ups)."""
-    if not lookup_hashes:
-        return set()
-    rows = await session.execute(
-        select(ErasureSuppression.lookup_hash).where(ErasureSuppression.lookup_hash.in_(lookup_hashes))
-    )
-    return set(rows.scalars())

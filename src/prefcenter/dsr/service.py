@@ -15,7 +15,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto
@@ -676,9 +676,3 @@ async def list_requests(
     )
     items = [_summary(r, now) for r in rows[:limit]]
     return DsrPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
-
-
-async def mark_systems_deadline(session: AsyncSession, request_ids: list[str], deadline: datetime) -> None:
-    await session.execute(
-        update(DsrRequest).where(DsrRequest.id.in_(request_ids)).values(systems_deadline=deadline)
-    )

@@ -193,15 +193,6 @@ async def fail(db: Database, job: Job, worker_id: str, error: str, backoff_base:
         return values["status"]
 
 
-async def requeue_dead(session: AsyncSession, job_id: int) -> bool:
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == DEAD)
-        .values(status=QUEUED, attempts=0, run_after=utcnow(), finished_at=None)
-    )
-    return result.rowcount == 1
-
-
 async def counts(session: AsyncSession) -> dict[str, int]:
     from sqlalchemy import func
 

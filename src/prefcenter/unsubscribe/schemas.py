@@ -40,9 +40,3 @@ class UnsubscribeLinksRead(msgspec.Struct):
     channel: str
     topic: str | None
     items: list[UnsubscribeLinkRead]
-
-
-class UnsubscribeDone(msgspec.Struct):
-    status: str  # "unsubscribed" | "already_unsubscribed" | "erased"
-    channel: str
-    topic: str | None
