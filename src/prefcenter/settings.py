@@ -253,6 +253,38 @@ def check_settings_from_env() -> CheckSettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    """Staff sign-in: a second factor required of admins and officers, and single sign-on with an OpenID
+    Connect provider (on when ``oidc_issuer`` is set). The role comes from the ID token's ``oidc_role_claim``
+    when that names a role, else from the role assigned in prefcenter."""
+
+    require_mfa: bool = False
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_role_claim: str | None = None
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+
+def staff_settings_from_env() -> StaffSettings:
+    made = StaffSettings(
+        require_mfa=_env("PREFCENTER_REQUIRE_MFA", "0") == "1",
+        oidc_issuer=(_env("PREFCENTER_OIDC_ISSUER") or "").rstrip("/") or None,
+        oidc_client_id=_env("PREFCENTER_OIDC_CLIENT_ID"),
+        oidc_client_secret=_env("PREFCENTER_OIDC_CLIENT_SECRET"),
+        oidc_role_claim=_env("PREFCENTER_OIDC_ROLE_CLAIM"),
+    )
+    if made.oidc_issuer and not (made.oidc_client_id and made.oidc_client_secret):
+        raise SettingsError(
+            "PREFCENTER_OIDC_ISSUER needs PREFCENTER_OIDC_CLIENT_ID and PREFCENTER_OIDC_CLIENT_SECRET"
+        )
+    return made
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -272,6 +304,7 @@ class Settings:
     dsr: DsrSettings = field(default_factory=DsrSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
     sign_in: SignInSettings = field(default_factory=SignInSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -331,4 +364,5 @@ class Settings:
             rate_limit=rate_limit_settings_from_env(),
             checks=check_settings_from_env(),
             sign_in=sign_in_settings_from_env(),
+            staff=staff_settings_from_env(),
         )

@@ -15,6 +15,9 @@ PreferenceStatus = Literal["opted_in", "opted_out"]
 ConsentStatus = Literal["granted", "withdrawn", "pending_confirmation", "expired"]
 IdentityKind = Literal["email", "phone", "customer_id", "device_id"]
 Frequency = Literal["immediate", "daily", "weekly", "monthly"]
+ActorType = Literal["customer", "agent", "client", "staff", "system"]
+"""Who made a change: the customer, an agent acting for them, an API client, a named staff member, a job."""
+StaffRole = Literal["admin", "officer", "agent", "analyst"]
 
 # Free text from outside. msgspec matches patterns with ``re.search``, where ``$`` also matches before a final
 # newline: ``(?!\n)$`` makes every single-line pattern end at the end of the text (JSON Schema reads it the same).

@@ -7,6 +7,7 @@ from prefcenter.store import (
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
     models_interactions,  # noqa: F401  (contacts on any channel)
     models_sites,  # noqa: F401  (sites and their widget origins)
+    models_staff,  # noqa: F401  (staff accounts and their one-time links)
 )
 from prefcenter.store.models import Base
 
