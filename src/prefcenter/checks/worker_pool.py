@@ -30,7 +30,7 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from prefcenter.checks.ndjson import answer_here, merged, split_lines
+from prefcenter.checks.ndjson_answer import answer_here, merged, split_lines
 from prefcenter.checks.read_path import EngineProjectionReader, SqliteProjectionReader
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.checks.service import PIECE, CheckRun
