@@ -49,6 +49,8 @@ def test_every_v1_operation_names_one_scope():
         "consent:check",
         "dsr:manage",
         "audit:read",
+        "interactions:read",
+        "interactions:write",
         "admin",
     }
     assert "`POST /v1/unsubscribe-links`" in table["preferences:write"]

@@ -24,7 +24,8 @@ GRANT_KEYS = frozenset(
         "supersedes",
     }
 )
-# event type -> the data keys the subject sees
+# event type -> the data keys the subject sees. Never listed: ``interaction.recorded`` (contacts are the
+# company's context for its staff; a customer's token reads them nowhere, tests/interactions/).
 VISIBLE: dict[str, frozenset[str]] = {
     "subject.created": frozenset({"language"}),
     "identity.added": frozenset({"kind"}),

@@ -6,8 +6,20 @@ from dataclasses import dataclass, field
 
 from prefcenter.store.unit_of_work import Actor
 
-SCOPES = ("preferences:read", "preferences:write", "consent:check", "dsr:manage", "audit:read", "admin")
+SCOPES = (
+    "preferences:read",
+    "preferences:write",
+    "consent:check",
+    "dsr:manage",
+    "audit:read",
+    "interactions:read",
+    "interactions:write",
+    "admin",
+)
 SUBJECT_TOKEN_SCOPES = frozenset({"preferences:read", "preferences:write"})
+# An agent-mode widget token (minted for staff) also reads the subject's last contacts, when the client that
+# minted it holds the scope itself; a customer's token never does.
+AGENT_TOKEN_SCOPES = frozenset({"interactions:read"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from prefcenter.auth.clients import authenticate_client
 from prefcenter.auth.guards import requires
 from prefcenter.auth.oauth import issue_token, requested_credentials
 from prefcenter.auth.origins import ensure_origin_allowed
+from prefcenter.auth.principal import AGENT_TOKEN_SCOPES
 from prefcenter.auth.schemas import TokenRequest, TokenResponse, WidgetTokenCreate, WidgetTokenRead
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
@@ -110,6 +111,9 @@ class WidgetTokenController(Controller):
             mode=data.mode,
             agent_id=data.agent_id if data.mode == "agent" else None,
             ttl=data.ttl_seconds,
+            agent_scopes=frozenset(
+                s for s in AGENT_TOKEN_SCOPES if data.mode == "agent" and request.user.has_scope(s)
+            ),
         )
         return WidgetTokenRead(
             token=token,

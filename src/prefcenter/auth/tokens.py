@@ -12,12 +12,17 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from prefcenter.auth.principal import SUBJECT_TOKEN_SCOPES, Principal
+from prefcenter.auth.principal import AGENT_TOKEN_SCOPES, SUBJECT_TOKEN_SCOPES, Principal
 from prefcenter.errors import Unauthorized
 
 ALGORITHM = "Ed25519"
 AUDIENCE_API = "prefcenter-api"
 VERIFIED_CACHE_SIZE = 10_000  # verified bearer tokens remembered (least recently used forgotten first)
+
+
+def subject_token_scopes(mode: str | None) -> frozenset[str]:
+    """The most a subject token of this mode may hold: a customer's, or an agent's (last contacts too)."""
+    return SUBJECT_TOKEN_SCOPES | AGENT_TOKEN_SCOPES if mode == "agent" else SUBJECT_TOKEN_SCOPES
 
 
 class TokenIssuer:
@@ -60,7 +65,11 @@ class TokenIssuer:
         mode: str,
         agent_id: str | None,
         ttl: int | None = None,
+        agent_scopes: frozenset[str] = frozenset(),
     ) -> tuple[str, int]:
+        """``agent_scopes``: what an agent-mode token holds beyond a customer's (``AGENT_TOKEN_SCOPES``)."""
+        if agent_scopes and (mode != "agent" or not agent_scopes <= AGENT_TOKEN_SCOPES):
+            raise ValueError("only an agent-mode token holds agent scopes")
         ttl = min(ttl or self.subject_ttl, self.subject_ttl)
         now = int(time.time())
         claims = {
@@ -69,7 +78,7 @@ class TokenIssuer:
             "sub": subject_id,
             "kind": "subject",
             "azp": client_id,
-            "scope": " ".join(sorted(SUBJECT_TOKEN_SCOPES)),
+            "scope": " ".join(sorted(SUBJECT_TOKEN_SCOPES | agent_scopes)),
             "origin": origin,
             "tp": touchpoint,
             "mode": mode,
@@ -163,7 +172,7 @@ class TokenIssuer:
             return Principal(
                 kind="subject",
                 client_id=str(claims.get("azp", "")),
-                scopes=scopes & SUBJECT_TOKEN_SCOPES,
+                scopes=scopes & subject_token_scopes(claims.get("mode")),
                 subject_id=str(claims["sub"]),
                 origin=claims.get("origin"),
                 touchpoint=claims.get("tp"),

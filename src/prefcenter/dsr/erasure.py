@@ -3,7 +3,8 @@
 For each request in the batch, in ONE transaction (so a killed worker leaves nothing half-erased):
 1. a subject under legal hold: the request is rejected with the hold's reason; nothing is touched;
 2. otherwise the keyed hash of every identity goes to ``erasure_suppressions``; identities,
-   preferences, consents (with their sealed evidence), exports and the subject's data key are deleted;
+   preferences, consents (with their sealed evidence), interactions (with their sealed summaries), exports
+   and the subject's data key are deleted;
    ``external_id`` and the settings projection are cleared; stored idempotent responses naming the
    subject are dropped; ``subject.erased`` is appended (the chain keeps its ciphertext, now unreadable);
 3. one task per active downstream system is written to the outbox, and the request waits in
@@ -27,6 +28,7 @@ from prefcenter.dsr.service import WORKER, transition
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, IdempotencyRecord, Identity, Preference, Subject, SubjectKey
 from prefcenter.store.models_dsr import DsrExport, DsrRequest, ErasureSuppression, ExportLink, Job
+from prefcenter.store.models_interactions import Interaction
 
 RUNNABLE = ("verified", "in_progress")
 log = structlog.get_logger("prefcenter.erasure")
@@ -106,6 +108,7 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
             await session.execute(delete(Identity).where(Identity.subject_id.in_(erase_ids)))
             await session.execute(delete(Preference).where(Preference.subject_id.in_(erase_ids)))
             await session.execute(delete(Consent).where(Consent.subject_id.in_(erase_ids)))
+            await session.execute(delete(Interaction).where(Interaction.subject_id.in_(erase_ids)))
             await session.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(erase_ids)))
             await session.execute(delete(IdempotencyRecord).where(_names_any(uow.dialect, erase_ids)))
             external_ids = {sid: subjects[sid].external_id for sid in erase_ids}
@@ -178,4 +181,6 @@ async def _sqlite_purge(ctx) -> None:
             if not busy:
                 return
             await asyncio.sleep(0.05 * (attempt + 1))
-        log.warning("erasure: the WAL could not be truncated yet; old page images remain until the next checkpoint")
+        log.warning(
+            "erasure: the WAL could not be truncated yet; old page images remain until the next checkpoint"
+        )

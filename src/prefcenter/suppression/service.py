@@ -39,6 +39,7 @@ CHANGE_TYPES = (
     "consent.expired",
     "subject.erased",
     "import.row",
+    "interaction.recorded",  # its data never holds the summary (sealed with the subject's key)
 )
 _json = msgspec.json.Encoder()
 
