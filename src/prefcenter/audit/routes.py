@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from prefcenter.audit import service
-from prefcenter.audit.schemas import EventPage, VerificationRead
+from prefcenter.audit.schemas import EventPage, LogEventPage, VerificationRead
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.context import AppContext
 from prefcenter.subjects.service import get_subject
@@ -63,6 +63,67 @@ class AuditController(Controller):
     path = "/v1/audit"
     tags = ["audit"]
     guards = [requires("audit:read")]
+
+    @get("/events", operation_id="searchAuditLog")
+    async def search(
+        self,
+        ctx: AppContext,
+        actor: Annotated[
+            str | None,
+            Parameter(
+                description="Who acted: `customer`, `agent`, `client`, `staff`, `system`, or one of them "
+                "with an id, e.g. `client:crm` or `staff:<id>`",
+                max_length=108,
+                pattern=service.ACTOR_PATTERN,
+            ),
+        ] = None,
+        event_type: Annotated[
+            str | None,
+            QueryParameter(
+                name="type",
+                description="Event type, e.g. `consent.granted`",
+                max_length=60,
+                pattern=service.EVENT_TYPE_PATTERN,
+            ),
+        ] = None,
+        subject_id: Annotated[
+            str | None,
+            Parameter(description="Only this subject's events", max_length=36, pattern=SINGLE_LINE_PATTERN),
+        ] = None,
+        since: Annotated[
+            str | None,
+            QueryParameter(
+                name="from",
+                description="From this instant, inclusive (RFC 3339, or a date: midnight UTC)",
+                max_length=40,
+                pattern=service.INSTANT_PATTERN,
+            ),
+        ] = None,
+        until: Annotated[
+            str | None,
+            QueryParameter(
+                name="to",
+                description="Up to this instant, exclusive (RFC 3339, or a date: midnight UTC)",
+                max_length=40,
+                pattern=service.INSTANT_PATTERN,
+            ),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(
+                description="next_cursor from the previous page", max_length=100, pattern=CURSOR_PATTERN
+            ),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE, description="Page size")] = 100,
+    ) -> LogEventPage:
+        """Search the whole audit log by actor, event type, subject and time, newest first, cursor-paginated.
+
+        Sealed personal fields are never decrypted here (`has_sealed` says an event holds some)."""
+        where = service.LogFilter(
+            actor=actor, type=event_type, subject_id=subject_id, since=since, until=until
+        )
+        async with ctx.db.read_session() as session:
+            return await service.search_log(session, where, cursor, limit)
 
     @get("/verification", operation_id="verifyAuditLog")
     async def verify(self, ctx: AppContext) -> VerificationRead:

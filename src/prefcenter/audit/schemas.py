@@ -21,6 +21,26 @@ class EventPage(msgspec.Struct):
     next_cursor: str | None
 
 
+class LogEventRead(msgspec.Struct):
+    """An event as the audit search lists it: never the sealed personal fields, only whether it has some."""
+
+    seq: int
+    occurred_at: str
+    subject_id: str | None
+    type: str
+    actor_type: str
+    actor_id: str | None
+    touchpoint: str | None
+    data: dict
+    has_sealed: bool
+    hash: str
+
+
+class LogEventPage(msgspec.Struct):
+    items: list[LogEventRead]
+    next_cursor: str | None
+
+
 class VerificationRead(msgspec.Struct):
     ok: bool
     events_checked: int

@@ -6,17 +6,19 @@ import base64
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.audit import subject_view
-from prefcenter.audit.schemas import EventPage, EventRead
+from prefcenter.audit.schemas import EventPage, EventRead, LogEventPage, LogEventRead
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, StoredEvent, verify_chain, verify_checkpoint
 from prefcenter.errors import InvalidInput
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Checkpoint, Event
+from prefcenter.store.unit_of_work import format_instant
 
 MAX_PAGE = 500
 
@@ -63,6 +65,74 @@ async def subject_history(
         items = [seen for seen in map(subject_view.for_subject, items) if seen is not None]
     next_cursor = encode_cursor(items[-1].seq) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+ACTOR_PATTERN = r"^(customer|agent|client|staff|system)(:[^\x00-\x1f\x7f]{1,100})?(?!\n)$"
+"""An actor filter: a type (``customer``, ``system``, ...) or a type and id (``client:<id>``, ``staff:<id>``)."""
+EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(?!\n)$"
+INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?(?!\n)$"
+"""RFC 3339 with an offset (``2026-12-01T10:00:00Z``) or a date (midnight UTC)."""
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What ``search_log`` selects; every part is optional. ``since`` inclusive, ``until`` exclusive."""
+
+    actor: str | None = None
+    type: str | None = None
+    subject_id: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def parse_instant(text: str, name: str) -> str:
+    """An RFC 3339 instant or a date as the log stores instants (UTC, microseconds), for comparison."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} is not a date or an RFC 3339 time: {text}") from None
+    if moment.tzinfo is None:  # a date alone
+        moment = moment.replace(tzinfo=UTC)
+    return format_instant(moment)
+
+
+def log_event_read(e: Event) -> LogEventRead:
+    return LogEventRead(
+        seq=e.seq,
+        occurred_at=e.occurred_at,
+        subject_id=e.subject_id,
+        type=e.type,
+        actor_type=e.actor_type,
+        actor_id=e.actor_id,
+        touchpoint=e.touchpoint,
+        data=msgspec.json.decode(e.data),
+        has_sealed=e.sealed is not None,
+        hash=e.hash,
+    )
+
+
+async def search_log(session: AsyncSession, where: LogFilter, cursor: str | None, limit: int) -> LogEventPage:
+    """A page of the whole log filtered by actor, type, subject and time, newest first. Sealed fields are
+    never decrypted (nor returned). Indexes: by actor, by type, by subject, each with ``seq``."""
+    statement = select(Event)
+    if cursor:
+        statement = statement.where(Event.seq < decode_cursor(cursor))
+    if where.actor is not None:
+        actor_type, has_id, actor_id = where.actor.partition(":")
+        statement = statement.where(Event.actor_type == actor_type)
+        if has_id:
+            statement = statement.where(Event.actor_id == actor_id)
+    if where.type is not None:
+        statement = statement.where(Event.type == where.type)
+    if where.subject_id is not None:
+        statement = statement.where(Event.subject_id == where.subject_id)
+    if where.since is not None:
+        statement = statement.where(Event.occurred_at >= parse_instant(where.since, "from"))
+    if where.until is not None:
+        statement = statement.where(Event.occurred_at < parse_instant(where.until, "to"))
+    rows = (await session.execute(statement.order_by(Event.seq.desc()).limit(limit + 1))).scalars().all()
+    items = [log_event_read(e) for e in rows[:limit]]
+    return LogEventPage(items=items, next_cursor=encode_cursor(items[-1].seq) if len(rows) > limit else None)
 
 
 def stored_event(e: Event) -> StoredEvent:
