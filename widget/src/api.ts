@@ -1,6 +1,6 @@
 // HTTP client for the prefcenter v1 API: bearer token, retries with backoff, idempotency keys.
 
-import type { Catalog, Profile, Write } from "./types";
+import type { Catalog, InteractionPage, Profile, Write } from "./types";
 
 export interface Problem {
   type?: string;
@@ -58,6 +58,8 @@ export interface ApiOptions {
 export interface ApiClient {
   getCatalog(): Promise<ApiResult<Catalog>>;
   getProfile(): Promise<ApiResult<Profile>>;
+  /** Agent mode: the customer's last five contacts across channels. */
+  getRecentContacts(): Promise<ApiResult<InteractionPage>>;
   send(write: Write, revision: number | null): Promise<ApiResult<unknown>>;
 }
 
@@ -168,6 +170,7 @@ export function createApiClient(opts: ApiOptions): ApiClient {
   return {
     getCatalog: () => request<Catalog>("GET", "/v1/catalog"),
     getProfile: () => request<Profile>("GET", `${subjectPath}/profile`),
+    getRecentContacts: () => request<InteractionPage>("GET", `${subjectPath}/interactions?limit=5`),
     send(write, revision) {
       const { method, path, body } = writeRequest(write, subjectPath);
       return request(method, path, body, revision);

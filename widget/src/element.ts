@@ -2,6 +2,7 @@
 
 import { ApiError, createApiClient, type ApiClient } from "./api";
 import { configProblems, OBSERVED_ATTRIBUTES, readAttributes, resolveConfig, type ConfigInput, type WidgetConfig } from "./config";
+import { contactLines } from "./contacts";
 import { pickLocale, translator, type Translate } from "./i18n";
 import { focusKey, renderCompact, renderFull, renderShell, setStatus, type Handlers, type Shell, type View } from "./render";
 import {
@@ -63,6 +64,7 @@ export class PreferenceWidget {
   private base!: Choices;
   private choices!: Choices;
   private gpcTopics: string[] = [];
+  private contacts: string[] = [];
   private saving = false;
   private alive = true;
 
@@ -109,6 +111,7 @@ export class PreferenceWidget {
       this.catalog = catalog.data;
       this.profile = profile.data;
       await this.honourGpc();
+      await this.loadContacts();
       if (!this.alive) return;
       this.base = initialChoices(this.catalog, this.profile);
       const unsaved = this.readUnsaved();
@@ -166,6 +169,18 @@ export class PreferenceWidget {
     }
   }
 
+  /** Agent mode: the last contacts across channels, so the agent has the context. Best effort: a token
+   * without interactions:read (403) or an older server shows the form without them. */
+  private async loadContacts(): Promise<void> {
+    if (this.config.mode !== "agent") return;
+    try {
+      const page = await this.client.getRecentContacts();
+      this.contacts = contactLines(page.data.items, this.catalog.channels, new Date(), this.t, this.locale);
+    } catch {
+      this.contacts = [];
+    }
+  }
+
   private compactTopics(): Topic[] {
     const { topics } = this.catalog;
     const wanted = this.config.topics;
@@ -184,6 +199,7 @@ export class PreferenceWidget {
       choices: this.choices,
       compactTopics: this.config.mode === "compact" ? this.compactTopics() : [],
       gpcTopics: this.gpcTopics,
+      contacts: this.contacts,
     };
   }
 

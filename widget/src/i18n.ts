@@ -33,6 +33,15 @@ const en = {
   monthly: "Monthly",
   pending: "Waiting for your confirmation — check your inbox.",
   agentBanner: "Recording on behalf of the customer (agent {id})",
+  recentContacts: "Recent contacts",
+  today: "today",
+  yesterday: "yesterday",
+  daysAgo: "{n} days ago",
+  contactAbout: "about {topic}",
+  resolved: "resolved",
+  followUp: "follow-up needed",
+  transferred: "transferred",
+  transferredTo: "transferred to {channel}",
   gpc: "Your browser's Global Privacy Control signal was honoured for: {topics}",
 };
 
@@ -72,6 +81,15 @@ const de: Messages = {
   monthly: "Monatlich",
   pending: "Wartet auf Ihre Bestätigung – bitte prüfen Sie Ihren Posteingang.",
   agentBanner: "Erfassung im Auftrag der Kundin bzw. des Kunden (Mitarbeiter {id})",
+  recentContacts: "Letzte Kontakte",
+  today: "heute",
+  yesterday: "gestern",
+  daysAgo: "vor {n} Tagen",
+  contactAbout: "zu {topic}",
+  resolved: "gelöst",
+  followUp: "Nachfassen nötig",
+  transferred: "weitergeleitet",
+  transferredTo: "weitergeleitet an {channel}",
   gpc: "Das Global-Privacy-Control-Signal Ihres Browsers wurde berücksichtigt für: {topics}",
 };
 
@@ -108,6 +126,15 @@ const fr: Messages = {
   monthly: "Mensuelle",
   pending: "En attente de votre confirmation — consultez votre boîte de réception.",
   agentBanner: "Enregistrement pour le compte du client (agent {id})",
+  recentContacts: "Contacts récents",
+  today: "aujourd’hui",
+  yesterday: "hier",
+  daysAgo: "il y a {n} jours",
+  contactAbout: "au sujet de {topic}",
+  resolved: "résolu",
+  followUp: "suivi nécessaire",
+  transferred: "transféré",
+  transferredTo: "transféré vers {channel}",
   gpc: "Le signal Global Privacy Control de votre navigateur a été respecté pour : {topics}",
 };
 
@@ -144,6 +171,15 @@ const es: Messages = {
   monthly: "Mensual",
   pending: "Pendiente de su confirmación: revise su bandeja de entrada.",
   agentBanner: "Registro en nombre del cliente (agente {id})",
+  recentContacts: "Contactos recientes",
+  today: "hoy",
+  yesterday: "ayer",
+  daysAgo: "hace {n} días",
+  contactAbout: "sobre {topic}",
+  resolved: "resuelto",
+  followUp: "requiere seguimiento",
+  transferred: "transferido",
+  transferredTo: "transferido a {channel}",
   gpc: "Se ha respetado la señal Global Privacy Control de su navegador para: {topics}",
 };
 

@@ -34,6 +34,8 @@ export interface View {
   compactTopics: Topic[];
   /** Names of topics opted out because of Global Privacy Control (shown once). */
   gpcTopics: string[];
+  /** Agent mode: the customer's last contacts, one line each (contacts.ts). */
+  contacts: string[];
 }
 
 export interface Handlers {
@@ -232,6 +234,13 @@ export function renderFull(view: View, handlers: Handlers): HTMLElement {
     handlers,
     t("title"),
     view.mode === "agent" && h("p", { class: "pc-banner", "data-pc": "agent-banner" }, t("agentBanner", { id: view.agentId ?? "?" })),
+    view.contacts.length > 0 &&
+      h(
+        "section",
+        { class: "pc-contacts", "aria-labelledby": "pc-contacts-title", "data-pc": "contacts" },
+        h("h3", { id: "pc-contacts-title", class: "pc-name" }, t("recentContacts")),
+        h("ul", {}, ...view.contacts.map((line) => h("li", {}, line))),
+      ),
     notice(view),
     h(
       "div",

@@ -10,8 +10,9 @@ color:var(--fg);background:var(--bg);border:1px solid var(--b);border-radius:var
 .pc *,.pc *::before,.pc *::after{box-sizing:inherit}
 .pc-title{font-size:1.25em;margin:0 0 12px;line-height:1.3}
 .pc-vh{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.pc-banner,.pc-note{margin:0 0 12px;padding:8px 12px;border-radius:var(--r);border:1px solid var(--b);border-inline-start:4px solid var(--a)}
+.pc-banner,.pc-note,.pc-contacts{margin:0 0 12px;padding:8px 12px;border-radius:var(--r);border:1px solid var(--b);border-inline-start:4px solid var(--a)}
 .pc-banner{font-weight:600}
+.pc-contacts h3{margin:0 0 4px;font-size:1em}.pc-contacts ul{margin:0;padding-inline-start:20px}
 .pc-hint,.pc-desc,.pc-notice-text{font-size:.9em;margin:2px 0 0}
 .pc-desc{display:block;font-weight:400}
 .pc-pending{font-size:.9em;margin:4px 0 0;font-style:italic}

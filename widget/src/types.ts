@@ -108,3 +108,20 @@ export type Write =
   | { kind: "preferences"; body: PreferencesPatch }
   | { kind: "grant"; body: ConsentGrant }
   | { kind: "withdraw"; consentId: string; topic: string; body: ConsentWithdrawal };
+
+/** A contact with the customer (agent mode only; an agent-mode token reads the last five, no summaries). */
+export interface Interaction {
+  id: string;
+  occurred_at: string;
+  channel: string;
+  touchpoint: string;
+  direction: "inbound" | "outbound";
+  topic: string | null;
+  outcome: "resolved" | "follow_up" | "transferred" | null;
+  continues: string | null;
+}
+
+export interface InteractionPage {
+  items: Interaction[];
+  next_cursor: string | null;
+}

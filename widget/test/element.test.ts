@@ -193,6 +193,35 @@ describe("agent mode", () => {
   });
 });
 
+describe("agent mode: recent contacts", () => {
+  it("shows the last contacts across channels, read with the agent's token", async () => {
+    const yesterday = new Date(Date.now() - 86_400_000);
+    api.interactions = [
+      { id: "b", occurred_at: yesterday.toISOString(), channel: "sms", touchpoint: "support", direction: "outbound", topic: "billing", outcome: "resolved", continues: "a" },
+      { id: "a", occurred_at: yesterday.toISOString(), channel: "chat", touchpoint: "support", direction: "inbound", topic: "billing", outcome: "transferred", continues: null },
+    ];
+    const s = await mountEl({ "data-mode": "agent", "data-agent-id": "agent-42" });
+    const call = api.calls.find((c) => c.path === `/v1/subjects/${SUBJECT}/interactions`)!;
+    expect(call.method).toBe("GET");
+    expect(s.querySelector('[data-pc="contacts"] h3')!.textContent).toBe("Recent contacts");
+    expect(Array.from(s.querySelectorAll('[data-pc="contacts"] li'), (li) => li.textContent)).toEqual([
+      "SMS yesterday about billing, resolved",
+      "Chat yesterday about billing, transferred to SMS",
+    ]);
+  });
+
+  it("is left out when the token may not read contacts, and never asked for outside agent mode", async () => {
+    api.failNext(403, (c) => c.path.endsWith("/interactions"));
+    const s = await mountEl({ "data-mode": "agent", "data-agent-id": "agent-42" });
+    expect(s.querySelector('[data-pc="contacts"]')).toBeNull();
+    expect(s.querySelector('[data-pc="save"]')).not.toBeNull();
+    api.calls = [];
+    document.body.replaceChildren();
+    await mountEl();
+    expect(api.calls.some((c) => c.path.endsWith("/interactions"))).toBe(false);
+  });
+});
+
 describe("compact mode", () => {
   it("offers the first two consent topics by default", async () => {
     const s = await mountEl({ "data-mode": "compact" });

@@ -1,6 +1,6 @@
 // Shared test data shaped like docs/api-contract.md, and a small in-memory fake of the API.
 
-import type { Catalog, Consent, Profile } from "../src/types";
+import type { Catalog, Consent, Interaction, Profile } from "../src/types";
 
 export const SUBJECT = "7d8f2c1e-4a5b-4c6d-9e0f-112233445566";
 
@@ -94,6 +94,8 @@ export class FakeApi {
   catalog = catalog();
   profile = profile();
   calls: Call[] = [];
+  /** What GET .../interactions answers (agent mode), newest first. */
+  interactions: Interaction[] = [];
   failures: { match: (c: Call) => boolean; status: number; slug: string; headers: Record<string, string> }[] = [];
   private nextId = 100;
 
@@ -135,6 +137,7 @@ export class FakeApi {
     const base = `/v1/subjects/${SUBJECT}`;
     if (call.method === "GET" && call.path === "/v1/catalog") return json(this.catalog);
     if (call.method === "GET" && call.path === `${base}/profile`) return json(p, 200, { ETag: `"${p.revision}"` });
+    if (call.method === "GET" && call.path === `${base}/interactions`) return json({ items: this.interactions, next_cursor: null });
     if (call.method !== "GET") {
       const ifMatch = call.headers["If-Match"];
       if (ifMatch && ifMatch !== `"${p.revision}"`) return json({ title: "Precondition failed", status: 412 }, 412);
