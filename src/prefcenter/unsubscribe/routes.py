@@ -26,8 +26,12 @@ Token = Annotated[
 
 # A link that is not valid (404) or expired or revoked (410) is answered with a page, as the person clicked it.
 REFUSED_LINK_PAGES = {
-    404: ResponseSpec(str, media_type=MediaType.HTML, description="The link is not valid: a page saying so"),
-    410: ResponseSpec(str, media_type=MediaType.HTML, description="The link expired or was revoked: a page"),
+    404: ResponseSpec(
+        str, media_type=MediaType.HTML, description="The link is not valid: a page saying so", generate_examples=False
+    ),
+    410: ResponseSpec(
+        str, media_type=MediaType.HTML, description="The link expired or was revoked: a page", generate_examples=False
+    ),
 }
 
 
