@@ -21,10 +21,9 @@ from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.fast_path import consent_check_fast_path
 from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.checks.worker_pool import close_check_workers
-from prefcenter.consents.routes import ConsentController
+from prefcenter.consents.routes import ConsentController, ProfileController
 from prefcenter.context import AppContext
 from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
-from prefcenter.gpc.middleware import gpc_middleware
 from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
@@ -39,7 +38,6 @@ from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.http.strict_query import StrictQuery
-from prefcenter.interactions.routes import InteractionController
 from prefcenter.link_revocations.routes import LinkRevocationController
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
@@ -66,10 +64,10 @@ PUBLIC_ROUTES = [
 API_ROUTES = [
     CatalogController,
     SubjectController,
+    ProfileController,
     WidgetTokenController,
     ConsentController,
     SubjectEventsController,
-    InteractionController,
     AuditController,
     ManageLinkController,
     LinkRevocationController,
@@ -100,12 +98,10 @@ class PrefcenterPlugin(InitPluginProtocol):
         api = Router(
             path="/",
             route_handlers=API_ROUTES,
-            # gpc_middleware: a customer's write with Sec-GPC: 1 first honours GPC (once per subject).
             middleware=[
                 bearer_authentication(),
                 rate_limit_middleware,
                 idempotency_middleware,
-                gpc_middleware,
             ],
         )
         config.route_handlers.extend([*PUBLIC_ROUTES, api])

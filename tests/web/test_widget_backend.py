@@ -282,6 +282,52 @@ async def test_sec_gpc_is_ignored_for_agents_and_api_clients(api):
     assert "gpc.honoured" not in [e["type"] for e in await _events(api, ann["id"])]
 
 
+async def test_sec_gpc_and_the_write_it_accompanies_are_one_transaction(api):
+    ann = await api.new_subject()
+    r = await api.client.post(
+        f"/v1/subjects/{ann['id']}/consents",
+        json={
+            "topic": "offers",
+            "channels": ["email"],
+            "notice_version": await _notice(api, "offers"),
+            "method": "checkbox",
+            "touchpoint": "web",
+        },
+        headers=await api.headers("preferences:write"),
+    )
+    offers_id = r.json()["id"]
+    before = await _profile(api, ann["id"])
+    customer = {**await _subject_token(api, ann["id"], touchpoint="account"), "Sec-GPC": "1"}
+    # the write fails after GPC was applied in its unit of work (unknown channel): both roll back
+    r = await api.client.patch(
+        f"/v1/subjects/{ann['id']}/preferences",
+        json={
+            "touchpoint": "account",
+            "items": [{"channel": "pigeon", "topic": "offers", "status": "opted_in"}],
+        },
+        headers=customer,
+    )
+    assert r.status_code == 422, r.text
+    # a body the schema refuses never reaches the write, so GPC is not applied either
+    r = await api.client.patch(
+        f"/v1/subjects/{ann['id']}/preferences", json={"touchpoint": "nowhere"}, headers=customer
+    )
+    assert r.status_code == 400, r.text
+    assert "gpc.honoured" not in [e["type"] for e in await _events(api, ann["id"])]
+    assert await _profile(api, ann["id"]) == before
+    # a customer's own withdrawal of a consent GPC withdraws in the same write: one withdrawal, by GPC
+    r = await api.client.post(
+        f"/v1/subjects/{ann['id']}/consents/{offers_id}/withdraw",
+        json={"touchpoint": "account", "method": "checkbox"},
+        headers={**customer, "If-Match": f'"{before["revision"]}"'},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+    events = await _events(api, ann["id"])
+    assert [e["data"]["method"] for e in events if e["type"] == "consent.withdrawn"] == ["gpc"]
+    assert [e["type"] for e in events].count("gpc.honoured") == 1
+    assert (await _profile(api, ann["id"]))["revision"] > before["revision"]
+
+
 @pytest.fixture(scope="module")
 async def shop_api(new_backend):
     base = new_backend("sqlite")

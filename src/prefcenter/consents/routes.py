@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
+from prefcenter.consents.gpc import GpcSignal, gpc_signal, honour_gpc
+from prefcenter.consents.profile import read_profile
 from prefcenter.consents.schemas import (
     ConfirmationEmailRead,
     ConsentConfirm,
@@ -15,10 +18,13 @@ from prefcenter.consents.schemas import (
     ConsentRead,
     ConsentWithdraw,
     Evidence,
+    ProfileRead,
 )
 from prefcenter.context import AppContext
 from prefcenter.http.client_address import client_ip
-from prefcenter.http.etag import IF_MATCH_PATTERN, expected_revision
+from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
+from prefcenter.subjects import service as subjects
+from prefcenter.subjects.schemas import PreferencesUpdate
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 
 SubjectId = Annotated[
@@ -34,6 +40,22 @@ IfMatch = Annotated[
         header="If-Match", description="ETag of the profile you read", max_length=40, pattern=IF_MATCH_PATTERN
     ),
 ]
+
+
+ProfileIfMatch = Annotated[
+    str | None,
+    Parameter(
+        header="If-Match",
+        description="ETag of the profile you read; 412 when it changed",
+        max_length=40,
+        pattern=IF_MATCH_PATTERN,
+    ),
+]
+
+
+def _gpc(ctx: AppContext, request: Request) -> GpcSignal | None:
+    """``Sec-GPC: 1`` on a customer's own write, honoured in the write's unit of work (see ``consents.gpc``)."""
+    return gpc_signal(request.user, request.headers.get("sec-gpc"), ctx.settings.widget.honour_gpc_header)
 
 
 def _evidence(request: Request, given: Evidence | None) -> Evidence | None:
@@ -67,6 +89,7 @@ class ConsentController(Controller):
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            await honour_gpc(uow, subject, _gpc(ctx, request))
             result = await service.grant(
                 uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
             )
@@ -90,6 +113,7 @@ class ConsentController(Controller):
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            await honour_gpc(uow, subject, _gpc(ctx, request))
             result = await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
             uow.bump_revision(subject)
             return result
@@ -132,3 +156,55 @@ class ConsentController(Controller):
             ctx, subject_id, consent_id, request.headers.get("accept-language")
         )
         return ConfirmationEmailRead(consent_id=consent_id, sent=sent)
+
+
+async def _profile_response(ctx: AppContext, subject_id: str, status: int = 200) -> Response[ProfileRead]:
+    async with ctx.db.read_session() as session:
+        profile = await read_profile(session, ctx.keys, subject_id)
+    return Response(profile, status_code=status, headers={"ETag": etag(profile.revision)})
+
+
+class ProfileController(Controller):
+    """The preference center's view of one subject (subjects and consents together) and its preference write."""
+
+    path = "/v1/subjects"
+    tags = ["subjects"]
+
+    @get(
+        "/{subject_id:str}/profile",
+        operation_id="getProfile",
+        guards=[requires("preferences:read", subject_token=True)],
+        response_headers=[
+            ResponseHeader(
+                name="ETag", description="The profile revision, for If-Match", documentation_only=True
+            )
+        ],
+    )
+    async def get_profile(
+        self, ctx: AppContext, request: Request, subject_id: SubjectId
+    ) -> Response[ProfileRead]:
+        """Everything the preference center shows: settings, preferences, current consents."""
+        ensure_subject_access(request.user, subject_id)
+        return await _profile_response(ctx, subject_id)
+
+    @patch(
+        "/{subject_id:str}/preferences",
+        operation_id="updatePreferences",
+        guards=[requires("preferences:write", subject_token=True)],
+    )
+    async def update_preferences(
+        self,
+        ctx: AppContext,
+        request: Request,
+        subject_id: SubjectId,
+        data: PreferencesUpdate,
+        if_match: ProfileIfMatch = None,
+    ) -> Response[ProfileRead]:
+        """Set many channel x topic preferences and the subject's settings in one request."""
+        ensure_subject_access(request.user, subject_id)
+        async with ctx.unit_of_work() as uow:
+            # If-Match is checked against the state the customer saw, before GPC (part of this write) changes it
+            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            await honour_gpc(uow, subject, _gpc(ctx, request))
+            await subjects.update_preferences(uow, request.user.actor, subject_id, data, None)
+        return await _profile_response(ctx, subject_id)

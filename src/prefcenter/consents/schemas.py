@@ -5,6 +5,7 @@ from typing import Annotated
 
 import msgspec
 
+from prefcenter.subjects.schemas import PreferenceRead, SettingsRead, SubjectRead
 from prefcenter.vocabulary import (
     MULTI_LINE_PATTERN,
     SINGLE_LINE_PATTERN,
@@ -61,3 +62,13 @@ class ConsentRead(msgspec.Struct):
 class ConfirmationEmailRead(msgspec.Struct):
     consent_id: str
     sent: bool
+
+
+class ProfileRead(msgspec.Struct):
+    """Everything the preference center shows about one subject: settings, preferences and current consents."""
+
+    subject: SubjectRead
+    revision: int
+    settings: SettingsRead
+    preferences: list[PreferenceRead]
+    consents: list[ConsentRead]

@@ -160,8 +160,9 @@ async def withdraw(
         raise Conflict(
             "this consent was superseded by a newer one; withdraw the current one", reason="superseded"
         )
-    if consent.status == "withdrawn" and body.method == "gpc":
-        # Sec-GPC was honoured server-side already (prefcenter.gpc); the widget's own GPC run is a no-op.
+    if consent.status == "withdrawn" and (body.method == "gpc" or consent.withdrawn_at == uow.now):
+        # Sec-GPC was honoured server-side already (consents.gpc, earlier or just now in this unit of work,
+        # before this write): the widget's own GPC run, or the customer's own withdrawal, is then a no-op.
         return consent_read(consent)
     if consent.status not in ACTIVE:
         raise Conflict(f"this consent is {consent.status} already", reason=consent.status)

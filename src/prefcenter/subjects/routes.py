@@ -2,18 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, patch, post
-from litestar.datastructures import ResponseHeader
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.context import AppContext
-from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
 from prefcenter.subjects import service
 from prefcenter.subjects.schemas import (
     IdentityWrite,
-    PreferencesUpdate,
-    ProfileRead,
     SubjectCreate,
     SubjectRead,
 )
@@ -23,21 +19,6 @@ SubjectId = Annotated[
     str,
     Parameter(description="The subject's prefcenter id (UUID)", max_length=36, pattern=SINGLE_LINE_PATTERN),
 ]
-IfMatch = Annotated[
-    str | None,
-    Parameter(
-        header="If-Match",
-        description="ETag of the profile you read; 412 when it changed",
-        max_length=40,
-        pattern=IF_MATCH_PATTERN,
-    ),
-]
-
-
-async def _profile_response(ctx: AppContext, subject_id: str, status: int = 200) -> Response[ProfileRead]:
-    async with ctx.db.read_session() as session:
-        profile = await service.read_profile(session, ctx.keys, subject_id)
-    return Response(profile, status_code=status, headers={"ETag": etag(profile.revision)})
 
 
 class SubjectController(Controller):
@@ -95,41 +76,3 @@ class SubjectController(Controller):
         async with ctx.unit_of_work() as uow:
             subject = await service.add_identity(uow, request.user.actor, subject_id, data)
             return await service.read_subject(uow.session, ctx.keys, subject)
-
-    @get(
-        "/{subject_id:str}/profile",
-        operation_id="getProfile",
-        guards=[requires("preferences:read", subject_token=True)],
-        response_headers=[
-            ResponseHeader(
-                name="ETag", description="The profile revision, for If-Match", documentation_only=True
-            )
-        ],
-    )
-    async def get_profile(
-        self, ctx: AppContext, request: Request, subject_id: SubjectId
-    ) -> Response[ProfileRead]:
-        """Everything the preference center shows: settings, preferences, current consents."""
-        ensure_subject_access(request.user, subject_id)
-        return await _profile_response(ctx, subject_id)
-
-    @patch(
-        "/{subject_id:str}/preferences",
-        operation_id="updatePreferences",
-        guards=[requires("preferences:write", subject_token=True)],
-    )
-    async def update_preferences(
-        self,
-        ctx: AppContext,
-        request: Request,
-        subject_id: SubjectId,
-        data: PreferencesUpdate,
-        if_match: IfMatch = None,
-    ) -> Response[ProfileRead]:
-        """Set many channel x topic preferences and the subject's settings in one request."""
-        ensure_subject_access(request.user, subject_id)
-        async with ctx.unit_of_work() as uow:
-            await service.update_preferences(
-                uow, request.user.actor, subject_id, data, expected_revision(if_match)
-            )
-        return await _profile_response(ctx, subject_id)

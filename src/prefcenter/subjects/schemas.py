@@ -5,7 +5,6 @@ from typing import Annotated
 
 import msgspec
 
-from prefcenter.consents.schemas import ConsentRead
 from prefcenter.vocabulary import (
     ExternalId,
     Frequency,
@@ -79,11 +78,3 @@ class SettingsRead(msgspec.Struct):
     preferred_channel: str | None
     language: str | None
     frequency: str | None
-
-
-class ProfileRead(msgspec.Struct):
-    subject: SubjectRead
-    revision: int
-    settings: SettingsRead
-    preferences: list[PreferenceRead]
-    consents: list[ConsentRead]

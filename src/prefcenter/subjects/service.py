@@ -1,4 +1,4 @@
-"""Subject use cases: create, identities, lookup, settings and preferences, the profile read."""
+"""Subject use cases: create, identities, lookup, settings and preferences."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefcenter.consents.service import read_consents
 from prefcenter.core import crypto
 from prefcenter.core.normalise import (
     InvalidIdentity,
@@ -25,10 +24,7 @@ from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, 
 from prefcenter.subjects.schemas import (
     IdentityRead,
     IdentityWrite,
-    PreferenceRead,
     PreferencesUpdate,
-    ProfileRead,
-    SettingsRead,
     SubjectCreate,
     SubjectRead,
 )
@@ -197,32 +193,6 @@ async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subjec
         created_at=subject.created_at,
         erased_at=subject.erased_at,
         identities=identities,
-    )
-
-
-async def read_profile(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> ProfileRead:
-    subject = await get_subject(session, subject_id)
-    prefs = (
-        await session.execute(
-            select(Preference)
-            .where(Preference.subject_id == subject_id)
-            .order_by(Preference.channel, Preference.topic)
-        )
-    ).scalars()
-    return ProfileRead(
-        subject=await read_subject(session, keys, subject),
-        revision=subject.revision,
-        settings=SettingsRead(
-            do_not_contact=subject.do_not_contact,
-            preferred_channel=subject.preferred_channel,
-            language=subject.language,
-            frequency=subject.frequency,
-        ),
-        preferences=[
-            PreferenceRead(channel=p.channel, topic=p.topic, status=p.status, updated_at=p.updated_at)
-            for p in prefs
-        ],
-        consents=await read_consents(session, subject_id),
     )
 
 
