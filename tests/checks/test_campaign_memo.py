@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prefcenter.checks.campaign import CampaignDecider, campaign_keys
-from prefcenter.checks.read_path import build_states
+from prefcenter.checks.states import build_states
 from prefcenter.core.decisions import TopicRule, decide
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -35,8 +35,12 @@ subject_rows = st.dictionaries(sids, st.tuples(st.booleans(), st.booleans()), ma
     lambda d: [(sid, e, n) for sid, (e, n) in d.items()]
 )
 pref_rows = st.lists(
-    st.tuples(sids, st.sampled_from(CHANNELS), st.sampled_from([*TOPICS, "bills", "law"]),
-              st.sampled_from(["opted_in", "opted_out"])),
+    st.tuples(
+        sids,
+        st.sampled_from(CHANNELS),
+        st.sampled_from([*TOPICS, "bills", "law"]),
+        st.sampled_from(["opted_in", "opted_out"]),
+    ),
     max_size=12,
 )
 consent_rows = st.lists(

@@ -6,8 +6,11 @@ import json
 
 import pytest
 
-from prefcenter.checks import service
-from prefcenter.checks.read_path import EngineProjectionReader, FetchedRows, parse_subject_ref
+from prefcenter.checks.subject_refs import parse_subject_ref
+from prefcenter.store.projection_rows import FetchedRows
+from prefcenter.store.projections import projection_reader
+from prefcenter.store.projections_engine import EngineProjectionReader
+from prefcenter.store.projections_postgres import PostgresProjectionReader
 from tests.checks.helpers import subject_with
 
 
@@ -28,8 +31,9 @@ async def test_asyncpg_chunk_read_equals_core_read(api):
         consents=[("offers", ["email", "sms"])],
     )
     b = await subject_with(api, do_not_contact=True, prefs=[("email", "newsletter", "opted_out")])
-    reader = service.projection_reader(api.ctx.db)
-    assert isinstance(reader, EngineProjectionReader)
+    reader = projection_reader(api.ctx.db)
+    assert isinstance(reader, PostgresProjectionReader)
+    portable = EngineProjectionReader(api.ctx.db.read_engine)
     pepper = api.ctx.keys.pepper
     refs = [
         parse_subject_ref(raw, pepper)
@@ -43,7 +47,7 @@ async def test_asyncpg_chunk_read_equals_core_read(api):
         )
     ]
     for channel, topic in ((None, None), ("email", "offers"), ("sms", "offers"), ("email", "newsletter")):
-        fast = await reader._fetch_asyncpg(refs * 2, channel, topic)
-        core = await reader._fetch_core(refs * 2, channel, topic)
+        fast = await reader.fetch(refs * 2, channel, topic)
+        core = await portable.fetch(refs * 2, channel, topic)
         assert _normalised(fast) == _normalised(core)
         assert len(fast.subjects) == 4

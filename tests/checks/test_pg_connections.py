@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from prefcenter.checks.pg_connections import PgConnections, asyncpg_dsn
+from prefcenter.store.pg_connections import PgConnections, asyncpg_dsn
 from tests.checks.helpers import subject_with
 
 

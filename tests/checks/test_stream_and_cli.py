@@ -10,7 +10,8 @@ import uuid
 
 from prefcenter.checks import ndjson
 from prefcenter.checks.cli import read_recipients, run_check
-from prefcenter.checks.service import CheckRun, projection_reader
+from prefcenter.checks.service import CheckRun
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
 from tests.checks.helpers import subject_with
 

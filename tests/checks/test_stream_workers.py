@@ -16,9 +16,10 @@ from dataclasses import replace
 
 from prefcenter.checks import cli as check_cli
 from prefcenter.checks import ndjson
-from prefcenter.checks.service import CheckRun, projection_reader
+from prefcenter.checks.service import CheckRun
 from prefcenter.checks.worker_pool import CheckWorkers, check_workers, close_check_workers
 from prefcenter.settings import CheckSettings
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
 from tests.checks.helpers import subject_with
 from tests.conftest import close_api, open_api
@@ -209,7 +210,7 @@ def _recording(method, calls: list):
 _ORPHAN_SCRIPT = """
 import asyncio, sys
 from datetime import UTC, datetime
-from prefcenter.checks.read_path import SqliteProjectionReader
+from prefcenter.store.projections_sqlite import SqliteProjectionReader
 from prefcenter.checks.service import CheckRun
 from prefcenter.checks.worker_pool import CheckWorkers
 

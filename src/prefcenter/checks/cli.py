@@ -96,8 +96,9 @@ def result_row(subject: str, result: CheckResult) -> list:
 async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=None) -> tuple[int, int]:
     """Decide every recipient row; rows are written in input order. The batches are answered by the check
     worker processes (checks/worker_pool.py, ``PREFCENTER_CHECK_WORKERS``), a few in flight at a time."""
-    from prefcenter.checks.service import CheckRun, projection_reader
+    from prefcenter.checks.service import CheckRun
     from prefcenter.checks.worker_pool import check_workers, close_check_workers
+    from prefcenter.store.projections import projection_reader
     from prefcenter.store.unit_of_work import utcnow
 
     run = CheckRun(projection_reader(ctx.db), ctx.keys.pepper, utcnow())

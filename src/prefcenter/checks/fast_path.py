@@ -29,6 +29,7 @@ from prefcenter.errors import DomainError
 from prefcenter.http.problems import exception_answer
 from prefcenter.http.rate_limit import take_token
 from prefcenter.http.request_context import request_context_middleware
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
 
 PATH = "/v1/consent-checks"
@@ -61,7 +62,7 @@ def consent_check_fast_path(litestar_app) -> ASGIApp:
         status, headers = 200, [_JSON]
         try:
             result = await service.check_one(
-                service.projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
+                projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
             )
             body = _encode(result)
         except Exception as exc:  # noqa: BLE001 - the same answers as Litestar's handlers (http/problems.py)

@@ -19,6 +19,7 @@ from prefcenter.checks.worker_pool import check_workers
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput, PayloadTooLarge
 from prefcenter.http.idempotency import READ_ONLY_OPT
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import format_instant, utcnow
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Key, TopicKey
 
@@ -57,7 +58,7 @@ class ConsentCheckController(Controller):
         # the hot path: the context from app state, not a DI provider (no per-request session either)
         ctx: AppContext = request.app.state.ctx
         return await service.check_one(
-            service.projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
+            projection_reader(ctx.db), ctx.keys.pepper, utcnow(), subject, channel, topic
         )
 
     @post("/", operation_id="checkConsentBatch", status_code=200, opt={READ_ONLY_OPT: True})
@@ -80,7 +81,7 @@ class ConsentCheckController(Controller):
                 max_items=MAX_BATCH,
             )
         now = utcnow()
-        run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, now)
+        run = service.CheckRun(projection_reader(ctx.db), ctx.keys.pepper, now)
         workers = check_workers(ctx) if len(items) > service.PIECE else None
         results: list[CheckResult] = await (
             workers.decide_items(run, items, data.channel, data.topic)
@@ -117,7 +118,7 @@ class ConsentCheckController(Controller):
         unknown = sorted(set(request.query_params) - {"channel", "topic"})
         if unknown:
             raise InvalidInput(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
-        run = service.CheckRun(service.projection_reader(ctx.db), ctx.keys.pepper, utcnow())
+        run = service.CheckRun(projection_reader(ctx.db), ctx.keys.pepper, utcnow())
         return DuplexStream(
             decide_stream(run, request.stream(), channel, topic, check_workers(ctx)),
             media_type="application/x-ndjson",

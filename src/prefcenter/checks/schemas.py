@@ -11,7 +11,7 @@ from prefcenter.vocabulary import Key, TopicKey
 
 # No length or character bounds here on purpose: one empty, over-long or control-character subject gets
 # its own error in the batch's answer instead of failing the whole batch (``parse_subject_ref`` in
-# checks/read_path.py holds the rule for every check path). The body size limit still bounds the text.
+# checks/subject_refs.py holds the rule for every check path). The body size limit still bounds the text.
 SubjectText = Annotated[
     str,
     msgspec.Meta(

@@ -4,44 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
 from prefcenter.checks.campaign import CampaignDecider, campaign_keys
-from prefcenter.checks.read_path import (
-    FetchedRows,
-    ProjectionReader,
-    SubjectRef,
-    build_states,
-    parse_subject_ref,
-    reader_for,
-)
 from prefcenter.checks.schemas import (
     CheckEvidence,
     CheckItemError,
     CheckResult,
     ConsentCheckRead,
 )
+from prefcenter.checks.states import build_states
+from prefcenter.checks.subject_refs import parse_subject_ref
 from prefcenter.core.decisions import ConsentDecision, SubjectState, decide
 from prefcenter.errors import DomainError, InvalidInput
+from prefcenter.store.projection_rows import FetchedRows, ProjectionReader, SubjectRef
 
 # An identity on the erasure suppression list with no live subject: ``decide`` answers ``erased``.
 _SUPPRESSED = SubjectState(subject_id="", erased=True)
 _SUPPRESSED_KEY = (True, False, False, None, None, None)  # its campaign key
-
-_readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def projection_reader(db) -> ProjectionReader:
-    """One reader per ``Database`` (its connections close with it)."""
-    reader = _readers.get(db)
-    if reader is None:
-        reader = reader_for(db)
-        _readers[db] = reader
-        weakref.finalize(db, reader.close)
-    return reader
 
 
 def evidence_of(decision: ConsentDecision) -> CheckEvidence:

@@ -28,19 +28,20 @@ from datetime import datetime
 
 import msgspec
 import structlog
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from prefcenter.checks.ndjson_answer import answer_here, merged, split_lines
-from prefcenter.checks.read_path import EngineProjectionReader, SqliteProjectionReader
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.checks.service import PIECE, CheckRun
+from prefcenter.store.projection_rows import ProjectionReader
+from prefcenter.store.projections import reader_for_url
+from prefcenter.store.projections_sqlite import SqliteProjectionReader
 from prefcenter.worker_processes import become_worker
 
 log = structlog.get_logger("prefcenter.checks")
 
 # --- inside a worker process ---------------------------------------------------------------------------
 
-_reader: SqliteProjectionReader | EngineProjectionReader | None = None
+_reader: ProjectionReader | None = None
 _loop: asyncio.AbstractEventLoop | None = None  # PostgreSQL: the worker's own loop for asyncpg
 _pepper: bytes = b""
 
@@ -57,7 +58,7 @@ def _start_worker(server_pid: int, database_url: str, sqlite_path: str | None, p
         _reader = SqliteProjectionReader(sqlite_path)
     else:
         _loop = asyncio.new_event_loop()
-        _reader = EngineProjectionReader(create_async_engine(database_url, pool_size=1, max_overflow=1))
+        _reader = reader_for_url(database_url)  # asyncpg, one connection
 
 
 def _decided(items, start: int, channel: str | None, topic: str | None, now: datetime) -> list[CheckResult]:

@@ -9,6 +9,7 @@ from litestar.response import Stream
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import Forbidden, InvalidInput
+from prefcenter.store.projections import projection_reader
 from prefcenter.suppression import service
 from prefcenter.suppression.schemas import ChangesRead
 from prefcenter.vocabulary import Key, TopicKey
@@ -41,7 +42,7 @@ class SuppressionController(Controller):
         if not hashed and not request.user.has_scope(PLAIN_SCOPE):
             raise Forbidden(f"plain identities need the scope {PLAIN_SCOPE}; ask for identities=sha256")
         # validate before the first byte goes out, so errors stay problem+json
-        catalog = await service.projection_reader(ctx.db).catalog()
+        catalog = await projection_reader(ctx.db).catalog()
         if channel not in service.CHANNEL_IDENTITY_KINDS:
             raise InvalidInput(f"no identity kind reaches channel {channel}")
         if channel not in catalog.channels or topic not in catalog.topics:

@@ -16,13 +16,13 @@ import msgspec
 from sqlalchemy import select
 
 from prefcenter.checks.campaign import CampaignDecider, campaign_keys
-from prefcenter.checks.read_path import SubjectRef
-from prefcenter.checks.service import projection_reader
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
 from prefcenter.core.csv_cells import neutralise_cell
 from prefcenter.errors import InvalidInput
 from prefcenter.store.models import Event, Identity, Subject, SubjectKey
+from prefcenter.store.projection_rows import SubjectRef
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
 from prefcenter.suppression.schemas import ChangeRead, ChangesRead
 

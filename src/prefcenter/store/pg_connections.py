@@ -1,8 +1,8 @@
-"""Raw asyncpg connections for the PostgreSQL check read path.
+"""Raw asyncpg connections for the PostgreSQL projection reads (checks, profiles).
 
 A consent check is one statement. Through the SQLAlchemy pool it also paid a pre-ping round trip
 (``pool_pre_ping``: every checkout sends a query before ours), a reset on return and the greenlet bridge:
-about half of a single check's time on the bench. Here a handful of connections is kept for the check
+about half of a single check's time on the bench. Here a handful of connections is kept for the projection
 statements only: a connection is taken, used for one statement and put back, with no extra round trip. The
 pre-ping's job (a server restart or a dropped idle connection) is done by retrying a statement once on a
 fresh connection when a *reused* connection turns out to be dead.
