@@ -15,19 +15,16 @@ import hmac
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.auth.principal import SCOPES
+from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import ApiClient
 from prefcenter.store.unit_of_work import SYSTEM, UnitOfWork
-
-if TYPE_CHECKING:
-    from prefcenter.context import AppContext
 
 MAX_CLIENT_ID = 64  # the column's length: a longer id names no client
 KEYED = "hmac-sha256"

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from prefcenter.context import AppContext
 from prefcenter.core.throttle import seconds_locked, throttle_keys
 from prefcenter.errors import RateLimited
 from prefcenter.store.models_auth import SignInFailure
 from prefcenter.store.unit_of_work import utcnow
-
-if TYPE_CHECKING:
-    from prefcenter.context import AppContext
 
 
 @dataclass(frozen=True)
