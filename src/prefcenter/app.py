@@ -38,6 +38,7 @@ from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.http.strict_query import StrictQuery
+from prefcenter.interactions.routes import InteractionController
 from prefcenter.link_revocations.routes import LinkRevocationController
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
@@ -68,6 +69,7 @@ API_ROUTES = [
     WidgetTokenController,
     ConsentController,
     SubjectEventsController,
+    InteractionController,
     AuditController,
     ManageLinkController,
     LinkRevocationController,
