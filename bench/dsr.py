@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from prefcenter.context import AppContext  # noqa: E402
 from prefcenter.dsr import export as exports  # noqa: E402
 from prefcenter.jobs import queue  # noqa: E402
-from prefcenter.jobs.worker import Worker  # noqa: E402
 from prefcenter.keys import generate_key_files  # noqa: E402
 from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, Settings  # noqa: E402
 from prefcenter.store import migrate  # noqa: E402
@@ -36,6 +35,7 @@ from prefcenter.subjects.schemas import (  # noqa: E402
     PreferencesUpdate,
     SubjectCreate,
 )
+from prefcenter.worker import build_worker  # noqa: E402
 
 OFFICER = Actor("agent", "bench")
 
@@ -98,7 +98,7 @@ async def seed_erasures(ctx: AppContext, n: int) -> None:
 
 async def bench_erasure(ctx: AppContext, n: int) -> float:
     await seed_erasures(ctx, n)
-    worker = Worker(ctx, webhooks=False)
+    worker = build_worker(ctx, webhooks=False)
     handler = worker.handlers["dsr.erasure"]
     started = time.perf_counter()
     while await worker.run_batch_kind(handler):

@@ -12,18 +12,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 
 from prefcenter import __version__
-from prefcenter.admin.routes import AdminController
-from prefcenter.audit.routes import AuditController, SubjectEventsController
+from prefcenter.areas import AREAS
 from prefcenter.auth.guards import bearer_authentication
 from prefcenter.auth.openapi_scopes import document_scopes
-from prefcenter.auth.routes import OAuthController, WidgetTokenController
-from prefcenter.catalog.routes import CatalogController
 from prefcenter.checks.fast_path import consent_check_fast_path
-from prefcenter.checks.routes import ConsentCheckController
 from prefcenter.checks.worker_pool import close_check_workers
-from prefcenter.consents.routes import ConsentController, ProfileController
 from prefcenter.context import AppContext
-from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
 from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
 from prefcenter.http.idempotency import idempotency_middleware
@@ -38,50 +32,13 @@ from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
 from prefcenter.http.strict_query import StrictQuery
-from prefcenter.interactions.routes import InteractionController
-from prefcenter.link_revocations.routes import LinkRevocationController
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
-from prefcenter.sites.routes import SiteController
-from prefcenter.subjects.routes import SubjectController
-from prefcenter.suppression.routes import ChangeFeedController, SuppressionController
-from prefcenter.unsubscribe.routes import OneClickUnsubscribeController, UnsubscribeLinkController
-from prefcenter.web.links import ManageLinkController
-from prefcenter.web.routes import PageController, WidgetAssetController
-from prefcenter.webhooks.routes import DownstreamSystemController, TaskAckController
 
-PUBLIC_ROUTES = [
-    health,
-    ready,
-    OAuthController,
-    WidgetAssetController,
-    PageController,
-    ExportDownloadController,
-    TaskAckController,
-    OneClickUnsubscribeController,
-    AdminController,  # /admin: its own cookie session, not bearer tokens
-]
+# Open, or authenticating themselves (signed links, the admin pages' cookie session): no bearer token.
+PUBLIC_ROUTES = [health, ready, *(route for area in AREAS for route in area.public_routes)]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
-API_ROUTES = [
-    CatalogController,
-    SubjectController,
-    ProfileController,
-    WidgetTokenController,
-    ConsentController,
-    SubjectEventsController,
-    InteractionController,
-    AuditController,
-    ManageLinkController,
-    LinkRevocationController,
-    ConsentCheckController,
-    UnsubscribeLinkController,
-    SuppressionController,
-    ChangeFeedController,
-    DsrController,
-    LegalHoldController,
-    DownstreamSystemController,
-    SiteController,
-]
+API_ROUTES = [route for area in AREAS for route in area.routes]
 
 
 class PrefcenterPlugin(InitPluginProtocol):

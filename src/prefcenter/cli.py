@@ -1,4 +1,5 @@
-"""``prefcenter``: serve, db, clients, audit, openapi, keys, demo (area commands register here too)."""
+"""``prefcenter``: serve, worker, db, clients, audit, openapi, keys, demo, and every area's commands
+(assembled from ``prefcenter/areas.py``)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,14 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from prefcenter.areas import AREAS
 from prefcenter.cli_arguments import single_line
+from prefcenter.cli_support import CommandError, command_context, run_command
+from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings, SettingsError
-
-
-class CommandError(Exception):
-    """A plain message for the operator; exits non-zero."""
-
-
-def _context():
-    from prefcenter.context import AppContext
-
-    return AppContext.build(Settings.from_env())
-
-
-def _run(coro_factory: Callable) -> object:
-    async def runner():
-        ctx = _context()
-        try:
-            return await coro_factory(ctx)
-        finally:
-            await ctx.db.dispose()
-
-    return asyncio.run(runner())
-
+from prefcenter.worker import build_worker, stop_with_parent
 
 # --- serve ------------------------------------------------------------------------------------------------
 
@@ -58,7 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from prefcenter.demo import load_demo
 
-        creds = _run(load_demo)
+        creds = run_command(load_demo)
         base = settings.server.public_url
         print(
             "\nDemo client credentials (all scopes):\n"
@@ -119,6 +101,31 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+# --- worker -----------------------------------------------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    async def main() -> int:
+        ctx = command_context()
+        configure_logging(ctx.settings.log)
+        worker = build_worker(
+            ctx, worker_id=args.worker_id, concurrency=args.concurrency, webhooks=not args.no_webhooks
+        )
+        worker.install_signal_handlers()
+        if args.parent_pid is not None:
+            asyncio.get_running_loop().create_task(stop_with_parent(worker, args.parent_pid))
+        try:
+            if args.drain:
+                await worker.drain()
+            else:
+                await worker.run()
+        finally:
+            await ctx.db.dispose()
+        return 0
+
+    return asyncio.run(main())
+
+
 # --- db ---------------------------------------------------------------------------------------------------
 
 
@@ -155,7 +162,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
                 return await clients.create_client(uow, args.name, scopes)
 
         try:
-            new = _run(create)
+            new = run_command(create)
         except DomainError as exc:
             raise CommandError(exc.detail) from exc
         if args.json:
@@ -175,7 +182,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
             async with ctx.db.read_session() as session:
                 return await clients.list_clients(session)
 
-        for c in _run(listing):
+        for c in run_command(listing):
             state = "disabled" if c.disabled_at else "active"
             print(f"{c.id}\t{state}\t{c.scopes}\t{c.name}")
     else:
@@ -187,7 +194,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
                 await clients.disable_client(uow, args.client_id)
 
         try:
-            _run(disable)
+            run_command(disable)
         except DomainError as exc:
             raise CommandError(exc.detail) from exc
         print(f"disabled {args.client_id}")
@@ -207,7 +214,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         async with ctx.db.read_session() as session:
             return await verify_log(session, ctx.keys)
 
-    result = _run(run)
+    result = run_command(run)
     if args.json:
         print(json.dumps(result.__dict__))
     elif result.ok:
@@ -255,7 +262,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 if not done:
                     return total
 
-        print(f"re-wrapped {_run(rewrap)} subject data keys under the current master key")
+        print(f"re-wrapped {run_command(rewrap)} subject data keys under the current master key")
         return 0
     if not args.dir:
         raise CommandError("generate needs --dir DIRECTORY")
@@ -273,7 +280,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_demo(_args: argparse.Namespace) -> int:
     from prefcenter.demo import load_demo
 
-    print(json.dumps(_run(load_demo), indent=2))
+    print(json.dumps(run_command(load_demo), indent=2))
     return 0
 
 
@@ -291,6 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-worker", action="store_true", help="also run `prefcenter worker` beside the API"
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="run queued jobs (erasure, export), webhook deliveries and deadlines"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, help="parallel single jobs (default PREFCENTER_WORKER_CONCURRENCY)"
+    )
+    worker.add_argument("--id", dest="worker_id", help="worker name in leases and logs (default host:pid)")
+    worker.add_argument("--drain", action="store_true", help="exit once there is nothing left to do")
+    worker.add_argument("--no-webhooks", action="store_true", help="do not send webhook deliveries")
+    worker.add_argument(
+        "--parent-pid", type=int, help="stop (finishing the work in hand) when this process exits"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="schema migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
@@ -325,58 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo catalog, client and subject")
     demo.set_defaults(func=cmd_demo)
 
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    for area in AREAS:
+        if area.cli is not None:
+            area.cli(sub)
     return parser
-
-
-# Areas add their sub-commands here: each is a function(subparsers) that calls set_defaults(func=...).
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def _register_checks(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.checks.cli import register
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_register_checks)
-
-
-def _register_import(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.imports.cli import register
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_register_import)
-
-
-def _register_consents(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.consents.cli import register
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_register_consents)
-
-
-def _register_dsr(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.dsr.cli import register
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_register_dsr)
-
-
-def _register_sites(sub: argparse._SubParsersAction) -> None:
-    from prefcenter.sites.cli import register
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_register_sites)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import dataclasses
 
 from prefcenter.jobs.worker import Worker
 from prefcenter.settings import DsrSettings
+from prefcenter.worker import build_worker
 
 FAST = DsrSettings(
     job_lease_seconds=5,
@@ -23,7 +24,7 @@ def fast_ctx(ctx, **overrides):
 
 
 async def drain(api, **overrides) -> Worker:
-    worker = Worker(fast_ctx(api.ctx, **overrides))
+    worker = build_worker(fast_ctx(api.ctx, **overrides))
     await worker.drain()
     return worker
 
@@ -34,7 +35,9 @@ async def dsr_headers(api) -> dict[str, str]:
 
 async def create_request(api, subject_id: str, type: str = "erasure", **body) -> dict:
     r = await api.client.post(
-        "/v1/dsr-requests", json={"type": type, "subject_id": subject_id, **body}, headers=await dsr_headers(api)
+        "/v1/dsr-requests",
+        json={"type": type, "subject_id": subject_id, **body},
+        headers=await dsr_headers(api),
     )
     assert r.status_code in (200, 201), r.text
     return r.json()

@@ -18,11 +18,11 @@ from prefcenter.context import AppContext
 from prefcenter.dsr import service as dsr
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.jobs import queue
-from prefcenter.jobs.worker import Worker
 from prefcenter.store.models_dsr import Job
 from prefcenter.store.unit_of_work import Actor
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import IdentityWrite, SubjectCreate
+from prefcenter.worker import build_worker
 from tests.admin.support import signed_in
 from tests.conftest import close_api, open_api
 from tests.dsr.support import fast_ctx
@@ -129,7 +129,7 @@ async def test_erasure_whose_worker_is_killed_on_every_attempt_fails_visibly_and
         finally:
             await close_api(api)
 
-        await Worker(fast_ctx(ctx), webhooks=False).drain()
+        await build_worker(fast_ctx(ctx), webhooks=False).drain()
         async with ctx.db.read_session() as session:
             done = await dsr.read_request(session, request_id)
         assert done.status == "completed" and done.outcome == "erased", done

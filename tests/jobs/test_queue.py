@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy import select, update
 
 from prefcenter.jobs import queue
-from prefcenter.jobs.handlers import HANDLERS, Handler
-from prefcenter.jobs.worker import Worker
+from prefcenter.jobs.handlers import Handler
 from prefcenter.store.models_dsr import Job
+from prefcenter.worker import HANDLERS, build_worker
 from tests.dsr.support import drain, dsr_headers, fast_ctx, get_request, verified_request
 
 
@@ -50,7 +50,9 @@ async def test_retry_with_backoff_then_dead_letter_with_last_error(api):
         raise RuntimeError("downstream exploded")
 
     (job_id,) = await _enqueue(api, kind, max_attempts=3)
-    worker = Worker(fast_ctx(api.ctx, job_backoff_seconds=0.02), handlers={kind: Handler(kind, always_fails)})
+    worker = build_worker(
+        fast_ctx(api.ctx, job_backoff_seconds=0.02), handlers={kind: Handler(kind, always_fails)}
+    )
     for _ in range(200):
         await worker.run_single()
         if (await _job(api, job_id)).status == queue.DEAD:
@@ -72,7 +74,7 @@ async def test_flaky_job_succeeds_on_retry_and_one_bad_job_does_not_sink_its_bat
             raise RuntimeError("first try of job 0 fails")
 
     ids = await _enqueue(api, kind, 5)
-    worker = Worker(
+    worker = build_worker(
         fast_ctx(api.ctx, job_backoff_seconds=0.01), handlers={kind: Handler(kind, flaky, batch=10)}
     )
     for _ in range(100):
@@ -112,7 +114,7 @@ async def test_dead_job_fails_the_request_and_an_officer_retries_it(api):
         **HANDLERS,
         "dsr.export": Handler("dsr.export", broken, on_dead=HANDLERS["dsr.export"].on_dead),
     }
-    await Worker(fast_ctx(api.ctx), handlers=handlers).drain()
+    await build_worker(fast_ctx(api.ctx), handlers=handlers).drain()
     failed = await get_request(api, req["id"])
     assert failed["status"] == "failed" and "disk full" in failed["last_error"], failed
     r = await api.client.post(f"/v1/dsr-requests/{req['id']}/retry", headers=await dsr_headers(api))

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from prefcenter.checks.schemas import CheckResult
 from prefcenter.cli_arguments import single_line
+from prefcenter.cli_support import CommandError, run_command
 from prefcenter.core.csv_cells import neutralise_row
 from prefcenter.private_files import open_private
 
@@ -148,7 +149,6 @@ async def run_check(ctx, source: TextIO, sink: TextIO, channel, topic, progress=
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from prefcenter.cli import CommandError, _run
 
     if (args.channel is None) != (args.topic is None):
         raise CommandError("give both --channel and --topic (or neither, with channel/topic columns)")
@@ -169,13 +169,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 console=_stderr_console(),
             ) as bar:
                 task = bar.add_task("check", total=None)
-                total, allowed = _run(
+                total, allowed = run_command(
                     lambda ctx: run_check(
                         ctx, source, sink, args.channel, args.topic, lambda n: bar.advance(task, n)
                     )
                 )
         else:
-            total, allowed = _run(lambda ctx: run_check(ctx, source, sink, args.channel, args.topic))
+            total, allowed = run_command(lambda ctx: run_check(ctx, source, sink, args.channel, args.topic))
     finally:
         if source is not sys.stdin:
             source.close()

@@ -1,4 +1,4 @@
-"""``prefcenter worker`` and ``prefcenter dsr create|list|show|verify|extend|cancel|retry|note|report``.
+"""``prefcenter dsr create|list|show|verify|extend|cancel|retry|note|report``.
 
 Readable tables on a terminal (rich); ``--json`` prints the API's JSON shapes.
 """
@@ -6,30 +6,16 @@ Readable tables on a terminal (rich); ``--json`` prints the API's JSON shapes.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 import msgspec
 
 from prefcenter.cli_arguments import multi_line, single_line
+from prefcenter.cli_support import CommandError, run_command
 
 OFFICER_PREFIX = "cli:"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    worker = sub.add_parser(
-        "worker", help="run queued jobs (erasure, export), webhook deliveries and deadlines"
-    )
-    worker.add_argument(
-        "--concurrency", type=int, help="parallel single jobs (default PREFCENTER_WORKER_CONCURRENCY)"
-    )
-    worker.add_argument("--id", dest="worker_id", help="worker name in leases and logs (default host:pid)")
-    worker.add_argument("--drain", action="store_true", help="exit once there is nothing left to do")
-    worker.add_argument("--no-webhooks", action="store_true", help="do not send webhook deliveries")
-    worker.add_argument(
-        "--parent-pid", type=int, help="stop (finishing the work in hand) when this process exits"
-    )
-    worker.set_defaults(func=cmd_worker)
-
     dsr = sub.add_parser("dsr", help="data subject requests (GDPR) for compliance officers")
     dsr.add_argument("--json", action="store_true", help="print JSON instead of tables")
     dsr.add_argument(
@@ -92,49 +78,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsr.set_defaults(func=cmd_dsr)
 
 
-# --- worker -----------------------------------------------------------------------------------------------
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    from prefcenter.cli import _context
-    from prefcenter.jobs.worker import Worker
-    from prefcenter.logs import configure_logging
-
-    async def main() -> int:
-        ctx = _context()
-        configure_logging(ctx.settings.log)
-        worker = Worker(
-            ctx, worker_id=args.worker_id, concurrency=args.concurrency, webhooks=not args.no_webhooks
-        )
-        worker.install_signal_handlers()
-        if args.parent_pid is not None:
-            asyncio.get_running_loop().create_task(stop_with_parent(worker, args.parent_pid))
-        try:
-            if args.drain:
-                await worker.drain()
-            else:
-                await worker.run()
-        finally:
-            await ctx.db.dispose()
-        return 0
-
-    return asyncio.run(main())
-
-
-async def stop_with_parent(worker, parent_pid: int) -> None:
-    """``serve --with-worker``: a server killed outright (SIGKILL, OOM) cannot stop its worker; it stops itself."""
-    import structlog
-
-    from prefcenter.worker_processes import parent_gone
-
-    await parent_gone(parent_pid)
-    if not worker.stop.is_set():
-        structlog.get_logger("prefcenter.worker").info(
-            "stopping: finishing the work in hand", reason="the serving process exited"
-        )
-        worker.stop.set()
-
-
 # --- dsr --------------------------------------------------------------------------------------------------
 
 
@@ -147,11 +90,10 @@ def _actor(args):
 
 
 def cmd_dsr(args: argparse.Namespace) -> int:
-    from prefcenter.cli import CommandError, _run
     from prefcenter.errors import DomainError
 
     try:
-        result = _run(lambda ctx: _dsr(ctx, args))
+        result = run_command(lambda ctx: _dsr(ctx, args))
     except DomainError as exc:
         raise CommandError(
             exc.detail + (f" ({exc.extra['reason']})" if exc.extra.get("reason") else "")

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 from typing import get_args
 
+from prefcenter.cli_support import CommandError, run_command
 from prefcenter.core.csv_cells import neutralise_row
 from prefcenter.imports.source import CSV_CONSENT_COLUMNS, CSV_PREFERENCE_COLUMNS, CSV_SUBJECT_COLUMNS
 from prefcenter.private_files import open_private
@@ -136,7 +137,6 @@ class _CountingReader:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from prefcenter.cli import CommandError, _run
     from prefcenter.imports.service import import_file
     from prefcenter.imports.source import UnusableHeader, detect_format
     from prefcenter.imports.workers import start_pool
@@ -170,11 +170,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                 ) as bar:
                     task = bar.add_task("import", total=size)
                     stream = _CountingReader(raw, lambda n: bar.advance(task, n))
-                    report = _run(
+                    report = run_command(
                         lambda ctx: import_file(ctx, stream, fmt, path.name, chunk=args.chunk, pool=pool)
                     )
             else:
-                report = _run(lambda ctx: import_file(ctx, raw, fmt, path.name, chunk=args.chunk, pool=pool))
+                report = run_command(
+                    lambda ctx: import_file(ctx, raw, fmt, path.name, chunk=args.chunk, pool=pool)
+                )
     except UnusableHeader as exc:
         raise CommandError(f"{path}: {exc}; nothing was imported") from None
     finally:

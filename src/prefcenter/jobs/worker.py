@@ -1,11 +1,12 @@
-"""``prefcenter worker``: runs queued jobs, delivers webhooks and sweeps deadlines until told to stop.
+"""The job worker: runs queued jobs and the sweeps it was given until told to stop.
 
-Lanes run side by side in one process:
-- one lane per batch kind (erasure): claims up to ``batch`` jobs and runs them in one transaction;
-- ``concurrency`` lanes for single jobs (exports, DSR actions);
-- the webhook lane: fans new events out to downstream systems and sends due deliveries;
+Generic: the handlers (by kind), the sweeps, the timings and the context handed to them are passed in
+(``prefcenter/worker.py`` assembles them from the areas). Lanes run side by side in one process:
+- one lane per batch kind (e.g. erasure): claims up to ``batch`` jobs and runs them in one call;
+- ``concurrency`` lanes for single jobs (e.g. exports, DSR actions);
+- one lane per sweep lane (e.g. webhook deliveries);
 - the sweeper: jobs whose worker died on their last attempt (their on-dead handler runs, then they are
-  dead-lettered), DSR acknowledgement deadlines, expired exports, lapsed and unconfirmed consents.
+  dead-lettered), then the sweeps of the ``sweeper`` lane (e.g. deadlines, expired exports, consents).
 SIGTERM (or SIGINT) stops claiming; work in hand finishes, then the process exits. A worker killed
 with SIGKILL leaves leased jobs behind; they are claimed again when their lease ends.
 """
@@ -20,14 +21,18 @@ import socket
 import time
 import traceback
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
-from prefcenter.context import AppContext
 from prefcenter.jobs import queue
-from prefcenter.jobs.handlers import HANDLERS, Handler
+from prefcenter.jobs.handlers import Handler, Sweep
+from prefcenter.store.database import Database
 from prefcenter.store.models_dsr import Job
+
+SWEEPER = "sweeper"  # the lane that also buries jobs whose worker died on their last attempt
 
 log = structlog.get_logger("prefcenter.worker")
 
@@ -37,26 +42,36 @@ class WorkerStats:
     jobs_done: int = 0
     jobs_failed: int = 0
     jobs_dead: int = 0
-    deliveries: int = 0
+    swept: int = 0  # work the sweeps found
     started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class WorkerTimings:
+    lease_seconds: float  # a claimed job is the worker's this long; extended while its handler runs
+    backoff_seconds: float  # base of the exponential backoff after a failed attempt
+    poll_seconds: float  # an idle lane waits this long before looking again
 
 
 class Worker:
     def __init__(
         self,
-        ctx: AppContext,
+        context: Any,
+        db: Database,
+        timings: WorkerTimings,
         *,
+        handlers: Mapping[str, Handler],
+        sweeps: Sequence[Sweep] = (),
+        concurrency: int = 1,
         worker_id: str | None = None,
-        handlers: dict[str, Handler] | None = None,
-        concurrency: int | None = None,
-        webhooks: bool = True,
     ) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings.dsr
+        self.context = context  # handed to every handler and sweep as their first argument
+        self.db = db
+        self.timings = timings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.handlers = handlers if handlers is not None else HANDLERS
-        self.concurrency = concurrency or self.settings.worker_concurrency
-        self.webhooks = webhooks
+        self.handlers = dict(handlers)
+        self.sweeps = tuple(sweeps)
+        self.concurrency = concurrency
         self.stop = asyncio.Event()
         self.stats = WorkerStats()
 
@@ -73,7 +88,7 @@ class Worker:
     async def _heartbeat(self, job_ids: list[int], finished: asyncio.Event) -> None:
         """Extend the leases while the handler runs. Stopped by ``finished``, never cancelled, so a
         lease update is never interrupted mid-query (which would leak its pooled connection)."""
-        lease = self.settings.job_lease_seconds
+        lease = self.timings.lease_seconds
         while True:
             try:
                 await asyncio.wait_for(finished.wait(), timeout=max(lease / 3, 0.2))
@@ -81,7 +96,7 @@ class Worker:
             except TimeoutError:
                 pass
             try:
-                await queue.extend_leases(self.ctx.db, job_ids, self.worker_id, lease)
+                await queue.extend_leases(self.db, job_ids, self.worker_id, lease)
             except Exception as exc:  # noqa: BLE001 - the handler's own outcome decides the job
                 log.warning("lease extension failed", error=str(exc))
 
@@ -89,7 +104,7 @@ class Worker:
         finished = asyncio.Event()
         beat = asyncio.create_task(self._heartbeat([j.id for j in jobs], finished))
         try:
-            await handler.run(self.ctx, jobs, self.worker_id)
+            await handler.run(self.context, jobs, self.worker_id)
         finally:
             finished.set()
             await beat
@@ -121,9 +136,9 @@ class Worker:
             if last:
                 await self.bury(handler, job, error)
             else:
-                await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
+                await queue.fail(self.db, job, self.worker_id, error, self.timings.backoff_seconds)
             return
-        await queue.complete(self.ctx.db, ids, self.worker_id)
+        await queue.complete(self.db, ids, self.worker_id)
         self.stats.jobs_done += len(jobs)
         for job in jobs:
             log.info("job done", job_id=job.id, kind=job.kind, worker=self.worker_id, attempts=job.attempts)
@@ -135,20 +150,20 @@ class Worker:
         job.last_error = error
         if handler.on_dead is not None:
             try:
-                await handler.on_dead(self.ctx, job)
+                await handler.on_dead(self.context, job)
             except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: tried again later
                 log.error(
                     "on-dead handler failed; tried again after the lease", job_id=job.id, error=str(exc)
                 )
                 return
-        await queue.fail(self.ctx.db, job, self.worker_id, error, self.settings.job_backoff_seconds)
+        await queue.fail(self.db, job, self.worker_id, error, self.timings.backoff_seconds)
         self.stats.jobs_dead += 1
         log.warning("job dead-lettered", job_id=job.id, kind=job.kind, attempts=job.attempts)
 
     async def bury_expired(self) -> int:
         """Jobs whose worker stopped during their last attempt (killed, out of memory, machine lost)."""
         jobs = await queue.claim_expired(
-            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, tuple(self.handlers)
+            self.db, self.worker_id, self.timings.lease_seconds, tuple(self.handlers)
         )
         for job in jobs:
             await self.bury(self.handlers[job.kind], job, job.last_error or "the worker stopped")
@@ -156,7 +171,7 @@ class Worker:
 
     async def run_batch_kind(self, handler: Handler) -> int:
         jobs = await queue.claim_batch(
-            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, (handler.kind,), handler.batch
+            self.db, self.worker_id, self.timings.lease_seconds, (handler.kind,), handler.batch
         )
         if jobs:
             await self.execute(handler, jobs)
@@ -165,30 +180,27 @@ class Worker:
     async def run_single(self) -> int:
         if not self._single_kinds:
             return 0
-        job = await queue.claim(
-            self.ctx.db, self.worker_id, self.settings.job_lease_seconds, self._single_kinds
-        )
+        job = await queue.claim(self.db, self.worker_id, self.timings.lease_seconds, self._single_kinds)
         if job is None:
             return 0
         await self.execute(self.handlers[job.kind], [job])
         return 1
 
-    async def run_webhooks(self) -> int:
-        if not self.webhooks:
-            return 0
-        from prefcenter.webhooks.delivery import deliver_due
-        from prefcenter.webhooks.outbox import fan_out
+    @property
+    def _sweep_lanes(self) -> list[str]:
+        """Lane names in the order their sweeps were given; the sweeper (which also buries) comes last."""
+        lanes = list(dict.fromkeys(s.lane for s in self.sweeps if s.lane != SWEEPER))
+        return [*lanes, SWEEPER]
 
-        made = await fan_out(self.ctx)
-        sent = await deliver_due(self.ctx, self.worker_id)
-        self.stats.deliveries += sent
-        return made + sent
-
-    async def sweep(self) -> int:
-        from prefcenter.consents.service import expire_due
-        from prefcenter.dsr.service import sweep
-
-        return await self.bury_expired() + await sweep(self.ctx) + await expire_due(self.ctx)
+    async def run_sweeps(self, lane: str) -> int:
+        """One pass over a lane's sweeps, in order; the sweeper lane buries expired jobs first."""
+        found = await self.bury_expired() if lane == SWEEPER else 0
+        for sweep in self.sweeps:
+            if sweep.lane == lane:
+                done = await sweep.run(self.context, self.worker_id)
+                self.stats.swept += done
+                found += done
+        return found
 
     # --- loops ----------------------------------------------------------------------------------------
 
@@ -198,8 +210,8 @@ class Worker:
         for handler in self._batch_kinds:
             done += await self.run_batch_kind(handler)
         done += await self.run_single()
-        done += await self.run_webhooks()
-        done += await self.sweep()
+        for lane in self._sweep_lanes:
+            done += await self.run_sweeps(lane)
         return done
 
     async def drain(self, max_rounds: int = 10_000) -> WorkerStats:
@@ -211,7 +223,7 @@ class Worker:
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), timeout=self.settings.worker_poll_seconds)
+            await asyncio.wait_for(self.stop.wait(), timeout=self.timings.poll_seconds)
 
     async def _lane(self, step) -> None:
         while not self.stop.is_set():
@@ -227,8 +239,7 @@ class Worker:
         log.info("worker started", worker=self.worker_id, concurrency=self.concurrency)
         lanes = [self._lane(lambda h=h: self.run_batch_kind(h)) for h in self._batch_kinds]
         lanes += [self._lane(self.run_single) for _ in range(self.concurrency)]
-        lanes.append(self._lane(self.run_webhooks))
-        lanes.append(self._lane(self.sweep))
+        lanes += [self._lane(lambda lane=lane: self.run_sweeps(lane)) for lane in self._sweep_lanes]
         await asyncio.gather(*lanes)
         log.info("worker stopped", worker=self.worker_id, jobs_done=self.stats.jobs_done)
         return self.stats

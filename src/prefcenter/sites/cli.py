@@ -12,6 +12,8 @@ import json
 
 import msgspec
 
+from prefcenter.cli_support import CommandError, run_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     sites = sub.add_parser("sites", help="sites and the origins allowed to embed the widget and call the API")
@@ -35,7 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
-    from prefcenter.cli import CommandError, _run
     from prefcenter.errors import DomainError
     from prefcenter.sites import service
     from prefcenter.sites.schemas import SiteWrite
@@ -62,7 +63,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
             return await service.put_site(uow, actor, key, body)
 
     try:
-        result = _run(run)
+        result = run_command(run)
     except DomainError as exc:
         raise CommandError(exc.detail) from exc
     except msgspec.ValidationError as exc:

@@ -1,0 +1,42 @@
+"""What the DSR area contributes: the DSR API, export downloads (public), ``prefcenter dsr``, the erasure,
+export and action jobs (a job out of attempts fails its request) and the deadline sweep."""
+
+from prefcenter.area_declaration import Area
+from prefcenter.dsr.cli import register
+from prefcenter.dsr.erasure import erase_requests
+from prefcenter.dsr.export import run_export
+from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
+from prefcenter.dsr.service import mark_failed, run_action, sweep
+from prefcenter.jobs.handlers import Handler, Sweep
+
+
+async def _export(ctx, jobs, worker_id: str) -> None:
+    for job in jobs:
+        await run_export(ctx, job, worker_id)
+
+
+async def _action(ctx, jobs, worker_id: str) -> None:
+    for job in jobs:
+        await run_action(ctx, job, worker_id)
+
+
+async def _request_failed(ctx, job) -> None:
+    await mark_failed(ctx, job.payload["request_id"], job.last_error or "the job failed")
+
+
+async def _deadlines(ctx, worker_id: str) -> int:
+    return await sweep(ctx)
+
+
+AREA = Area(
+    name="dsr",
+    routes=[DsrController, LegalHoldController],
+    public_routes=[ExportDownloadController],  # the signed, expiring link is the credential
+    cli=register,
+    job_handlers=[
+        Handler("dsr.erasure", erase_requests, batch=100, on_dead=_request_failed),
+        Handler("dsr.export", _export, on_dead=_request_failed),
+        Handler("dsr.action", _action, on_dead=_request_failed),
+    ],
+    sweeps=[Sweep("dsr.deadlines", _deadlines)],  # acknowledgement deadlines, expired exports
+)

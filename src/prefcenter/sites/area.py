@@ -1,0 +1,7 @@
+"""What the sites area contributes: the sites API and ``prefcenter sites``."""
+
+from prefcenter.area_declaration import Area
+from prefcenter.sites.cli import register
+from prefcenter.sites.routes import SiteController
+
+AREA = Area(name="sites", routes=[SiteController], cli=register)
