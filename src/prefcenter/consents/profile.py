@@ -1,30 +1,27 @@
 """The profile: everything the preference center shows about one subject (settings, preferences, current
-consents), composed from the subjects and consents areas."""
+consents), composed from the subjects and consents areas, from the rows of one profile read
+(``store/profile_reads.py``): committed state through the projection reader, or a write's own state through
+its session."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefcenter.consents.schemas import ProfileRead
-from prefcenter.consents.service import read_consents
+from prefcenter.consents.schemas import ConsentRead, ProfileRead
+from prefcenter.errors import NotFound
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.models import Preference
-from prefcenter.subjects import service as subjects
+from prefcenter.store.profile_reads import profile_in_session
+from prefcenter.store.projection_rows import ProfileRows, ProjectionReader
 from prefcenter.subjects.schemas import PreferenceRead, SettingsRead
+from prefcenter.subjects.service import subject_from_rows
 
 
-async def read_profile(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> ProfileRead:
-    subject = await subjects.get_subject(session, subject_id)
-    prefs = (
-        await session.execute(
-            select(Preference)
-            .where(Preference.subject_id == subject_id)
-            .order_by(Preference.channel, Preference.topic)
-        )
-    ).scalars()
+def profile_read(keys: KeyMaterial, rows: ProfileRows) -> ProfileRead:
+    subject = rows.subject
     return ProfileRead(
-        subject=await subjects.read_subject(session, keys, subject),
+        subject=subject_from_rows(keys, rows),
         revision=subject.revision,
         settings=SettingsRead(
             do_not_contact=subject.do_not_contact,
@@ -32,9 +29,32 @@ async def read_profile(session: AsyncSession, keys: KeyMaterial, subject_id: str
             language=subject.language,
             frequency=subject.frequency,
         ),
-        preferences=[
-            PreferenceRead(channel=p.channel, topic=p.topic, status=p.status, updated_at=p.updated_at)
-            for p in prefs
-        ],
-        consents=await read_consents(session, subject_id),
+        preferences=[PreferenceRead(*p) for p in rows.preferences],
+        consents=[ConsentRead(*c) for c in rows.consents],
     )
+
+
+def _known(subject_id: str) -> None:
+    try:
+        uuid.UUID(subject_id)
+    except ValueError:
+        raise NotFound(f"no subject {subject_id}") from None
+
+
+async def read_profile(reader: ProjectionReader, keys: KeyMaterial, subject_id: str) -> ProfileRead:
+    """The committed profile (GET): one read through the projection reader, no session."""
+    _known(subject_id)
+    rows = await reader.profile(subject_id)
+    if rows is None:
+        raise NotFound(f"no subject {subject_id}")
+    return profile_read(keys, rows)
+
+
+async def read_profile_in(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> ProfileRead:
+    """The profile as ``session`` sees it: a write answering with what it just changed (its request
+    transaction may not have committed yet)."""
+    _known(subject_id)
+    rows = await profile_in_session(session, subject_id)
+    if rows is None:
+        raise NotFound(f"no subject {subject_id}")
+    return profile_read(keys, rows)

@@ -10,7 +10,7 @@ from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
 from prefcenter.consents.gpc import GpcSignal, gpc_signal, honour_gpc
-from prefcenter.consents.profile import read_profile
+from prefcenter.consents.profile import read_profile, read_profile_in
 from prefcenter.consents.schemas import (
     ConfirmationEmailRead,
     ConsentConfirm,
@@ -23,6 +23,7 @@ from prefcenter.consents.schemas import (
 from prefcenter.context import AppContext
 from prefcenter.http.client_address import client_ip
 from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
+from prefcenter.store.projections import projection_reader
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferencesUpdate
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
@@ -158,10 +159,14 @@ class ConsentController(Controller):
         return ConfirmationEmailRead(consent_id=consent_id, sent=sent)
 
 
-async def _profile_response(ctx: AppContext, subject_id: str, status: int = 200) -> Response[ProfileRead]:
+def _with_etag(profile: ProfileRead) -> Response[ProfileRead]:
+    return Response(profile, headers={"ETag": etag(profile.revision)})
+
+
+async def _written_profile_response(ctx: AppContext, subject_id: str) -> Response[ProfileRead]:
+    """A write's answer: the profile as its transaction sees it (it may not have committed yet)."""
     async with ctx.db.read_session() as session:
-        profile = await read_profile(session, ctx.keys, subject_id)
-    return Response(profile, status_code=status, headers={"ETag": etag(profile.revision)})
+        return _with_etag(await read_profile_in(session, ctx.keys, subject_id))
 
 
 class ProfileController(Controller):
@@ -185,7 +190,7 @@ class ProfileController(Controller):
     ) -> Response[ProfileRead]:
         """Everything the preference center shows: settings, preferences, current consents."""
         ensure_subject_access(request.user, subject_id)
-        return await _profile_response(ctx, subject_id)
+        return _with_etag(await read_profile(projection_reader(ctx.db), ctx.keys, subject_id))
 
     @patch(
         "/{subject_id:str}/preferences",
@@ -207,4 +212,4 @@ class ProfileController(Controller):
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             await honour_gpc(uow, subject, _gpc(ctx, request))
             await subjects.update_preferences(uow, request.user.actor, subject_id, data, None)
-        return await _profile_response(ctx, subject_id)
+        return await _written_profile_response(ctx, subject_id)

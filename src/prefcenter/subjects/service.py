@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
 from prefcenter.store.models_dsr import ErasureSuppression
+from prefcenter.store.projection_rows import ProfileRows
 from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, load_data_key
 from prefcenter.subjects.schemas import (
     IdentityRead,
@@ -174,65 +175,68 @@ async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subjec
         .scalars()
         .all()
     )
-    identities = []
+    data_key = None
     if rows:
         try:
             data_key = await load_data_key(session, keys, subject.id)
         except SubjectKeyMissing:
-            data_key = None
-        for row in rows:
-            if data_key is None:
-                masked = "[erased]"
-            else:
-                value = crypto.unseal(data_key, row.sealed_value, aad=subject.id.encode()).decode()
-                masked = mask_identity(row.kind, value)
-            identities.append(IdentityRead(kind=row.kind, masked=masked, added_at=row.added_at))
+            data_key = None  # shredded: shown as [erased]
     return SubjectRead(
         id=subject.id,
         external_id=subject.external_id,
         created_at=subject.created_at,
         erased_at=subject.erased_at,
-        identities=identities,
+        identities=masked_identities(data_key, subject.id, rows),
+    )
+
+
+def masked_identities(data_key: bytes | None, subject_id: str, rows) -> list[IdentityRead]:
+    """Identity rows (``kind``, ``sealed_value``, ``added_at``) as shown: masked, or ``[erased]`` once the
+    subject's data key is shredded (``data_key`` None)."""
+    aad = subject_id.encode()
+    return [
+        IdentityRead(
+            kind=row.kind,
+            masked="[erased]"
+            if data_key is None
+            else mask_identity(row.kind, crypto.unseal(data_key, row.sealed_value, aad=aad).decode()),
+            added_at=row.added_at,
+        )
+        for row in rows
+    ]
+
+
+def subject_from_rows(keys: KeyMaterial, rows: ProfileRows) -> SubjectRead:
+    """The subject part of a profile read by a projection reader."""
+    subject, key = rows.subject, rows.key
+    data_key = None
+    if rows.identities and key is not None:
+        data_key = crypto.unwrap_key(keys.master_key_by_id(key.master_key_id), key.wrapped_key, subject.id)
+    return SubjectRead(
+        id=subject.id,
+        external_id=subject.external_id,
+        created_at=subject.created_at,
+        erased_at=subject.erased_at,
+        identities=masked_identities(data_key, subject.id, rows.identities),
     )
 
 
 async def update_preferences(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
 ) -> Subject:
-    """Apply many preference and settings changes at once; one event per actual change.
-
-    The hot write path: the catalog and the current preferences are read, and the preferences written, with
-    plain Core statements naming only what the request names (the ORM's per-object bookkeeping was most of
-    a save's time); the subject row stays an ORM object (lock, settings, revision)."""
+    """Apply many preference and settings changes at once; one event per actual change."""
     subject = await uow.lock_subject(subject_id, expected_revision)
-    named_channels = {i.channel for i in body.items if i.channel != "*"} | (
-        {body.preferred_channel} if body.preferred_channel is not None else set()
-    )
-    named_topics = {i.topic for i in body.items if i.topic != "*"}
-    channels = (
-        set((await uow.session.execute(select(Channel.key).where(Channel.key.in_(named_channels)))).scalars())
-        if named_channels
-        else set()
-    )
-    topics = (
-        {
-            key: offered_on
-            for key, offered_on in await uow.session.execute(
-                select(Topic.key, Topic.channels).where(Topic.key.in_(named_topics))
-            )
-        }
-        if named_topics
-        else {}
-    )
+    channels = set((await uow.session.execute(select(Channel.key))).scalars())
+    topics = {t.key: t for t in (await uow.session.execute(select(Topic))).scalars()}
     seen: set[tuple[str, str]] = set()
     for item in body.items:
         if item.channel != "*" and item.channel not in channels:
             raise InvalidInput(f"unknown channel {item.channel}")
         if item.topic != "*":
-            topic_channels = topics.get(item.topic)
-            if topic_channels is None:
+            topic = topics.get(item.topic)
+            if topic is None:
                 raise InvalidInput(f"unknown topic {item.topic}")
-            if item.channel not in topic_channels:
+            if item.channel not in topic.channels:
                 raise InvalidInput(f"topic {item.topic} is not offered on channel {item.channel}")
         if (item.channel, item.topic) in seen:
             raise InvalidInput(f"{item.channel}:{item.topic} appears twice in one request")
@@ -241,20 +245,29 @@ async def update_preferences(
         raise InvalidInput(f"unknown channel {body.preferred_channel}")
 
     changed = False
-    table = Preference.__table__
     existing = {
-        (channel, topic): status
-        for channel, topic, status in await uow.session.execute(
-            select(table.c.channel, table.c.topic, table.c.status).where(table.c.subject_id == subject_id)
-        )
+        (p.channel, p.topic): p
+        for p in (
+            await uow.session.execute(select(Preference).where(Preference.subject_id == subject_id))
+        ).scalars()
     }
-    added, updated = [], []
     for item in body.items:
-        previous = existing.get((item.channel, item.topic))
-        if previous == item.status:
+        current = existing.get((item.channel, item.topic))
+        if current is not None and current.status == item.status:
             continue
-        row = {"subject_id": subject_id, "channel": item.channel, "topic": item.topic, "status": item.status}
-        (added if previous is None else updated).append(row)
+        previous = current.status if current else None
+        if current is None:
+            uow.session.add(
+                Preference(
+                    subject_id=subject_id,
+                    channel=item.channel,
+                    topic=item.topic,
+                    status=item.status,
+                    updated_at=uow.now,
+                )
+            )
+        else:
+            current.status, current.updated_at = item.status, uow.now
         await uow.append_event(
             "preference.set",
             actor=actor,
@@ -269,28 +282,6 @@ async def update_preferences(
             },
         )
         changed = True
-    if added:
-        await uow.session.execute(insert(table), [{**row, "updated_at": uow.now} for row in added])
-    if updated:
-        await uow.session.execute(
-            update(table)
-            .where(
-                table.c.subject_id == bindparam("key_subject"),
-                table.c.channel == bindparam("key_channel"),
-                table.c.topic == bindparam("key_topic"),
-            )
-            .values(status=bindparam("status"), updated_at=bindparam("updated_at")),
-            [
-                {
-                    "key_subject": row["subject_id"],
-                    "key_channel": row["channel"],
-                    "key_topic": row["topic"],
-                    "status": row["status"],
-                    "updated_at": uow.now,
-                }
-                for row in updated
-            ],
-        )
 
     settings_changes = {}
     for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
