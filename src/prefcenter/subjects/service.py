@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,19 +224,40 @@ def subject_from_rows(keys: KeyMaterial, rows: ProfileRows) -> SubjectRead:
 async def update_preferences(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
 ) -> Subject:
-    """Apply many preference and settings changes at once; one event per actual change."""
+    """Apply many preference and settings changes at once; one event per actual change.
+
+    The hot write path: the catalog and the current preferences are read, and the preferences written, with
+    plain Core statements naming only what the request names (the ORM's per-object bookkeeping was most of
+    a save's time); the subject row stays an ORM object (lock, settings, revision)."""
     subject = await uow.lock_subject(subject_id, expected_revision)
-    channels = set((await uow.session.execute(select(Channel.key))).scalars())
-    topics = {t.key: t for t in (await uow.session.execute(select(Topic))).scalars()}
+    named_channels = {i.channel for i in body.items if i.channel != "*"} | (
+        {body.preferred_channel} if body.preferred_channel is not None else set()
+    )
+    named_topics = {i.topic for i in body.items if i.topic != "*"}
+    channels = (
+        set((await uow.session.execute(select(Channel.key).where(Channel.key.in_(named_channels)))).scalars())
+        if named_channels
+        else set()
+    )
+    topics = (
+        {
+            key: offered_on
+            for key, offered_on in await uow.session.execute(
+                select(Topic.key, Topic.channels).where(Topic.key.in_(named_topics))
+            )
+        }
+        if named_topics
+        else {}
+    )
     seen: set[tuple[str, str]] = set()
     for item in body.items:
         if item.channel != "*" and item.channel not in channels:
             raise InvalidInput(f"unknown channel {item.channel}")
         if item.topic != "*":
-            topic = topics.get(item.topic)
-            if topic is None:
+            topic_channels = topics.get(item.topic)
+            if topic_channels is None:
                 raise InvalidInput(f"unknown topic {item.topic}")
-            if item.channel not in topic.channels:
+            if item.channel not in topic_channels:
                 raise InvalidInput(f"topic {item.topic} is not offered on channel {item.channel}")
         if (item.channel, item.topic) in seen:
             raise InvalidInput(f"{item.channel}:{item.topic} appears twice in one request")
@@ -245,29 +266,20 @@ async def update_preferences(
         raise InvalidInput(f"unknown channel {body.preferred_channel}")
 
     changed = False
+    table = Preference.__table__
     existing = {
-        (p.channel, p.topic): p
-        for p in (
-            await uow.session.execute(select(Preference).where(Preference.subject_id == subject_id))
-        ).scalars()
+        (channel, topic): status
+        for channel, topic, status in await uow.session.execute(
+            select(table.c.channel, table.c.topic, table.c.status).where(table.c.subject_id == subject_id)
+        )
     }
+    added, updated = [], []
     for item in body.items:
-        current = existing.get((item.channel, item.topic))
-        if current is not None and current.status == item.status:
+        previous = existing.get((item.channel, item.topic))
+        if previous == item.status:
             continue
-        previous = current.status if current else None
-        if current is None:
-            uow.session.add(
-                Preference(
-                    subject_id=subject_id,
-                    channel=item.channel,
-                    topic=item.topic,
-                    status=item.status,
-                    updated_at=uow.now,
-                )
-            )
-        else:
-            current.status, current.updated_at = item.status, uow.now
+        row = {"subject_id": subject_id, "channel": item.channel, "topic": item.topic, "status": item.status}
+        (added if previous is None else updated).append(row)
         await uow.append_event(
             "preference.set",
             actor=actor,
@@ -282,6 +294,28 @@ async def update_preferences(
             },
         )
         changed = True
+    if added:
+        await uow.session.execute(insert(table), [{**row, "updated_at": uow.now} for row in added])
+    if updated:
+        await uow.session.execute(
+            update(table)
+            .where(
+                table.c.subject_id == bindparam("key_subject"),
+                table.c.channel == bindparam("key_channel"),
+                table.c.topic == bindparam("key_topic"),
+            )
+            .values(status=bindparam("status"), updated_at=bindparam("updated_at")),
+            [
+                {
+                    "key_subject": row["subject_id"],
+                    "key_channel": row["channel"],
+                    "key_topic": row["topic"],
+                    "status": row["status"],
+                    "updated_at": uow.now,
+                }
+                for row in updated
+            ],
+        )
 
     settings_changes = {}
     for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
