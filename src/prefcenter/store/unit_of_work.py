@@ -201,11 +201,14 @@ class UnitOfWork:
             UUID(subject_id)
         except ValueError:
             raise NotFound(f"no subject {subject_id}") from None
-        subject = await self.session.get(Subject, subject_id)
+        if self.dialect == "postgresql":  # read and locked in one round trip (SELECT ... FOR UPDATE)
+            subject = await self.session.get(
+                Subject, subject_id, with_for_update=True, populate_existing=True
+            )
+        else:  # SQLite: the transaction holds the one write lock already
+            subject = await self.session.get(Subject, subject_id)
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
-        if self.dialect == "postgresql":
-            await self.session.refresh(subject, with_for_update=True)
         if subject.erased_at is not None:
             raise Conflict(f"subject {subject_id} was erased; it cannot be changed", reason="erased")
         if expected_revision is not None and subject.revision != expected_revision:
