@@ -15,6 +15,7 @@ from prefcenter.imports.area import AREA as IMPORTS
 from prefcenter.interactions.area import AREA as INTERACTIONS
 from prefcenter.link_revocations.area import AREA as LINK_REVOCATIONS
 from prefcenter.sites.area import AREA as SITES
+from prefcenter.staff.area import AREA as STAFF
 from prefcenter.subjects.area import AREA as SUBJECTS
 from prefcenter.suppression.area import AREA as SUPPRESSION
 from prefcenter.unsubscribe.area import AREA as UNSUBSCRIBE
@@ -23,6 +24,7 @@ from prefcenter.webhooks.area import AREA as WEBHOOKS
 
 AREAS: tuple[Area, ...] = (
     AUTH,
+    STAFF,
     SITES,
     CATALOG,
     SUBJECTS,

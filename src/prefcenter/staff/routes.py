@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
 from prefcenter.auth.guards import requires
@@ -85,10 +85,15 @@ class SsoController(Controller):
 
     @get("/callback", operation_id="finishStaffSso")
     async def callback(
-        self, ctx: AppContext, request: Request, code: str | None = None, state: str | None = None
+        self,
+        ctx: AppContext,
+        request: Request,
+        code: Annotated[str | None, Parameter(max_length=2000)] = None,
+        # ``state`` is a name Litestar reserves for the app state: read the query parameter under another name
+        oauth_state: Annotated[str | None, QueryParameter(name="state", max_length=2000)] = None,
     ) -> Response:
         """The provider's answer: check state, exchange the code, validate the ID token, start a staff session."""
-        result = await sso.finish(ctx, code, state, request.cookies.get(sso.STATE_COOKIE))
+        result = await sso.finish(ctx, code, oauth_state, request.cookies.get(sso.STATE_COOKIE))
         secure = _secure(ctx, request)
         return Redirect(
             "/admin",
