@@ -25,7 +25,7 @@ _PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one ch
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    type: str  # customer | agent | client | system
+    type: str  # customer | agent | client | staff | system (vocabulary.ActorType)
     id: str | None = None
 
 
