@@ -17,6 +17,7 @@ from prefcenter.catalog.schemas import (
     TopicWrite,
 )
 from prefcenter.context import AppContext
+from prefcenter.store.projections import projection_reader
 from prefcenter.vocabulary import KEY_PATTERN, Key, TopicKey
 
 # Litestar does not apply msgspec Meta constraints to path parameters: the Parameter repeats them.
@@ -33,8 +34,7 @@ class CatalogController(Controller):
     @get("/", operation_id="getCatalog", guards=[requires("preferences:read", subject_token=True)])
     async def get_catalog(self, ctx: AppContext) -> CatalogRead:
         """The company's channels and topics, each topic with its current notice."""
-        async with ctx.db.read_session() as session:
-            return await service.read_catalog(session, ctx.settings.company.name)
+        return await service.current_catalog(ctx.db, projection_reader(ctx.db), ctx.settings.company.name)
 
     @put("/channels/{key:str}", operation_id="putChannel", guards=[requires("admin")])
     async def put_channel(

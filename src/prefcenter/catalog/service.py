@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,9 @@ from prefcenter.catalog.schemas import (
     TopicWrite,
 )
 from prefcenter.errors import InvalidInput, NotFound
+from prefcenter.store.database import Database
 from prefcenter.store.models import Channel, Meta, Notice, Topic
+from prefcenter.store.projection_rows import ProjectionReader
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
 
 MAX_LIFETIME_DAYS = 3650
@@ -142,6 +145,27 @@ async def read_catalog(session: AsyncSession, company_name: str) -> CatalogRead:
         channels=[ChannelRead(key=c.key, name=c.name, description=c.description) for c in channels],
         topics=[_topic_read(t, notices.get(t.key)) for t in topics],
     )
+
+
+# Database -> (catalog version, company name, the answer at that version)
+_answers: weakref.WeakKeyDictionary[Database, tuple[str | None, str, CatalogRead]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def current_catalog(db: Database, reader: ProjectionReader, company_name: str) -> CatalogRead:
+    """``read_catalog``, read again only when ``meta.catalog_version`` moved (one indexed lookup per call).
+
+    Every catalog change bumps the version in its own transaction (``_bump_version``), and the version is
+    read before the catalog, so an answer is never kept under a version older than what it shows."""
+    version = await reader.catalog_version()
+    cached = _answers.get(db)
+    if cached is not None and cached[0] == version and cached[1] == company_name:
+        return cached[2]
+    async with db.read_session() as session:
+        answer = await read_catalog(session, company_name)
+    _answers[db] = (version, company_name, answer)
+    return answer
 
 
 async def _latest_notice(session: AsyncSession, topic_key: str) -> Notice | None:
