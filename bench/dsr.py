@@ -53,7 +53,7 @@ def settings_for(var: Path, url: str) -> Settings:
 
 async def seed_erasures(ctx: AppContext, n: int) -> None:
     """n subjects with an email and a phone, each with a verified erasure request queued (bulk insert)."""
-    from prefcenter.dsr.service import add_months
+    from prefcenter.dsr.deadlines import add_months
 
     chunk = 1000
     for start in range(0, n, chunk):

@@ -28,6 +28,7 @@ from prefcenter.http.openapi import (
     document_parameters_as_sent,
     document_problem_responses,
 )
+from prefcenter.http.pages import template_config
 from prefcenter.http.problems import EXCEPTION_HANDLERS
 from prefcenter.http.rate_limit import rate_limit_middleware
 from prefcenter.http.request_context import request_context_middleware
@@ -50,6 +51,7 @@ class PrefcenterPlugin(InitPluginProtocol):
         self._configure_errors(app_config)
         self._configure_middleware(app_config)
         self._configure_openapi(app_config)
+        self._configure_templates(app_config)
         self._configure_state(app_config)
         return app_config
 
@@ -94,6 +96,10 @@ class PrefcenterPlugin(InitPluginProtocol):
             ),
             use_handler_docstrings=True,
         )
+
+    def _configure_templates(self, config: AppConfig) -> None:
+        # Every HTML page (admin, hosted pages, links, demo) is a Jinja template rendered by this engine.
+        config.template_config = template_config()
 
     def _configure_state(self, config: AppConfig) -> None:
         ctx = self.ctx

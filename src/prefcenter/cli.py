@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"-d client_id={creds['client_id']} -d client_secret={creds['client_secret']}\n",
             flush=True,
         )
-        from prefcenter.web.pages import BUNDLE_URL, bundle
+        from prefcenter.web.bundle import BUNDLE_URL, bundle
 
         print(
             f"Widget demo:     {base}/\n"

@@ -71,13 +71,13 @@ async def test_create_verify_note_extend_and_cancel(api):
 
 
 async def test_retry_a_failed_request_and_complete_a_rectification(api):
-    from prefcenter.dsr import service
+    from prefcenter.dsr import lifecycle
 
     s = await api.new_subject()
     async with signed_in(api, "dsr:manage") as officer:
         rid = await _new_request(officer, type="erasure", subject_id=s["id"])
         await officer.submit(f"/admin/dsr/{rid}", f"/admin/dsr/{rid}/verify", note="known customer")
-        await service.mark_failed(api.ctx, rid, "downstream blew up")
+        await lifecycle.mark_failed(api.ctx, rid, "downstream blew up")
         page = await officer.page(f"/admin/dsr/{rid}")
         assert "downstream blew up" in page and f'action="/admin/dsr/{rid}/retry"' in page
         r = await officer.submit(f"/admin/dsr/{rid}", f"/admin/dsr/{rid}/retry")

@@ -1,4 +1,4 @@
-"""A deadline extension needs a real reason: one rule (``dsr.service.extension_reason``) for the API, the
+"""A deadline extension needs a real reason: one rule (``dsr.deadlines.extension_reason``) for the API, the
 CLI and the admin pages."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from prefcenter.context import AppContext
-from prefcenter.dsr import service as dsr
+from prefcenter.dsr import deadlines, intake, reads
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.errors import InvalidField
 from prefcenter.store.unit_of_work import Actor
@@ -29,12 +29,12 @@ async def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_reason_is_trimmed_and_must_not_be_blank_or_too_long():
-    assert dsr.extension_reason("  complex request \n") == "complex request"
-    for text in (*BLANK, "x" * (dsr.MAX_EXTENSION_REASON + 1)):
+    assert deadlines.extension_reason("  complex request \n") == "complex request"
+    for text in (*BLANK, "x" * (deadlines.MAX_EXTENSION_REASON + 1)):
         with pytest.raises(InvalidField) as caught:
-            dsr.extension_reason(text)
+            deadlines.extension_reason(text)
         assert caught.value.status == 400 and caught.value.extra["errors"][0]["key"] == "reason"
-    assert dsr.extension_reason(" " + "x" * dsr.MAX_EXTENSION_REASON + " ") == "x" * dsr.MAX_EXTENSION_REASON
+    assert deadlines.extension_reason(" " + "x" * deadlines.MAX_EXTENSION_REASON + " ") == "x" * deadlines.MAX_EXTENSION_REASON
 
 
 async def test_api_refuses_a_blank_reason_as_a_validation_error(api):
@@ -77,7 +77,7 @@ async def test_cli_refuses_a_blank_reason_with_a_plain_message(new_backend, engi
     try:
         async with ctx.unit_of_work() as uow:
             subject = await subjects.create_subject(uow, Actor("agent", "officer-1"), SubjectCreate())
-            req, _ = await dsr.create_request(
+            req, _ = await intake.create_request(
                 uow, Actor("agent", "officer-1"), DsrCreate(type="access", subject_id=subject.id)
             )
         env = worker_env(settings)
@@ -86,7 +86,7 @@ async def test_cli_refuses_a_blank_reason_with_a_plain_message(new_backend, engi
             assert result.returncode != 0, result.stdout
             assert "give a reason for the extension" in result.stderr and "Traceback" not in result.stderr
         async with ctx.db.read_session() as session:
-            unchanged = await dsr.read_request(session, req.id)
+            unchanged = await reads.read_request(session, req.id)
         assert unchanged.extended_months == 0 and unchanged.extension_reason is None
         ok = await _cli(
             env, "dsr", "--json", "extend", req.id, "--months", "1", "--reason", " complex request "

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from prefcenter.audit.service import verify_log
 from prefcenter.context import AppContext
-from prefcenter.dsr import service as dsr
+from prefcenter.dsr import intake, verification
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.jobs import queue
 from prefcenter.store.models import Event, Identity, SubjectKey
@@ -88,9 +88,9 @@ async def _seed(
                         None,
                     )
             kind = "erasure" if i < erasures else "access"
-            req, _ = await dsr.create_request(uow, OFFICER, DsrCreate(type=kind, subject_id=s.id))
+            req, _ = await intake.create_request(uow, OFFICER, DsrCreate(type=kind, subject_id=s.id))
             await uow.session.flush()
-            await dsr.verify(uow, OFFICER, req.id, None, "checked", max_attempts=20)
+            await verification.verify(uow, OFFICER, req.id, None, "checked", max_attempts=20)
             (erase_ids if i < erasures else export_ids).append(req.id)
     return erase_ids, export_ids
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from prefcenter.context import AppContext
-from prefcenter.dsr import service as dsr
+from prefcenter.dsr import intake, reads, verification
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.jobs import queue
 from prefcenter.store.models_dsr import Job
@@ -86,9 +86,9 @@ async def test_erasure_whose_worker_is_killed_on_every_attempt_fails_visibly_and
                 OFFICER,
                 SubjectCreate(identities=[IdentityWrite(kind="email", value="killed-twice@example.com")]),
             )
-            req, _ = await dsr.create_request(uow, OFFICER, DsrCreate(type="erasure", subject_id=subject.id))
+            req, _ = await intake.create_request(uow, OFFICER, DsrCreate(type="erasure", subject_id=subject.id))
             await uow.session.flush()
-            await dsr.verify(uow, OFFICER, req.id, None, "checked at the desk", max_attempts=ATTEMPTS)
+            await verification.verify(uow, OFFICER, req.id, None, "checked at the desk", max_attempts=ATTEMPTS)
         request_id = req.id
 
         for attempt in range(1, ATTEMPTS + 1):
@@ -106,7 +106,7 @@ async def test_erasure_whose_worker_is_killed_on_every_attempt_fails_visibly_and
         assert final.returncode == 0, final.log_path.read_text()[-3000:]
 
         async with ctx.db.read_session() as session:
-            failed = await dsr.read_request(session, request_id)
+            failed = await reads.read_request(session, request_id)
         assert failed.status == "failed", failed
         assert "stopped while running it" in failed.last_error, failed.last_error
         last = failed.history[-1]
@@ -131,7 +131,7 @@ async def test_erasure_whose_worker_is_killed_on_every_attempt_fails_visibly_and
 
         await build_worker(fast_ctx(ctx), webhooks=False).drain()
         async with ctx.db.read_session() as session:
-            done = await dsr.read_request(session, request_id)
+            done = await reads.read_request(session, request_id)
         assert done.status == "completed" and done.outcome == "erased", done
     finally:
         await ctx.db.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from prefcenter.consents.service import expire_unconfirmed
 from prefcenter.store.models import Consent
-from prefcenter.web.pages import BUNDLE, BUNDLE_SRI
+from prefcenter.web.bundle import BUNDLE, BUNDLE_SRI
 from tests.conftest import close_api, open_api
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefcenter.dsr.service import OPEN
+from prefcenter.dsr.actions import OPEN
 from prefcenter.store.models import Checkpoint
 from prefcenter.store.models_dsr import DownstreamSystem, DsrRequest, WebhookDelivery
 

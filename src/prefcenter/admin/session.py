@@ -139,6 +139,16 @@ async def revoke(ctx: AppContext, officer: Officer) -> None:
         )
 
 
+async def signed_in_officer(ctx: AppContext, request: Request, scope: str | None = None) -> Officer:
+    """The officer of this request's session (kept on the request for the error pages), holding ``scope``
+    when one is named: ``LoginRequired`` or ``NotAllowed`` otherwise."""
+    officer = await current_officer(ctx, request)
+    request.scope["admin_officer"] = officer  # type: ignore[typeddict-unknown-key]
+    if scope is not None and not officer.can(scope):
+        raise NotAllowed(scope)
+    return officer
+
+
 def check_csrf(officer: Officer, given: str | None) -> None:
     if not given or not hmac.compare_digest(officer.csrf, given):
         raise CsrfRejected

@@ -6,7 +6,9 @@ from prefcenter.dsr.cli import register
 from prefcenter.dsr.erasure import erase_requests
 from prefcenter.dsr.export import run_export
 from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
-from prefcenter.dsr.service import mark_failed, run_action, sweep
+from prefcenter.dsr.downstream import sweep
+from prefcenter.dsr.lifecycle import mark_failed
+from prefcenter.dsr.preference_actions import run_action
 from prefcenter.jobs.handlers import Handler, Sweep
 
 

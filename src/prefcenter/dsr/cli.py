@@ -106,7 +106,7 @@ def cmd_dsr(args: argparse.Namespace) -> int:
 
 
 async def _dsr(ctx, args):
-    from prefcenter.dsr import service
+    from prefcenter.dsr import deadlines, intake, lifecycle, reads, verification
     from prefcenter.dsr.schemas import DsrCreate
     from prefcenter.notify.sender import Message
 
@@ -114,7 +114,7 @@ async def _dsr(ctx, args):
     action = args.action
     if action == "list":
         async with ctx.db.read_session() as session:
-            return await service.list_requests(
+            return await reads.list_requests(
                 session,
                 status=args.status,
                 type=args.type,
@@ -123,7 +123,7 @@ async def _dsr(ctx, args):
             )
     if action in ("show", "report"):
         async with ctx.db.read_session() as session:
-            return await service.read_request(session, args.request_id)
+            return await reads.read_request(session, args.request_id)
     if action == "create":
         body = DsrCreate(
             type=args.type,
@@ -134,12 +134,12 @@ async def _dsr(ctx, args):
             touchpoint="support",
         )
         async with ctx.unit_of_work() as uow:
-            req, _ = await service.create_request(uow, actor, body)
+            req, _ = await intake.create_request(uow, actor, body)
         request_id = req.id
     elif action == "verify":
         if args.send_code:
             async with ctx.unit_of_work() as uow:
-                email, code = await service.start_verification(
+                email, code = await verification.start_verification(
                     uow, actor, args.request_id, ctx.settings.dsr.verification_code_ttl_seconds
                 )
             await ctx.sender.send(
@@ -150,21 +150,21 @@ async def _dsr(ctx, args):
                 )
             )
         else:
-            await service.verify_committing_attempts(ctx, actor, args.request_id, args.code, args.note)
+            await verification.verify_committing_attempts(ctx, actor, args.request_id, args.code, args.note)
         request_id = args.request_id
     else:
         async with ctx.unit_of_work() as uow:
             if action == "extend":
-                await service.extend(uow, actor, args.request_id, args.months, args.reason)
+                await deadlines.extend(uow, actor, args.request_id, args.months, args.reason)
             elif action == "cancel":
-                await service.cancel(uow, actor, args.request_id, args.reason)
+                await lifecycle.cancel(uow, actor, args.request_id, args.reason)
             elif action == "retry":
-                await service.retry(uow, actor, args.request_id, ctx.settings.dsr.job_max_attempts)
+                await lifecycle.retry(uow, actor, args.request_id, ctx.settings.dsr.job_max_attempts)
             elif action == "note":
-                await service.add_note(uow, actor, args.request_id, args.text)
+                await lifecycle.add_note(uow, actor, args.request_id, args.text)
         request_id = args.request_id
     async with ctx.db.read_session() as session:
-        return await service.read_request(session, request_id)
+        return await reads.read_request(session, request_id)
 
 
 def _when(value) -> str:

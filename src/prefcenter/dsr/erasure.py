@@ -24,7 +24,7 @@ from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from prefcenter.dsr.service import WORKER, transition
+from prefcenter.dsr.lifecycle import WORKER, transition
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, IdempotencyRecord, Identity, Preference, Subject, SubjectKey
 from prefcenter.store.models_dsr import DsrExport, DsrRequest, ErasureSuppression, ExportLink, Job

@@ -49,7 +49,7 @@ from sqlalchemy import select
 
 from prefcenter.core import crypto
 from prefcenter.core.csv_cells import neutralise_row
-from prefcenter.dsr.service import WORKER, _get_request, transition
+from prefcenter.dsr.lifecycle import WORKER, get_request, transition
 from prefcenter.errors import Conflict, Forbidden, Gone, NotFound
 from prefcenter.interactions.service import export_interactions
 from prefcenter.jobs import queue
@@ -344,7 +344,7 @@ async def run_export(ctx, job: Job, worker_id: str) -> None:
     """Idempotent: a request that is no longer verified/in progress, or already has its export, is left alone."""
     request_id = job.payload["request_id"]
     async with ctx.unit_of_work() as uow:
-        req = await _get_request(uow.session, request_id, for_update=True)
+        req = await get_request(uow.session, request_id, for_update=True)
         if req.status not in ("verified", "in_progress"):
             await queue.mark_done(uow.session, [job.id], worker_id)
             return
@@ -358,7 +358,7 @@ async def run_export(ctx, job: Job, worker_id: str) -> None:
     data = zip_document(document)
     wrapped, blob = encrypt_export(ctx.keys.master_key, export_id, data)
     async with ctx.unit_of_work() as uow:
-        req = await _get_request(uow.session, request_id, for_update=True)
+        req = await get_request(uow.session, request_id, for_update=True)
         existing = (
             await uow.session.execute(select(DsrExport.id).where(DsrExport.request_id == req.id))
         ).scalar()
@@ -407,7 +407,7 @@ def _link_signature(master_key: bytes, link_id: str) -> str:
 
 async def create_link(uow, actor, request_id: str, ttl_seconds: int) -> tuple[str, ExportLink]:
     """A new download link for a completed export; returns ``(token, link)``."""
-    req = await _get_request(uow.session, request_id)
+    req = await get_request(uow.session, request_id)
     export = (
         await uow.session.execute(select(DsrExport).where(DsrExport.request_id == req.id))
     ).scalar_one_or_none()

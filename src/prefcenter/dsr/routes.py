@@ -8,8 +8,8 @@ from litestar.params import Parameter
 
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
+from prefcenter.dsr import deadlines, intake, legal_hold, lifecycle, reads, verification
 from prefcenter.dsr import export as exports
-from prefcenter.dsr import service
 from prefcenter.dsr.schemas import (
     DsrCreate,
     DsrExtend,
@@ -39,7 +39,7 @@ SubjectId = Annotated[
 
 async def _read(ctx: AppContext, request_id: str) -> DsrRead:
     async with ctx.db.read_session() as session:
-        return await service.read_request(session, request_id)
+        return await reads.read_request(session, request_id)
 
 
 class DsrController(Controller):
@@ -59,7 +59,7 @@ class DsrController(Controller):
     async def create(self, ctx: AppContext, request: Request, data: DsrCreate) -> Response[DsrRead]:
         """Record a data subject request; a duplicate of an open one is linked to it (200) instead of created (201)."""
         async with ctx.unit_of_work() as uow:
-            req, created = await service.create_request(uow, request.user.actor, data)
+            req, created = await intake.create_request(uow, request.user.actor, data)
         return Response(await _read(ctx, req.id), status_code=201 if created else 200)
 
     @get("/", operation_id="listDsrRequests")
@@ -81,7 +81,7 @@ class DsrController(Controller):
     ) -> DsrPage:
         """Requests, newest first, filtered by status, type and overdue."""
         async with ctx.db.read_session() as session:
-            return await service.list_requests(
+            return await reads.list_requests(
                 session,
                 status=status,
                 type=type,
@@ -100,7 +100,7 @@ class DsrController(Controller):
     async def send_code(self, ctx: AppContext, request: Request, request_id: RequestId) -> DsrRead:
         """Send a one-time code to the subject's email, through the configured sender."""
         async with ctx.unit_of_work() as uow:
-            email, code = await service.start_verification(
+            email, code = await verification.start_verification(
                 uow, request.user.actor, request_id, ctx.settings.dsr.verification_code_ttl_seconds
             )
         await ctx.sender.send(
@@ -120,7 +120,9 @@ class DsrController(Controller):
         self, ctx: AppContext, request: Request, request_id: RequestId, data: DsrVerify
     ) -> DsrRead:
         """Mark identity verified (with the subject's code, or an officer's note); the work is queued."""
-        await service.verify_committing_attempts(ctx, request.user.actor, request_id, data.code, data.note)
+        await verification.verify_committing_attempts(
+            ctx, request.user.actor, request_id, data.code, data.note
+        )
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/extend", operation_id="extendDsrRequest", status_code=200)
@@ -129,7 +131,7 @@ class DsrController(Controller):
     ) -> DsrRead:
         """Extend the deadline once, by one or two months, with a recorded reason."""
         async with ctx.unit_of_work() as uow:
-            await service.extend(uow, request.user.actor, request_id, data.months, data.reason)
+            await deadlines.extend(uow, request.user.actor, request_id, data.months, data.reason)
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/cancel", operation_id="cancelDsrRequest", status_code=200)
@@ -138,14 +140,14 @@ class DsrController(Controller):
     ) -> DsrRead:
         """Cancel (reject) a request that has not started, with a reason."""
         async with ctx.unit_of_work() as uow:
-            await service.cancel(uow, request.user.actor, request_id, data.reason)
+            await lifecycle.cancel(uow, request.user.actor, request_id, data.reason)
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/retry", operation_id="retryDsrRequest", status_code=200)
     async def retry(self, ctx: AppContext, request: Request, request_id: RequestId) -> DsrRead:
         """Run a failed request again."""
         async with ctx.unit_of_work() as uow:
-            await service.retry(uow, request.user.actor, request_id, ctx.settings.dsr.job_max_attempts)
+            await lifecycle.retry(uow, request.user.actor, request_id, ctx.settings.dsr.job_max_attempts)
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/notes", operation_id="addDsrNote", status_code=200)
@@ -154,7 +156,7 @@ class DsrController(Controller):
     ) -> DsrRead:
         """Add an officer's note to the request's history."""
         async with ctx.unit_of_work() as uow:
-            await service.add_note(uow, request.user.actor, request_id, data.note)
+            await lifecycle.add_note(uow, request.user.actor, request_id, data.note)
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/complete", operation_id="completeDsrRequest", status_code=200)
@@ -163,7 +165,7 @@ class DsrController(Controller):
     ) -> DsrRead:
         """Close a rectification once the data was corrected."""
         async with ctx.unit_of_work() as uow:
-            await service.complete_manually(uow, request.user.actor, request_id, data.note)
+            await lifecycle.complete_manually(uow, request.user.actor, request_id, data.note)
         return await _read(ctx, request_id)
 
     @post("/{request_id:str}/export-links", operation_id="createDsrExportLink", status_code=201)
@@ -189,14 +191,14 @@ class LegalHoldController(Controller):
     ) -> LegalHoldRead:
         """Put a subject under legal hold: erasure is refused while it lasts."""
         async with ctx.unit_of_work() as uow:
-            subject = await service.set_legal_hold(uow, request.user.actor, subject_id, data.reason)
+            subject = await legal_hold.set_legal_hold(uow, request.user.actor, subject_id, data.reason)
             return LegalHoldRead(subject_id=subject.id, legal_hold=subject.legal_hold)
 
     @delete("/", operation_id="releaseLegalHold", status_code=200)
     async def release_hold(self, ctx: AppContext, request: Request, subject_id: SubjectId) -> LegalHoldRead:
         """Release a subject's legal hold."""
         async with ctx.unit_of_work() as uow:
-            subject = await service.set_legal_hold(uow, request.user.actor, subject_id, None)
+            subject = await legal_hold.set_legal_hold(uow, request.user.actor, subject_id, None)
             return LegalHoldRead(subject_id=subject.id, legal_hold=subject.legal_hold)
 
 

@@ -12,10 +12,10 @@ from prefcenter import i18n
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import Gone, InvalidInput, NotFound
+from prefcenter.http.pages import message_page, page, refused_link_page
 from prefcenter.unsubscribe import service
 from prefcenter.unsubscribe.schemas import UnsubscribeLinksCreate, UnsubscribeLinksRead
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
-from prefcenter.web.pages import message_page, page, refused_link_page, render
 
 Token = Annotated[
     str,
@@ -75,14 +75,15 @@ class OneClickUnsubscribeController(Controller):
         def t(key: str) -> str:
             return i18n.text(locale, key, topic=topic, channel=channel)
 
-        body = render(
-            "unsubscribe",
+        return page(
+            "unsubscribe/unsubscribe.html",
+            title=t("unsub_heading"),
+            lang=locale,
             heading=t("unsub_heading"),
             question=t("unsub_question"),
             button=t("unsub_button"),
             action=request.url.path,
         )
-        return page(t("unsub_heading"), body, lang=locale)
 
     @post(
         "/{token:str}",

@@ -13,20 +13,12 @@ from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
 from prefcenter.demo import credentials_file
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
+from prefcenter.http.pages import message_page, page, refused_link_page
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.store.models import Subject
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
+from prefcenter.web.bundle import BUNDLE_URL, bundle
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
-from prefcenter.web.pages import (
-    BUNDLE_URL,
-    Safe,
-    bundle,
-    message_page,
-    page,
-    refused_link_page,
-    render,
-    script_tag,
-)
 
 LinkToken = Annotated[
     str, Parameter(description="A signed link token", max_length=2000, pattern=SINGLE_LINE_PATTERN)
@@ -91,12 +83,12 @@ class PageController(Controller):
         """The demo page (after ``prefcenter serve --demo``) or a short landing page."""
         path = credentials_file(ctx)
         if not path.exists():
-            return page("prefcenter", render("landing"))
+            return _landing_page()
         subject_id = json.loads(path.read_text())["demo_subject_id"]
         async with ctx.db.read_session() as session:
             subject = await session.get(Subject, subject_id)
         if subject is None or subject.erased_at is not None:
-            return page("prefcenter", render("landing"))
+            return _landing_page()
         origin = _origin(request)
 
         def token(mode: str, touchpoint: str, agent_id: str | None = None) -> str:
@@ -109,22 +101,19 @@ class PageController(Controller):
                 agent_id=agent_id,
             )[0]
 
-        snippet = (
-            f'<script src="{origin}{BUNDLE_URL}"\n        integrity="{bundle()[2]}" crossorigin="anonymous"\n'
-            f'        data-api="{origin}" data-token="SUBJECT_TOKEN" data-touchpoint="account" async></script>\n'
-            "<prefcenter-preferences></prefcenter-preferences>"
-        )
-        body = render(
-            "demo",
+        return page(
+            "web/demo.html",
+            title="prefcenter demo",
+            lang="en",
+            **_widget_script(origin),
             subject_label=subject.external_id or subject_id,
             manage_url=manage_url(ctx, subject_id)[0],
             full_token=token("full", "account"),
             compact_token=token("compact", "signup"),
             agent_token=token("agent", "support", DEMO_AGENT_ID),
             agent_id=DEMO_AGENT_ID,
-            snippet=snippet,
+            origin=origin,
         )
-        return page("prefcenter demo", body, head=script_tag(origin))
 
     @get("/p/{token:str}", operation_id="managePage")
     async def manage(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
@@ -153,9 +142,14 @@ class PageController(Controller):
             agent_id=None,
         )
         company = ctx.settings.company.name
-        body = render("manage", company=company, token=short)
-        head = script_tag(origin, locale=subject.language) if subject.language else script_tag(origin)
-        return page(f"{company}: your preferences", body, head=head)
+        return page(
+            "web/manage.html",
+            title=f"{company}: your preferences",
+            lang="en",
+            **_widget_script(origin, subject.language),
+            company=company,
+            token=short,
+        )
 
     @get("/confirm/{token:str}", operation_id="confirmPage")
     async def confirm_page(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
@@ -174,15 +168,15 @@ class PageController(Controller):
         def t(key: str) -> str:
             return i18n.text(locale, key, company=company, topic=link.topic_name)
 
-        body = render(
-            "confirm",
+        return page(
+            "web/confirm.html",
             title=t("confirm_title"),
+            lang=locale,
             text=t("confirm_text"),
             button=t("confirm_button"),
             note=t("confirm_note"),
             action=request.url.path,
         )
-        return page(t("confirm_title"), body, lang=locale)
 
     @post("/confirm/{token:str}", operation_id="confirmSubmit", status_code=200)
     async def confirm_submit(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
@@ -197,6 +191,15 @@ class PageController(Controller):
         except Conflict as exc:
             return _status_page(str(exc.extra.get("reason", "")), locale)
         return _status_page("granted", locale)
+
+
+def _landing_page() -> Response[str]:
+    return page("web/landing.html", title="prefcenter", lang="en")
+
+
+def _widget_script(api: str, locale: str | None = None) -> dict[str, str | None]:
+    """What ``web/widget_script.html`` needs to load the bundle (with its SRI) against ``api``."""
+    return {"bundle_url": BUNDLE_URL, "sri": bundle()[2], "api": api, "locale": locale or None}
 
 
 def _page_locale(request: Request, claims: dict | None = None) -> str:
@@ -225,4 +228,4 @@ def _status_page(status: str, locale: str) -> Response[str]:
     return _message(locale, "nothing_heading", "nothing_text", 409)
 
 
-__all__ = ["PageController", "Safe", "WidgetAssetController"]
+__all__ = ["PageController", "WidgetAssetController"]

@@ -124,7 +124,8 @@ async def deliver_due(ctx, worker_id: str, batch: int = BATCH) -> int:
 
 
 async def _task_undeliverable(ctx, task_id: str) -> None:
-    from prefcenter.dsr.service import WORKER, complete_if_resolved, record
+    from prefcenter.dsr.downstream import complete_if_resolved
+    from prefcenter.dsr.lifecycle import WORKER, record
 
     async with ctx.unit_of_work() as uow:
         task = await uow.session.get(DsrSystemTask, task_id)

@@ -118,7 +118,8 @@ async def acknowledge_task(
 
     Each ``webhook-id`` is remembered per system: a resend with the same id, task and body gets the first
     answer again (the system may have lost it); any other reuse of the id is refused (409)."""
-    from prefcenter.dsr.service import complete_if_resolved, record
+    from prefcenter.dsr.downstream import complete_if_resolved
+    from prefcenter.dsr.lifecycle import record
 
     try:
         uuid.UUID(task_id)

@@ -1,0 +1,34 @@
+"""``/admin/catalog``: channels, topics and notice versions (read-only; changes go through the API)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get
+
+from prefcenter.admin.pages import admin_page
+from prefcenter.admin.session import signed_in_officer
+from prefcenter.catalog import service as catalog
+from prefcenter.context import AppContext
+
+
+class CatalogPagesController(Controller):
+    path = "/catalog"
+
+    @get("/", operation_id="adminCatalog")
+    async def catalog_page(self, ctx: AppContext, request: Request) -> Response:
+        """Channels, topics and notice versions (read-only)."""
+        officer = await signed_in_officer(ctx, request)
+        async with ctx.db.read_session() as session:
+            current = await catalog.read_catalog(session, ctx.settings.company.name)
+            notices = [
+                (topic.key, notice)
+                for topic in current.topics
+                for notice in await catalog.list_notices(session, topic.key)
+            ]
+        return admin_page(
+            "catalog.html",
+            officer,
+            title="Catalog",
+            current="/admin/catalog",
+            catalog=current,
+            notices=notices,
+        )

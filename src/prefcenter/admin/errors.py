@@ -1,0 +1,51 @@
+"""The admin pages' one error path: what a page answers when signing in is needed, a scope is missing,
+a form's CSRF token is wrong, or a service refuses (its problem's title and detail, as a page)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from prefcenter.admin.pages import message_page
+from prefcenter.admin.session import CsrfRejected, LoginRequired, NotAllowed
+from prefcenter.errors import DomainError
+
+
+def _login_required(request: Request, _exc: LoginRequired) -> Response:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    query = {"next": target} if request.method == "GET" and target != "/admin" else {}
+    return Redirect("/admin/login" + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def _not_allowed(request: Request, exc: NotAllowed) -> Response:
+    return message_page(
+        "Not allowed",
+        f"This page needs the scope {exc.scope}, which your client does not hold.",
+        request.scope.get("admin_officer"),
+        status=403,
+    )
+
+
+def _csrf_rejected(request: Request, _exc: CsrfRejected) -> Response:
+    return message_page(
+        "Form expired",
+        "The form was missing its security token or it did not match your session. Reload the page and try again.",
+        request.scope.get("admin_officer"),
+        status=403,
+    )
+
+
+def _domain_error(request: Request, exc: DomainError) -> Response:
+    return message_page(exc.title, exc.detail, request.scope.get("admin_officer"), status=exc.status)
+
+
+EXCEPTION_HANDLERS = {
+    LoginRequired: _login_required,
+    NotAllowed: _not_allowed,
+    CsrfRejected: _csrf_rejected,
+    DomainError: _domain_error,
+}
