@@ -20,7 +20,7 @@ from prefcenter.checks.worker_pool import close_check_workers
 from prefcenter.context import AppContext
 from prefcenter.http.cors import cors_middleware
 from prefcenter.http.health import health, ready
-from prefcenter.http.idempotency import idempotency_middleware
+from prefcenter.http.idempotency import IdempotencyMiddleware
 from prefcenter.http.json_body import DepthBoundedRequest
 from prefcenter.http.openapi import (
     StructSchemaFromMsgspec,
@@ -62,7 +62,7 @@ class PrefcenterPlugin(InitPluginProtocol):
             middleware=[
                 bearer_authentication(),
                 rate_limit_middleware,
-                idempotency_middleware,
+                IdempotencyMiddleware,
             ],
         )
         config.route_handlers.extend([*PUBLIC_ROUTES, api])

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from prefcenter.http import idempotency
+from prefcenter.store.idempotency import IdempotencyKeys
 from prefcenter.store.models import Event, Subject
 from prefcenter.subjects import service as subjects
 
@@ -54,13 +55,13 @@ async def test_the_answer_commits_with_the_write_or_neither_does(api, monkeypatc
     key = f"atomic-{uuid.uuid4().hex}"
     body = {"external_id": f"atomic-{key[-10:]}"}
     events_before = await _count(api, select(func.count()).select_from(Event))
-    real_record_answer = idempotency.record_answer
+    real_record_answer = IdempotencyKeys.record_answer
 
     async def fail_once(*args, **kwargs):
-        monkeypatch.setattr(idempotency, "record_answer", real_record_answer)
+        monkeypatch.setattr(IdempotencyKeys, "record_answer", real_record_answer)
         raise RuntimeError("the answer could not be stored")
 
-    monkeypatch.setattr(idempotency, "record_answer", fail_once)
+    monkeypatch.setattr(IdempotencyKeys, "record_answer", fail_once)
     failed = await api.client.post("/v1/subjects", json=body, headers={**write, "Idempotency-Key": key})
     assert failed.status_code == 500
     taken = select(func.count()).select_from(Subject).where(Subject.external_id == body["external_id"])

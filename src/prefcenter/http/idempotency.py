@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from prefcenter.http.problems import PROBLEM_MEDIA_TYPE, exception_answer, problem_body
-from prefcenter.store.idempotency import KeyBusy, claim_key, record_answer
+from prefcenter.store.idempotency import IdempotencyKeys, KeyBusy
 from prefcenter.store.models import IdempotencyRecord
 from prefcenter.store.unit_of_work import utcnow
 
@@ -161,33 +161,16 @@ async def _run_captured(app, scope, receive, body: bytes) -> Answer:
     return answer
 
 
-async def _run_once(app, scope, receive, key: str, body: bytes) -> Problem:
-    """Claim the key, run the request and store its answer, all in one transaction; or the stored answer."""
-    db = scope["app"].state.ctx.db
-    owner, fingerprint = _owner(scope["user"]), _fingerprint(scope, body)
-    async with db.request_transaction() as transaction:
-        try:
-            record = await claim_key(
-                transaction.session, db.dialect, owner, key, fingerprint, utcnow(), WAIT_FOR_SAME_KEY_SECONDS
-            )
-        except KeyBusy:
-            return IN_PROGRESS
-        if record is not None:
-            return _replay(record, fingerprint)
-        answer = await _run_captured(app, scope, receive, body)
-        if answer.status < 500:  # a failed attempt is rolled back, so a retry runs again
-            await record_answer(
-                transaction.session, owner, key, answer.status, answer.kept_headers(), answer.body
-            )
-            await transaction.commit()
-    return answer.status, answer.headers, answer.body
+class IdempotencyMiddleware:
+    """ASGI middleware for the API's routes: a keyed write runs once per caller and key (see the module)."""
 
+    def __init__(self, app) -> None:
+        self.app = app
 
-def idempotency_middleware(app):
-    async def middleware(scope, receive, send) -> None:
+    async def __call__(self, scope, receive, send) -> None:
         key = _idempotency_key(scope)
         if key is None:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         if not _VALID_KEY.match(key):
             await _send(send, *INVALID_KEY)
@@ -199,10 +182,26 @@ def idempotency_middleware(app):
             await _send(send, *body)
             return
         try:
-            answer = await _run_once(app, scope, receive, key, body)
+            answer = await self._run_once(scope, receive, key, body)
         except Exception as exc:  # noqa: BLE001 - nothing was sent yet; the app's own answer is void
             status, headers, problem = exception_answer(exc, scope["path"])
             answer = status, [*headers, (b"content-length", str(len(problem)).encode())], problem
         await _send(send, *answer)
 
-    return middleware
+    async def _run_once(self, scope, receive, key: str, body: bytes) -> Problem:
+        """Claim the key, run the request and store its answer, all in one transaction; or the stored answer."""
+        db = scope["app"].state.ctx.db
+        owner, fingerprint = _owner(scope["user"]), _fingerprint(scope, body)
+        async with db.request_transaction() as transaction:
+            keys = IdempotencyKeys(transaction.session, db.dialect)
+            try:
+                record = await keys.claim(owner, key, fingerprint, utcnow(), WAIT_FOR_SAME_KEY_SECONDS)
+            except KeyBusy:
+                return IN_PROGRESS
+            if record is not None:
+                return _replay(record, fingerprint)
+            answer = await _run_captured(self.app, scope, receive, body)
+            if answer.status < 500:  # a failed attempt is rolled back, so a retry runs again
+                await keys.record_answer(owner, key, answer.status, answer.kept_headers(), answer.body)
+                await transaction.commit()
+        return answer.status, answer.headers, answer.body
