@@ -3,12 +3,12 @@ export and action jobs (a job out of attempts fails its request) and the deadlin
 
 from prefcenter.area_declaration import Area
 from prefcenter.dsr.cli import register
+from prefcenter.dsr.downstream import sweep
 from prefcenter.dsr.erasure import erase_requests
 from prefcenter.dsr.export import run_export
-from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
-from prefcenter.dsr.downstream import sweep
 from prefcenter.dsr.lifecycle import mark_failed
 from prefcenter.dsr.preference_actions import run_action
+from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
 from prefcenter.jobs.handlers import Handler, Sweep
 
 
