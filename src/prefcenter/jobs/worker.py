@@ -225,21 +225,21 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=self.timings.poll_seconds)
 
-    async def _lane(self, step) -> None:
+    async def _lane(self, name: str, step) -> None:
         while not self.stop.is_set():
             try:
                 found = await step()
             except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and go on
-                log.error("worker lane error", error=str(exc), lane=getattr(step, "__name__", "?"))
+                log.error("worker lane error", error=str(exc), lane=name)
                 found = 0
             if not found:
                 await self._idle()
 
     async def run(self) -> WorkerStats:
         log.info("worker started", worker=self.worker_id, concurrency=self.concurrency)
-        lanes = [self._lane(lambda h=h: self.run_batch_kind(h)) for h in self._batch_kinds]
-        lanes += [self._lane(self.run_single) for _ in range(self.concurrency)]
-        lanes += [self._lane(lambda lane=lane: self.run_sweeps(lane)) for lane in self._sweep_lanes]
+        lanes = [self._lane(h.kind, lambda h=h: self.run_batch_kind(h)) for h in self._batch_kinds]
+        lanes += [self._lane("single jobs", self.run_single) for _ in range(self.concurrency)]
+        lanes += [self._lane(lane, lambda lane=lane: self.run_sweeps(lane)) for lane in self._sweep_lanes]
         await asyncio.gather(*lanes)
         log.info("worker stopped", worker=self.worker_id, jobs_done=self.stats.jobs_done)
         return self.stats
