@@ -10,7 +10,6 @@ with an audited event.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from prefcenter.consents import service as consents
 from prefcenter.consents.schemas import ConsentConfirm, ConsentRead
 from prefcenter.core import crypto
 from prefcenter.errors import Conflict, NotFound
+from prefcenter.http.pages import TEMPLATES
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.notify.sender import Message
 from prefcenter.store.models import Consent, Identity, Subject, Topic
@@ -72,12 +72,14 @@ def confirmation_message(
         f"{t('hello')}\n\n{t('email_asked')}\n{t('email_open_link')}\n\n{link}\n\n"
         f"{t('email_ignore')}\n\n{company}\n"
     )
-    e = html.escape
-    body = (
-        f'<!doctype html><html lang="{e(locale)}"><body style="font-family:system-ui,sans-serif">'
-        f"<p>{e(t('hello'))}</p><p>{e(t('email_asked'))}</p>"
-        f'<p><a href="{e(link)}">{e(t("confirm_button"))}</a></p>'
-        f"<p>{e(t('email_ignore'))}</p><p>{e(company)}</p></body></html>"
+    body = TEMPLATES.get_template("consents/confirmation_email.html").render(
+        lang=locale,
+        hello=t("hello"),
+        asked=t("email_asked"),
+        link=link,
+        button=t("confirm_button"),
+        ignore=t("email_ignore"),
+        company=company,
     )
     return Message(to=to, subject=t("email_subject"), text=text, html=body)
 
