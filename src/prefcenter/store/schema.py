@@ -5,6 +5,7 @@ from prefcenter.store import (
     models_auth,  # noqa: F401  (sign-in throttle, revoked admin sessions)
     models_checks,  # noqa: F401  (import ledger)
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
+    models_feedback,  # noqa: F401  (CSAT, NPS and CES answers)
     models_interactions,  # noqa: F401  (contacts on any channel)
     models_sites,  # noqa: F401  (sites and their widget origins)
     models_staff,  # noqa: F401  (staff accounts and their one-time links)
