@@ -6,8 +6,10 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
 
+from litestar.enums import MediaType
 from litestar.response import Stream
 from litestar.response.streaming import ASGIStreamingResponse
+from litestar.utils import get_enum_string_value
 
 from prefcenter.checks.ndjson_answer import MAX_LINE_BYTES, answer_here
 from prefcenter.checks.service import CheckRun
@@ -114,11 +116,34 @@ class _DuplexASGIStreamingResponse(ASGIStreamingResponse):
 
 
 class DuplexStream(Stream):
-    """A ``Stream`` response whose iterator may still be reading the request body (NDJSON in, NDJSON out)."""
+    """A ``Stream`` response whose iterator may still be reading the request body (NDJSON in, NDJSON out):
+    ``Stream.to_asgi_response`` with the duplex ASGI response in place of Litestar's."""
 
     __slots__ = ()
 
-    def to_asgi_response(self, *args, **kwargs):
-        response = super().to_asgi_response(*args, **kwargs)
-        response.__class__ = _DuplexASGIStreamingResponse
-        return response
+    def to_asgi_response(
+        self,
+        app=None,
+        request=None,
+        *,
+        background=None,
+        cookies=None,
+        encoded_headers=None,
+        headers=None,
+        is_head_response: bool = False,
+        media_type=None,
+        status_code: int | None = None,
+        type_encoders=None,
+    ) -> _DuplexASGIStreamingResponse:
+        return _DuplexASGIStreamingResponse(
+            background=self.background or background,
+            content_length=0,
+            cookies=self.cookies if cookies is None else [*self.cookies, *cookies],
+            encoded_headers=encoded_headers,
+            encoding=self.encoding,
+            headers={**headers, **self.headers} if headers is not None else self.headers,
+            is_head_response=is_head_response,
+            iterator=self.iterator,  # always an async iterator here (decide_stream)
+            media_type=get_enum_string_value(media_type or self.media_type or MediaType.JSON),
+            status_code=self.status_code or status_code,
+        )
