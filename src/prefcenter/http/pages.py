@@ -13,6 +13,7 @@ import html
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from litestar import MediaType
@@ -23,6 +24,7 @@ from litestar.template import TemplateConfig
 from markupsafe import Markup
 
 from prefcenter import i18n
+from prefcenter.core.labels import readable
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,12 +54,20 @@ class AreaTemplateLoader(BaseLoader):
         return FileSystemLoader(folder).get_source(environment, name)
 
 
-def when(moment: datetime | str | None) -> str:
-    """A moment as pages show it: ``2026-12-01 09:30 UTC`` (empty for none)."""
+def when(moment: datetime | str | None, zone: str = "UTC") -> str:
+    """A moment as pages show it: ``2026-12-01 09:30 UTC`` (empty for none); in ``zone`` (an IANA time zone,
+    e.g. a staff member's ``Europe/Berlin``: ``2026-12-01 10:30 CET``) when one is given and known."""
     if moment is None:
         return ""
     if isinstance(moment, str):
         return moment
+    if zone != "UTC":
+        try:
+            local = moment.astimezone(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -85,6 +95,7 @@ TEMPLATES = Environment(
 )
 TEMPLATES.filters["when"] = when
 TEMPLATES.filters["or_dash"] = or_dash
+TEMPLATES.filters["label"] = readable
 
 
 def template_config() -> TemplateConfig:
