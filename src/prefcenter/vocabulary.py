@@ -18,6 +18,8 @@ Frequency = Literal["immediate", "daily", "weekly", "monthly"]
 ActorType = Literal["customer", "agent", "client", "staff", "system"]
 """Who made a change: the customer, an agent acting for them, an API client, a named staff member, a job."""
 StaffRole = Literal["admin", "officer", "agent", "analyst"]
+DsrSource = Literal["api", "cli", "admin", "self_service"]
+"""Where a GDPR request was filed: the API, the command line, the admin console, the privacy center."""
 
 # Free text from outside. msgspec matches patterns with ``re.search``, where ``$`` also matches before a final
 # newline: ``(?!\n)$`` makes every single-line pattern end at the end of the text (JSON Schema reads it the same).

@@ -166,7 +166,7 @@ class DsrPagesController(Controller):
                 DsrCreate,
             )
             async with ctx.unit_of_work() as uow:
-                req, created = await intake.create_request(uow, officer.principal.actor, body)
+                req, created = await intake.create_request(uow, officer.principal.actor, body, source="admin")
         except msgspec.ValidationError as exc:
             return _new_request_page(officer, form, f"The form is not valid: {exc}", status=400)
         except DomainError as exc:

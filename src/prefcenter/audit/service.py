@@ -147,6 +147,7 @@ def stored_event(e: Event) -> StoredEvent:
             touchpoint=e.touchpoint,
             data=msgspec.json.decode(e.data),
             sealed=e.sealed,
+            site=e.site,
         ),
         prev_hash=e.prev_hash,
         hash=e.hash,

@@ -14,9 +14,10 @@ SCOPES = (
     "audit:read",
     "interactions:read",
     "interactions:write",
+    "feedback:write",
     "admin",
 )
-SUBJECT_TOKEN_SCOPES = frozenset({"preferences:read", "preferences:write"})
+SUBJECT_TOKEN_SCOPES = frozenset({"preferences:read", "preferences:write", "feedback:write"})
 # An agent-mode widget token (minted for staff) also reads the subject's last contacts, when the client that
 # minted it holds the scope itself; a customer's token never does.
 AGENT_TOKEN_SCOPES = frozenset({"interactions:read"})
@@ -32,13 +33,14 @@ class Principal:
     touchpoint: str | None = None
     mode: str | None = None
     agent_id: str | None = None
+    site: str | None = None  # a widget token's site: the events its writes append record it
 
     @property
     def actor(self) -> Actor:
         if self.kind == "subject":
             if self.agent_id:
-                return Actor("agent", self.agent_id)
-            return Actor("customer", self.subject_id)
+                return Actor("agent", self.agent_id, self.site)
+            return Actor("customer", self.subject_id, self.site)
         return Actor("client", self.client_id)
 
     def has_scope(self, scope: str) -> bool:

@@ -114,6 +114,7 @@ class WidgetTokenController(Controller):
             agent_scopes=frozenset(
                 s for s in AGENT_TOKEN_SCOPES if data.mode == "agent" and request.user.has_scope(s)
             ),
+            site=site.key if site else None,
         )
         return WidgetTokenRead(
             token=token,

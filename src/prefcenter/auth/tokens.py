@@ -66,6 +66,7 @@ class TokenIssuer:
         agent_id: str | None,
         ttl: int | None = None,
         agent_scopes: frozenset[str] = frozenset(),
+        site: str | None = None,
     ) -> tuple[str, int]:
         """``agent_scopes``: what an agent-mode token holds beyond a customer's (``AGENT_TOKEN_SCOPES``)."""
         if agent_scopes and (mode != "agent" or not agent_scopes <= AGENT_TOKEN_SCOPES):
@@ -83,6 +84,7 @@ class TokenIssuer:
             "tp": touchpoint,
             "mode": mode,
             "agent": agent_id,
+            "site": site,
             "iat": now,
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,
@@ -178,6 +180,7 @@ class TokenIssuer:
                 touchpoint=claims.get("tp"),
                 mode=claims.get("mode"),
                 agent_id=claims.get("agent"),
+                site=claims.get("site"),
             ), exp
         if claims.get("kind") != "client":
             raise Unauthorized("the access token is invalid")

@@ -29,25 +29,26 @@ class ChainEvent:
     touchpoint: str | None
     data: dict
     sealed: bytes | None
+    site: str | None = None  # the widget token's site; hashed only when set, so older events keep their hash
 
 
 def canonical_bytes(event: ChainEvent) -> bytes:
     """Deterministic encoding of an event (dict keys sorted recursively)."""
     sealed = base64.b64encode(event.sealed).decode("ascii") if event.sealed is not None else None
-    return msgspec.json.encode(
-        [
-            event.seq,
-            event.occurred_at,
-            event.subject_id,
-            event.type,
-            event.actor_type,
-            event.actor_id,
-            event.touchpoint,
-            event.data,
-            sealed,
-        ],
-        order="sorted",
-    )
+    fields = [
+        event.seq,
+        event.occurred_at,
+        event.subject_id,
+        event.type,
+        event.actor_type,
+        event.actor_id,
+        event.touchpoint,
+        event.data,
+        sealed,
+    ]
+    if event.site is not None:
+        fields.append(event.site)
+    return msgspec.json.encode(fields, order="sorted")
 
 
 def chain_hash(prev_hash: str, event: ChainEvent) -> str:

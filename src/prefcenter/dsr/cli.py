@@ -134,7 +134,7 @@ async def _dsr(ctx, args):
             touchpoint="support",
         )
         async with ctx.unit_of_work() as uow:
-            req, _ = await intake.create_request(uow, actor, body)
+            req, _ = await intake.create_request(uow, actor, body, source="cli")
         request_id = req.id
     elif action == "verify":
         if args.send_code:

@@ -18,6 +18,7 @@ from prefcenter.store.models import Identity, Subject
 from prefcenter.store.models_dsr import DsrRequest
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
 from prefcenter.subjects.service import erased_identity, get_subject
+from prefcenter.vocabulary import DsrSource
 
 
 async def _resolve_subject(uow: UnitOfWork, body: DsrCreate) -> tuple[Subject, str]:
@@ -53,7 +54,9 @@ async def _resolve_subject(uow: UnitOfWork, body: DsrCreate) -> tuple[Subject, s
     return subject, f"identity:{kind}"
 
 
-async def create_request(uow: UnitOfWork, actor: Actor, body: DsrCreate) -> tuple[DsrRequest, bool]:
+async def create_request(
+    uow: UnitOfWork, actor: Actor, body: DsrCreate, *, source: DsrSource = "api"
+) -> tuple[DsrRequest, bool]:
     """Record a request. A second one for the same subject and type while one is open is linked to it
     (returned with ``created=False``), not run twice."""
     subject, addressed_by = await _resolve_subject(uow, body)
@@ -95,6 +98,7 @@ async def create_request(uow: UnitOfWork, actor: Actor, body: DsrCreate) -> tupl
         actor_type=actor.type,
         actor_id=actor.id,
         updated_at=uow.now,
+        source=source,
     )
     uow.session.add(req)
     await uow.session.flush()

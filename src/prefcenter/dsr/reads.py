@@ -35,6 +35,7 @@ def _summary(req: DsrRequest, now: datetime) -> DsrRead:
         completed_at=req.completed_at,
         duplicates=req.duplicates,
         last_error=req.last_error,
+        source=req.source,  # type: ignore[arg-type]
     )
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, ExternalId, Touchpoint
+from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, DsrSource, ExternalId, Touchpoint
 
 DsrType = Literal["access", "portability", "erasure", "rectification", "restriction", "objection"]
 DsrStatus = Literal[
@@ -94,6 +94,7 @@ class DsrRead(msgspec.Struct):
     completed_at: datetime | None
     duplicates: int
     last_error: str | None
+    source: DsrSource  # where the request was filed: api, cli, admin or self_service
     systems: list[SystemOutcome] = []
     export: ExportInfo | None = None
     history: list[HistoryRead] = []

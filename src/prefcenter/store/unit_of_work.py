@@ -27,6 +27,7 @@ _PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one ch
 class Actor:
     type: str  # customer | agent | client | staff | system (vocabulary.ActorType)
     id: str | None = None
+    site: str | None = None  # the site a widget token was minted for: the events it writes record it
 
 
 SYSTEM = Actor("system", "prefcenter")
@@ -151,6 +152,7 @@ class UnitOfWork:
             touchpoint=touchpoint,
             data=msgspec.json.decode(data_text),
             sealed=sealed_blob,
+            site=actor.site,
         )
         digest = chain_hash(head_hash, chain_event)
         self._head = (chain_event.seq, digest)
@@ -166,6 +168,7 @@ class UnitOfWork:
             "sealed": sealed_blob,
             "prev_hash": head_hash,
             "hash": digest,
+            "site": actor.site,
         }
 
     def add_checkpoint(self) -> Checkpoint | None:
