@@ -1,0 +1,1 @@
+"""Insights: consent, service, feedback and DSR figures as aggregates only (issue 13)."""
