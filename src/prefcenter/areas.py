@@ -11,9 +11,11 @@ from prefcenter.catalog.area import AREA as CATALOG
 from prefcenter.checks.area import AREA as CHECKS
 from prefcenter.consents.area import AREA as CONSENTS
 from prefcenter.dsr.area import AREA as DSR
+from prefcenter.feedback.area import AREA as FEEDBACK
 from prefcenter.imports.area import AREA as IMPORTS
 from prefcenter.interactions.area import AREA as INTERACTIONS
 from prefcenter.link_revocations.area import AREA as LINK_REVOCATIONS
+from prefcenter.privacy.area import AREA as PRIVACY
 from prefcenter.sites.area import AREA as SITES
 from prefcenter.staff.area import AREA as STAFF
 from prefcenter.subjects.area import AREA as SUBJECTS
@@ -35,8 +37,10 @@ AREAS: tuple[Area, ...] = (
     IMPORTS,
     AUDIT,
     INTERACTIONS,
+    FEEDBACK,
     WEBHOOKS,
     DSR,
+    PRIVACY,
     WEB,
     ADMIN,
     LINK_REVOCATIONS,

@@ -29,7 +29,7 @@ async def test_export_download_once_and_audited(api):
     req = await verified_request(api, subject["id"], "access")
     await drain(api)
     done = await get_request(api, req["id"])
-    assert done["status"] == "completed" and done["export"]["schema_version"] == "1.1", done
+    assert done["status"] == "completed" and done["export"]["schema_version"] == "1.2", done
 
     async with api.ctx.db.read_session() as session:
         stored = await session.get(DsrExport, done["export"]["id"])
@@ -47,7 +47,7 @@ async def test_export_download_once_and_audited(api):
     import json
 
     document = json.loads(archive.read("export.json"))
-    assert document["schema"] == "prefcenter.export" and document["schema_version"] == "1.1"
+    assert document["schema"] == "prefcenter.export" and document["schema_version"] == "1.2"
     assert document["identities"][0]["value"] == email
     assert any(e["type"] == "identity.added" and e["personal"] == {"value": email} for e in document["events"])
     assert document["subject"]["settings"]["language"] == "de"

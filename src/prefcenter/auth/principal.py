@@ -14,9 +14,10 @@ SCOPES = (
     "audit:read",
     "interactions:read",
     "interactions:write",
+    "feedback:write",
     "admin",
 )
-SUBJECT_TOKEN_SCOPES = frozenset({"preferences:read", "preferences:write"})
+SUBJECT_TOKEN_SCOPES = frozenset({"preferences:read", "preferences:write", "feedback:write"})
 # An agent-mode widget token (minted for staff) also reads the subject's last contacts, when the client that
 # minted it holds the scope itself; a customer's token never does.
 AGENT_TOKEN_SCOPES = frozenset({"interactions:read"})

@@ -4,7 +4,8 @@ For each request in the batch, in ONE transaction (so a killed worker leaves not
 1. a subject under legal hold: the request is rejected with the hold's reason; nothing is touched;
 2. otherwise the keyed hash of every identity goes to ``erasure_suppressions``; identities,
    preferences, consents (with their sealed evidence), interactions (with their sealed summaries), exports
-   and the subject's data key are deleted;
+   and the subject's data key are deleted; feedback loses its links to the person and its sealed comment
+   and keeps the bare score;
    ``external_id`` and the settings projection are cleared; stored idempotent responses naming the
    subject are dropped; ``subject.erased`` is appended (the chain keeps its ciphertext, now unreadable);
 3. one task per active downstream system is written to the outbox, and the request waits in
@@ -20,7 +21,7 @@ import asyncio
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text
+from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +29,7 @@ from prefcenter.dsr.lifecycle import WORKER, transition
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, IdempotencyRecord, Identity, Preference, Subject, SubjectKey
 from prefcenter.store.models_dsr import DsrExport, DsrRequest, ErasureSuppression, ExportLink, Job
+from prefcenter.store.models_feedback import Feedback
 from prefcenter.store.models_interactions import Interaction
 
 RUNNABLE = ("verified", "in_progress")
@@ -109,6 +111,11 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
             await session.execute(delete(Preference).where(Preference.subject_id.in_(erase_ids)))
             await session.execute(delete(Consent).where(Consent.subject_id.in_(erase_ids)))
             await session.execute(delete(Interaction).where(Interaction.subject_id.in_(erase_ids)))
+            await session.execute(  # the bare score stays for aggregates; nothing leads back to the person
+                update(Feedback)
+                .where(Feedback.subject_id.in_(erase_ids))
+                .values(subject_id=None, interaction_id=None, comment_sealed=None, actor_id=None)
+            )
             await session.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(erase_ids)))
             await session.execute(delete(IdempotencyRecord).where(_names_any(uow.dialect, erase_ids)))
             external_ids = {sid: subjects[sid].external_id for sid in erase_ids}

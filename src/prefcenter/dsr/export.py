@@ -4,10 +4,10 @@ The export is a zip: ``export.json`` (the whole document), one CSV per section, 
 (this schema). It is encrypted at rest under its own AES-256-GCM key, wrapped by the master key, and
 downloaded through a single-use signed link that expires. Erasing the subject deletes its exports.
 
-Schema ``prefcenter.export`` version 1.1 (``export.json``; 1.1 added ``interactions``)::
+Schema ``prefcenter.export`` version 1.2 (``export.json``; 1.1 added ``interactions``, 1.2 ``feedback``)::
 
     schema            "prefcenter.export"
-    schema_version    "1.1"  (minor: fields added; major: fields changed or removed)
+    schema_version    "1.2"  (minor: fields added; major: fields changed or removed)
     generated_at      RFC 3339 UTC
     request           {id, type, received_at}
     subject           {id, external_id, created_at, legal_hold, settings: {do_not_contact,
@@ -21,12 +21,15 @@ Schema ``prefcenter.export`` version 1.1 (``export.json``; 1.1 added ``interacti
     interactions      [{id, occurred_at, channel, touchpoint, direction, topic, summary, outcome,
                         handle_seconds, agent, continues, actor_type, actor_id}]
                        contacts on any channel, oldest first; summary decrypted
+    feedback          [{id, received_at, metric, score, channel, touchpoint, site, interaction_id,
+                        comment}]
+                       CSAT, NPS and CES answers, oldest first; comment decrypted
     events            [{seq, occurred_at, type, actor_type, actor_id, touchpoint, data, personal, hash}]
                        the subject's whole audit history; ``personal`` = the decrypted sealed fields
     dsr_requests      [{id, type, status, outcome, received_at, due_at, completed_at,
                         history: [{at, action, from_status, to_status, actor_type, reason}]}]
 
-CSV files: identities.csv, preferences.csv, consents.csv, interactions.csv, events.csv (data and
+CSV files: identities.csv, preferences.csv, consents.csv, interactions.csv, feedback.csv, events.csv (data and
 personal as JSON text), dsr_requests.csv. Timestamps are RFC 3339 UTC everywhere. A CSV cell that starts with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return has a ``'`` put in front of it, so a spreadsheet
 shows it as text instead of running it as a formula (``export.json`` holds every value exactly);
@@ -51,6 +54,8 @@ from prefcenter.core import crypto
 from prefcenter.core.csv_cells import neutralise_row
 from prefcenter.dsr.lifecycle import WORKER, get_request, transition
 from prefcenter.errors import Conflict, Forbidden, Gone, NotFound
+from prefcenter.feedback.service import EXPORT_COLUMNS as FEEDBACK_COLUMNS
+from prefcenter.feedback.service import export_feedback
 from prefcenter.interactions.service import export_interactions
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, Event, Identity, Notice, Preference, Subject, SubjectKey
@@ -58,7 +63,7 @@ from prefcenter.store.models_dsr import DsrExport, DsrHistory, DsrRequest, Expor
 from prefcenter.store.unit_of_work import SubjectKeyMissing, format_instant, load_data_key, utcnow
 
 SCHEMA = "prefcenter.export"
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 INTERACTION_COLUMNS = [
     "id",
     "occurred_at",
@@ -152,6 +157,7 @@ async def build_document(session, keys, subject_id: str, request: DsrRequest | N
             }
         )
     interactions = await export_interactions(session, key, subject_id)
+    feedback = await export_feedback(session, key, subject_id)
     event_rows = (
         await session.execute(
             select(
@@ -237,6 +243,7 @@ async def build_document(session, keys, subject_id: str, request: DsrRequest | N
         "preferences": preferences,
         "consents": consents,
         "interactions": interactions,
+        "feedback": feedback,
         "events": events,
         "dsr_requests": [
             {
@@ -303,6 +310,7 @@ def zip_document(document: dict) -> bytes:
             ),
         )
         archive.writestr("interactions.csv", _csv(document["interactions"], INTERACTION_COLUMNS))
+        archive.writestr("feedback.csv", _csv(document["feedback"], FEEDBACK_COLUMNS))
         archive.writestr(
             "events.csv",
             _csv(
