@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.keys import KeyMaterial, load_keys
 from prefcenter.notify.sender import Sender, sender_from_settings
+from prefcenter.notify.sms import TextSender, text_sender_from_settings
 from prefcenter.settings import Settings
 from prefcenter.sites.allow_list import OriginAllowList
 from prefcenter.store.database import Database
@@ -22,6 +23,7 @@ class AppContext:
     tokens: TokenIssuer
     sender: Sender
     origins: OriginAllowList  # browsers' allowed origins: PREFCENTER_CORS_ORIGINS and every site's
+    texts: TextSender  # SMS: the configured sender, or files under var/sms
     # The last whole-log verification and when it ran (audit.service.recent_verification), for pages that
     # show the log's state on every load without re-hashing a large log each time.
     last_verification: tuple | None = None
@@ -42,6 +44,7 @@ class AppContext:
             ),
             sender=sender_from_settings(settings.mail, settings.var_dir),
             origins=OriginAllowList(db, settings.server.cors_origins),
+            texts=text_sender_from_settings(settings.mail.sms_sender, settings.var_dir),
         )
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:

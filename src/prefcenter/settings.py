@@ -103,6 +103,9 @@ class MailSettings:
     starttls: bool = False
     sender: str = "prefcenter <no-reply@prefcenter.local>"
     timeout_seconds: int = 10
+    # Text messages (SMS): "package.module:factory", a callable(var_dir) returning a notify.sms.TextSender;
+    # unset: each message is written under var/sms (development).
+    sms_sender: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,12 @@ class DsrSettings:
     webhook_timeout_seconds: float = 10.0
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: float = 30.0
+    # The privacy center: how long the requester's sealed address is kept after a request about someone we
+    # hold no data about closes (proof that we answered), and how many requests one identity and one client
+    # address may file per hour.
+    no_data_proof_seconds: int = 90 * 24 * 3600
+    privacy_requests_per_identity: int = 3
+    privacy_requests_per_address: int = 10
 
 
 def _float(name: str, default: float) -> float:
@@ -148,6 +157,13 @@ def dsr_settings_from_env() -> DsrSettings:
         webhook_timeout_seconds=_float("PREFCENTER_WEBHOOK_TIMEOUT", d.webhook_timeout_seconds),
         webhook_max_attempts=_int("PREFCENTER_WEBHOOK_MAX_ATTEMPTS", d.webhook_max_attempts),
         webhook_backoff_seconds=_float("PREFCENTER_WEBHOOK_BACKOFF", d.webhook_backoff_seconds),
+        no_data_proof_seconds=_int("PREFCENTER_PRIVACY_NO_DATA_PROOF", d.no_data_proof_seconds),
+        privacy_requests_per_identity=_int(
+            "PREFCENTER_PRIVACY_REQUESTS_PER_IDENTITY", d.privacy_requests_per_identity
+        ),
+        privacy_requests_per_address=_int(
+            "PREFCENTER_PRIVACY_REQUESTS_PER_ADDRESS", d.privacy_requests_per_address
+        ),
     )
 
 
@@ -358,6 +374,7 @@ class Settings:
                 smtp_password=_env("PREFCENTER_SMTP_PASSWORD"),
                 starttls=_env("PREFCENTER_SMTP_STARTTLS", "0") == "1",
                 sender=_env("PREFCENTER_MAIL_FROM", "prefcenter <no-reply@prefcenter.local>"),
+                sms_sender=_env("PREFCENTER_SMS_SENDER"),
             ),
             dsr=dsr_settings_from_env(),
             widget=widget_settings_from_env(),

@@ -275,11 +275,12 @@ def _csv(rows: list[dict], columns: list[str]) -> bytes:
     return out.getvalue().encode()
 
 
-def zip_document(document: dict) -> bytes:
+def zip_document(document: dict, readme: str | None = None) -> bytes:
+    """The zip; ``readme`` is the letter to the person (``export_letter``), else the schema alone."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         archive.writestr("export.json", msgspec.json.format(msgspec.json.encode(document), indent=2))
-        archive.writestr("README.md", f"# prefcenter export\n\n```\n{__doc__}\n```\n")
+        archive.writestr("README.md", readme or f"# prefcenter export\n\n```\n{__doc__}\n```\n")
         archive.writestr("identities.csv", _csv(document["identities"], ["kind", "value", "added_at"]))
         archive.writestr(
             "preferences.csv", _csv(document["preferences"], ["channel", "topic", "status", "updated_at"])
@@ -362,8 +363,11 @@ async def run_export(ctx, job: Job, worker_id: str) -> None:
         if await session.get(SubjectKey, req.subject_id) is None:
             raise RuntimeError("the subject was erased before its export was built")
         document = await build_document(session, ctx.keys, req.subject_id, req)
+        facts = await letter_facts(
+            session, document, ctx.settings.company.name, ctx.settings.dsr.export_retention_seconds
+        )
     export_id = str(uuid.uuid4())
-    data = zip_document(document)
+    data = zip_document(document, write_letter(document, facts, __doc__ or ""))
     wrapped, blob = encrypt_export(ctx.keys.master_key, export_id, data)
     async with ctx.unit_of_work() as uow:
         req = await get_request(uow.session, request_id, for_update=True)
@@ -445,18 +449,19 @@ async def create_link(uow, actor, request_id: str, ttl_seconds: int) -> tuple[st
     return f"{link.id}.{_link_signature(uow.keys.master_key, link.id)}", link
 
 
-async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
-    """Check a link (signature, expiry, single use), record the download in the audit log, decrypt."""
+async def check_link(session, keys, token: str) -> ExportLink:
+    """The link a token names, if it can be used now (signature, expiry, not used yet); else the refusal
+    (Forbidden: not a valid link; Gone: expired, used, or its export is gone). Changes nothing."""
     link_id, _, signature = token.partition(".")
     try:
         uuid.UUID(link_id)
     except ValueError:
         raise Forbidden("this download link is not valid", reason="bad_link") from None
     # signed by the current master key, or (during a rotation) by the previous one that minted it
-    master_keys = (uow.keys.master_key, *uow.keys.previous_master_keys)
+    master_keys = (keys.master_key, *keys.previous_master_keys)
     if not any(hmac.compare_digest(signature, _link_signature(key, link_id)) for key in master_keys):
         raise Forbidden("this download link is not valid (bad signature)", reason="bad_link")
-    link = await uow.session.get(ExportLink, link_id)
+    link = await session.get(ExportLink, link_id)
     if link is None:
         raise Gone(
             "this download link no longer exists (the export expired or the subject was erased)",
@@ -464,13 +469,17 @@ async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
         )
     if link.used_at is not None:
         raise Gone("this download link was used already; ask an officer for a new one", reason="link_used")
-    if link.expires_at < uow.now:
+    if link.expires_at < utcnow():
         raise Gone("this download link expired; ask an officer for a new one", reason="link_expired")
+    return link
+
+
+async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
+    """Check a link (signature, expiry, single use), record the download in the audit log, decrypt."""
+    link = await check_link(uow.session, uow.keys, token)
     export = await uow.session.get(DsrExport, link.export_id)
     if export is None:
         raise NotFound("the export no longer exists")
-    from sqlalchemy import update
-
     claimed = await uow.session.execute(
         update(ExportLink)
         .where(ExportLink.id == link.id, ExportLink.used_at.is_(None))
@@ -487,7 +496,5 @@ async def redeem_link(uow, token: str) -> tuple[DsrExport, bytes]:
     return export, decrypt_export(uow.keys.master_key_by_id(export.master_key_id), export)
 
 
-def uow_actor(link: ExportLink):
-    from prefcenter.store.unit_of_work import Actor
-
+def uow_actor(link: ExportLink) -> Actor:
     return Actor("client", link.actor_id)

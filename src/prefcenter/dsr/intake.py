@@ -11,7 +11,7 @@ from prefcenter.core import crypto
 from prefcenter.core.normalise import InvalidIdentity, parse_identity_ref
 from prefcenter.dsr.actions import OPEN
 from prefcenter.dsr.deadlines import add_months
-from prefcenter.dsr.lifecycle import record
+from prefcenter.dsr.lifecycle import record, transition
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.store.models import Identity, Subject
@@ -116,3 +116,45 @@ async def create_request(
         },
     )
     return req, True
+
+
+async def record_without_subject(
+    uow: UnitOfWork, actor: Actor, type: str, kind: str, *, source: DsrSource, why: str
+) -> DsrRequest:
+    """A verified request about someone we hold no data about: recorded as a DSR without a subject and
+    closed at once with the outcome ``no_data`` (the requester is told "we hold no data about you")."""
+    req = DsrRequest(
+        id=str(uuid.uuid4()),
+        type=type,
+        subject_id=None,
+        addressed_by=f"identity:{kind}",
+        status="received",
+        received_at=uow.now,
+        due_at=add_months(uow.now, 1),
+        extended_months=0,
+        verification_attempts=0,
+        run_number=0,
+        duplicates=0,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        updated_at=uow.now,
+        source=source,
+    )
+    uow.session.add(req)
+    await uow.session.flush()
+    record(uow, req, "status", actor, why, None, "received")
+    await uow.append_event(
+        "dsr.received",
+        actor=actor,
+        subject_id=None,
+        data={
+            "request_id": req.id,
+            "type": type,
+            "addressed_by": req.addressed_by,
+            "due_at": req.due_at.isoformat(),
+        },
+    )
+    req.verified_at, req.verification_method, req.outcome = uow.now, "code", "no_data"
+    await transition(uow, req, "verified", actor, "the requester confirmed the one-time code")
+    await transition(uow, req, "completed", actor, "we hold no data about the requester")
+    return req

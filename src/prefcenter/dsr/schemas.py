@@ -80,7 +80,7 @@ class ExportInfo(msgspec.Struct):
 class DsrRead(msgspec.Struct):
     id: str
     type: str
-    subject_id: str
+    subject_id: str | None  # None: a self-service request about someone we hold no data about
     addressed_by: str
     status: str
     outcome: str | None

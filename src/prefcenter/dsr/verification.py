@@ -79,12 +79,20 @@ async def verify(
         raise InvalidInput(
             "give the code the subject received, or a note on how an officer verified identity"
         )
+    req.verification_code_hash = None
+    await mark_verified(uow, actor, req, method, why, max_attempts=max_attempts)
+    return req
+
+
+async def mark_verified(
+    uow: UnitOfWork, actor: Actor, req: DsrRequest, method: str, why: str, *, max_attempts: int
+) -> None:
+    """Record how identity was verified (``code``: a one-time code, here or in the privacy center;
+    ``officer``: an officer's note) and queue the request's work."""
     req.verified_at = uow.now
     req.verification_method = method
-    req.verification_code_hash = None
     await transition(uow, req, "verified", actor, why)
     await schedule_work(uow, req, max_attempts)
-    return req
 
 
 async def verify_committing_attempts(

@@ -47,7 +47,8 @@ class DsrRequest(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(20))
-    subject_id: Mapped[str] = mapped_column(String(36))
+    # None: a self-service request about someone we hold no data about (answered "we hold no data")
+    subject_id: Mapped[str | None] = mapped_column(String(36))
     addressed_by: Mapped[str] = mapped_column(String(20))  # subject_id | external_id | identity:<kind>
     status: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(40))  # erased, exported, cancelled, legal_hold, ...

@@ -7,6 +7,7 @@ from prefcenter.store import (
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
     models_feedback,  # noqa: F401  (CSAT, NPS and CES answers)
     models_interactions,  # noqa: F401  (contacts on any channel)
+    models_privacy,  # noqa: F401  (the privacy center's self-service requests)
     models_sites,  # noqa: F401  (sites and their widget origins)
     models_staff,  # noqa: F401  (staff accounts and their one-time links)
 )

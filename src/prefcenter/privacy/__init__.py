@@ -1,0 +1,1 @@
+"""The privacy center: customers file their own GDPR requests and are kept informed."""
