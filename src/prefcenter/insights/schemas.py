@@ -68,7 +68,7 @@ class InsightRow(msgspec.Struct):
     figures: dict[str, Figure]  # null: the group has fewer people than min_group, or nothing to measure
 
 
-class InsightSeries(msgspec.Struct):
+class InsightSeries(msgspec.Struct, kw_only=True):
     metric: InsightMetric
     start: date = msgspec.field(name="from")
     end: date = msgspec.field(name="to")
