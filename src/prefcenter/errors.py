@@ -34,6 +34,12 @@ class MalformedBody(DomainError):
     status, slug, title = 400, "bad-request", "Bad request"
 
 
+class ServiceMessageOptOut(DomainError):
+    """An opt-out of a service message (a topic that is not optional): refused, with the topic named."""
+
+    status, slug, title = 422, "service-message", "A service message cannot be switched off"
+
+
 class NotFound(DomainError):
     status, slug, title = 404, "not-found", "Not found"
 

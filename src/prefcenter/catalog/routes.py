@@ -13,15 +13,20 @@ from prefcenter.catalog.schemas import (
     ChannelWrite,
     NoticeRead,
     NoticeWrite,
+    TopicGroupRead,
+    TopicGroupWrite,
     TopicRead,
     TopicWrite,
 )
 from prefcenter.context import AppContext
+from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.store.projections import projection_reader
-from prefcenter.vocabulary import KEY_PATTERN, Key, TopicKey
+from prefcenter.vocabulary import KEY_PATTERN, Key, Language, TopicKey
 
 # Litestar does not apply msgspec Meta constraints to path parameters: the Parameter repeats them.
-KeyParam = Annotated[Key, Parameter(description="Channel key, e.g. `email`", pattern=KEY_PATTERN, max_length=40)]
+KeyParam = Annotated[
+    Key, Parameter(description="Channel key, e.g. `email`", pattern=KEY_PATTERN, max_length=40)
+]
 TopicParam = Annotated[
     TopicKey, Parameter(description="Topic key, e.g. `newsletter`", pattern=KEY_PATTERN, max_length=60)
 ]
@@ -32,9 +37,22 @@ class CatalogController(Controller):
     tags = ["catalog"]
 
     @get("/", operation_id="getCatalog", guards=[requires("preferences:read", subject_token=True)])
-    async def get_catalog(self, ctx: AppContext) -> CatalogRead:
-        """The company's channels and topics, each topic with its current notice."""
-        return await service.current_catalog(ctx.db, projection_reader(ctx.db), ctx.settings.company.name)
+    async def get_catalog(
+        self,
+        ctx: AppContext,
+        locale: Annotated[
+            Language | None,
+            Parameter(
+                description="Texts in this language, e.g. `de`; a text without a translation is the default one",
+                pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                max_length=16,
+            ),
+        ] = None,
+    ) -> CatalogRead:
+        """The company's channels and topics, each topic with its current notice, in the asked language."""
+        return await service.current_catalog(
+            ctx.db, projection_reader(ctx.db), ctx.settings.company.name, locale or DEFAULT_LOCALE
+        )
 
     @put("/channels/{key:str}", operation_id="putChannel", guards=[requires("admin")])
     async def put_channel(
@@ -43,6 +61,14 @@ class CatalogController(Controller):
         """Create or replace a channel."""
         async with ctx.unit_of_work() as uow:
             return await service.put_channel(uow, request.user.actor, key, data)
+
+    @put("/groups/{key:str}", operation_id="putTopicGroup", guards=[requires("admin")])
+    async def put_group(
+        self, ctx: AppContext, request: Request, key: KeyParam, data: TopicGroupWrite
+    ) -> TopicGroupRead:
+        """Create or replace a topic group (a heading in the preference center) with its translated names."""
+        async with ctx.unit_of_work() as uow:
+            return await service.put_group(uow, request.user.actor, key, data)
 
     @put("/topics/{key:str}", operation_id="putTopic", guards=[requires("admin")])
     async def put_topic(

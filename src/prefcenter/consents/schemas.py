@@ -11,6 +11,7 @@ from prefcenter.vocabulary import (
     SINGLE_LINE_PATTERN,
     ConsentMethod,
     Key,
+    Language,
     Reason,
     ShortText,
     TopicKey,
@@ -32,6 +33,8 @@ class ConsentGrant(msgspec.Struct, forbid_unknown_fields=True):
     method: ConsentMethod
     touchpoint: Touchpoint
     evidence: Evidence | None = None
+    # the language of the notice shown (its version is numbered in that language); default: the default locale
+    notice_locale: Language | None = None
 
 
 class ConsentWithdraw(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,6 +60,8 @@ class ConsentRead(msgspec.Struct):
     expires_at: datetime | None
     withdrawn_at: datetime | None
     receipt: str | None = None
+    locale: str | None = None  # the language of the notice the person was shown
+    notice_sha256: str | None = None  # the SHA-256 of that notice's text
 
 
 class ConfirmationEmailRead(msgspec.Struct):

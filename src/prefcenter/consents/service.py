@@ -13,6 +13,7 @@ from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
 from prefcenter.core.receipts import issue_receipt
 from prefcenter.errors import Conflict, InvalidInput, NotFound
+from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.store.models import Consent, Notice, Subject, Topic
 from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_instant
 
@@ -33,6 +34,8 @@ def consent_read(c: Consent, receipt: str | None = None) -> ConsentRead:
         expires_at=c.expires_at,
         withdrawn_at=c.withdrawn_at,
         receipt=receipt,
+        locale=c.locale,
+        notice_sha256=c.notice_sha256,
     )
 
 
@@ -96,13 +99,18 @@ async def grant(
     not_offered = sorted(set(channels) - set(topic.channels))
     if not_offered:
         raise InvalidInput(f"topic {body.topic} is not offered on {', '.join(not_offered)}")
+    locale = body.notice_locale or DEFAULT_LOCALE
     notice = (
         await uow.session.execute(
-            select(Notice).where(Notice.topic_key == body.topic, Notice.version == body.notice_version)
+            select(Notice).where(
+                Notice.topic_key == body.topic,
+                Notice.locale == locale,
+                Notice.version == body.notice_version,
+            )
         )
     ).scalar_one_or_none()
     if notice is None:
-        raise InvalidInput(f"topic {body.topic} has no notice version {body.notice_version}")
+        raise InvalidInput(f"topic {body.topic} has no notice version {body.notice_version} in {locale}")
 
     needs_confirmation = topic.double_opt_in and "email" in channels and body.method not in ("import",)
     status = "pending_confirmation" if needs_confirmation else "granted"
@@ -121,6 +129,8 @@ async def grant(
         actor_id=actor.id,
         granted_at=uow.now,
         expires_at=consent_expiry(uow.now, topic.consent_lifetime_days),
+        locale=locale,
+        notice_sha256=notice.sha256,
         evidence_sealed=(
             crypto.seal_json(await uow.data_key(subject_id), _evidence_dict(evidence)) if evidence else None
         ),
@@ -142,6 +152,7 @@ async def grant(
             "channels": channels,
             "notice_version": body.notice_version,
             "notice_sha256": notice.sha256,
+            "locale": locale,
             "method": body.method,
             "status": status,
             "expires_at": format_instant(consent.expires_at) if consent.expires_at else None,

@@ -56,6 +56,7 @@ from prefcenter.dsr.lifecycle import WORKER, get_request, transition
 from prefcenter.errors import Conflict, Forbidden, Gone, NotFound
 from prefcenter.feedback.service import EXPORT_COLUMNS as FEEDBACK_COLUMNS
 from prefcenter.feedback.service import export_feedback
+from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.interactions.service import export_interactions
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, Event, Identity, Notice, Preference, Subject, SubjectKey
@@ -130,10 +131,10 @@ async def build_document(session, keys, subject_id: str, request: DsrRequest | N
     if consent_rows:
         topics = {c.topic for c in consent_rows}
         for n in (await session.execute(select(Notice).where(Notice.topic_key.in_(topics)))).scalars():
-            notices[(n.topic_key, n.version)] = n
+            notices[(n.topic_key, n.locale, n.version)] = n
     consents = []
     for c in consent_rows:
-        notice = notices.get((c.topic, c.notice_version))
+        notice = notices.get((c.topic, c.locale or DEFAULT_LOCALE, c.notice_version))
         consents.append(
             {
                 "id": c.id,

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
+from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.imports import workers
 from prefcenter.imports.driver import BulkConnection
 from prefcenter.imports.prepare import Prepared, Preparer, sealed_event_fields
@@ -60,7 +61,12 @@ class _Catalog:
 
 async def _catalog(uow: UnitOfWork) -> _Catalog:
     s = uow.session
-    notices = {(t, v) for t, v in await s.execute(select(Notice.topic_key, Notice.version))}
+    notices = {
+        (t, v)
+        for t, v in await s.execute(
+            select(Notice.topic_key, Notice.version).where(Notice.locale == DEFAULT_LOCALE)
+        )
+    }
     latest: dict[str, int] = {}
     for t, v in notices:
         latest[t] = max(v, latest.get(t, 0))

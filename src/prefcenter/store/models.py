@@ -102,6 +102,19 @@ class Channel(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
+    # locale -> {"name": ..., "description": ...}; the columns above hold the default locale's texts
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TopicGroup(Base):
+    """A named group of topics (a heading in the preference center), with its per-locale names."""
+
+    __tablename__ = "topic_groups"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> {"name": ...}
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -118,15 +131,24 @@ class Topic(Base):
     consent_lifetime_days: Mapped[int | None] = mapped_column(Integer)
     honour_gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_when_channel_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False: a service message (contract, legal obligation): no topic-wide opt-out, at least one channel kept
+    optional: Mapped[bool] = mapped_column(Boolean, default=True)
+    group_key: Mapped[str | None] = mapped_column(String(60))  # a TopicGroup key, or none
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> {"name", "description"}
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Notice(Base):
+    """A topic's notice text in one locale; each locale has its own version sequence."""
+
     __tablename__ = "notices"
-    __table_args__ = (UniqueConstraint("topic_key", "version", name="uq_notices_topic_version"),)
+    __table_args__ = (
+        UniqueConstraint("topic_key", "locale", "version", name="uq_notices_topic_locale_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     topic_key: Mapped[str] = mapped_column(String(60), ForeignKey("topics.key"))
+    locale: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -188,6 +210,9 @@ class Consent(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     superseded_by: Mapped[str | None] = mapped_column(String(36))
     evidence_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # the language of the notice the person was shown and the SHA-256 of its text (NULL: recorded before)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    notice_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Event(Base):

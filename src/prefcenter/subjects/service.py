@@ -16,7 +16,7 @@ from prefcenter.core.normalise import (
     parse_identity_ref,
     suppression_forms,
 )
-from prefcenter.errors import Conflict, InvalidInput, NotFound
+from prefcenter.errors import Conflict, InvalidInput, NotFound, ServiceMessageOptOut
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
 from prefcenter.store.models_dsr import ErasureSuppression
@@ -221,6 +221,25 @@ def subject_from_rows(keys: KeyMaterial, rows: ProfileRows) -> SubjectRead:
     )
 
 
+def _keep_service_messages(
+    body: PreferencesUpdate, existing: dict[tuple[str, str], str], service_messages: dict[str, list[str]]
+) -> None:
+    """A service message (a topic that is not optional) cannot be switched off: a new opt-out of one of its
+    channels must leave at least one channel on. Opt-outs stored before stay as they are."""
+    for item in body.items:
+        if item.topic not in service_messages or item.status != "opted_out":
+            continue
+        after = {**existing, **{(i.channel, i.topic): i.status for i in body.items}}
+        if after.get(("*", item.topic)) == "opted_out" or all(
+            after.get((channel, item.topic)) == "opted_out" for channel in service_messages[item.topic]
+        ):
+            raise ServiceMessageOptOut(
+                f"{item.topic} is a service message and cannot be switched off: keep at least one of its channels "
+                f"({', '.join(service_messages[item.topic])})",
+                topic=item.topic,
+            )
+
+
 async def update_preferences(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
 ) -> Subject:
@@ -239,16 +258,14 @@ async def update_preferences(
         if named_channels
         else set()
     )
-    topics = (
-        {
-            key: offered_on
-            for key, offered_on in await uow.session.execute(
-                select(Topic.key, Topic.channels).where(Topic.key.in_(named_topics))
-            )
-        }
-        if named_topics
-        else {}
-    )
+    topics, service_messages = {}, {}
+    if named_topics:
+        for key, offered_on, optional in await uow.session.execute(
+            select(Topic.key, Topic.channels, Topic.optional).where(Topic.key.in_(named_topics))
+        ):
+            topics[key] = offered_on
+            if not optional:
+                service_messages[key] = offered_on
     seen: set[tuple[str, str]] = set()
     for item in body.items:
         if item.channel != "*" and item.channel not in channels:
@@ -273,6 +290,8 @@ async def update_preferences(
             select(table.c.channel, table.c.topic, table.c.status).where(table.c.subject_id == subject_id)
         )
     }
+    if service_messages:
+        _keep_service_messages(body, existing, service_messages)
     added, updated = [], []
     for item in body.items:
         previous = existing.get((item.channel, item.topic))
