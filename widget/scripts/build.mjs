@@ -1,7 +1,8 @@
-// Build the widget bundle: one minified IIFE with the CSS inlined, plus its SRI hash.
-//   node scripts/build.mjs           -> writes ../src/prefcenter/web/widget/prefcenter.js(.sri)
+// Build the widget bundles: minified IIFEs with the CSS inlined, plus their SRI hashes.
+//   node scripts/build.mjs           -> writes ../src/prefcenter/web/widget/prefcenter.js(.sri) and
+//                                       ../src/prefcenter/privacy/widget/privacy.js(.sri)
 //   node scripts/build.mjs --check   -> builds into a temp dir, fails if the checked-in files differ
-// Fails when the gzipped bundle exceeds the budget.
+// Fails when a gzipped bundle exceeds its budget (prefcenter.js 15 KB, privacy.js 10 KB).
 
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
@@ -11,59 +12,66 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_BYTES = 15 * 1024;
+// Each bundle: its entry, where it is served from (checked in under src/prefcenter) and its gzip budget.
+const BUNDLES = [
+  { entry: "src/index.ts", name: "prefcenter.js", dir: "../src/prefcenter/web/widget", budget: 15 * 1024, banner: "widget" },
+  // The privacy center's <prefcenter-privacy-request> (served by the privacy area)
+  { entry: "src/privacy/index.ts", name: "privacy.js", dir: "../src/prefcenter/privacy/widget", budget: 10 * 1024, banner: "privacy request" },
+];
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
-const outDir = resolve(root, "../src/prefcenter/web/widget");
 const check = process.argv.includes("--check");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: ["src/index.ts"],
-  bundle: true,
-  minify: true,
-  format: "iife",
-  target: ["es2020", "chrome90", "firefox90", "safari15"],
-  platform: "browser",
-  charset: "utf8",
-  legalComments: "none",
-  sourcemap: false,
-  write: false,
-  define: { __VERSION__: JSON.stringify(pkg.version) },
-  banner: { js: `/*! prefcenter widget v${pkg.version} */` },
-  logLevel: "warning",
-});
-
-const code = Buffer.from(result.outputFiles[0].contents);
-const sri = "sha384-" + createHash("sha384").update(code).digest("base64");
-const gzipped = gzipSync(code, { level: 9 }).length;
-
-const target = check ? mkdtempSync(join(tmpdir(), "prefcenter-widget-")) : outDir;
-mkdirSync(target, { recursive: true });
-writeFileSync(join(target, "prefcenter.js"), code);
-writeFileSync(join(target, "prefcenter.js.sri"), sri + "\n");
-
-console.log(`prefcenter.js: ${code.length} bytes, ${gzipped} bytes gzipped (budget ${BUDGET_BYTES})`);
-console.log(`SRI: ${sri}`);
-
 let failed = false;
-if (gzipped > BUDGET_BYTES) {
-  console.error(`FAIL: gzipped bundle is ${gzipped} bytes, over the ${BUDGET_BYTES} byte budget`);
-  failed = true;
-}
+for (const bundle of BUNDLES) {
+  const outDir = resolve(root, bundle.dir);
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [bundle.entry],
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: ["es2020", "chrome90", "firefox90", "safari15"],
+    platform: "browser",
+    charset: "utf8",
+    legalComments: "none",
+    sourcemap: false,
+    write: false,
+    define: { __VERSION__: JSON.stringify(pkg.version) },
+    banner: { js: `/*! prefcenter ${bundle.banner} v${pkg.version} */` },
+    logLevel: "warning",
+  });
 
-if (check) {
-  for (const name of ["prefcenter.js", "prefcenter.js.sri"]) {
-    const committed = join(outDir, name);
-    const fresh = readFileSync(join(target, name));
-    if (!existsSync(committed) || !readFileSync(committed).equals(fresh)) {
-      console.error(`FAIL: ${committed} is stale or missing; run \`npm run build\` in widget/ and commit it`);
-      failed = true;
-    }
+  const code = Buffer.from(result.outputFiles[0].contents);
+  const sri = "sha384-" + createHash("sha384").update(code).digest("base64");
+  const gzipped = gzipSync(code, { level: 9 }).length;
+
+  const target = check ? mkdtempSync(join(tmpdir(), "prefcenter-widget-")) : outDir;
+  mkdirSync(target, { recursive: true });
+  writeFileSync(join(target, bundle.name), code);
+  writeFileSync(join(target, `${bundle.name}.sri`), sri + "\n");
+
+  console.log(`${bundle.name}: ${code.length} bytes, ${gzipped} bytes gzipped (budget ${bundle.budget})`);
+  console.log(`SRI: ${sri}`);
+
+  if (gzipped > bundle.budget) {
+    console.error(`FAIL: gzipped ${bundle.name} is ${gzipped} bytes, over the ${bundle.budget} byte budget`);
+    failed = true;
   }
-  rmSync(target, { recursive: true, force: true });
-  if (!failed) console.log("check-built: the checked-in bundle is up to date");
+
+  if (check) {
+    for (const name of [bundle.name, `${bundle.name}.sri`]) {
+      const committed = join(outDir, name);
+      const fresh = readFileSync(join(target, name));
+      if (!existsSync(committed) || !readFileSync(committed).equals(fresh)) {
+        console.error(`FAIL: ${committed} is stale or missing; run \`npm run build\` in widget/ and commit it`);
+        failed = true;
+      }
+    }
+    rmSync(target, { recursive: true, force: true });
+  }
 }
+if (check && !failed) console.log("check-built: the checked-in bundles are up to date");
 
 process.exit(failed ? 1 : 0);
