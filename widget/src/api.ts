@@ -168,7 +168,8 @@ export function createApiClient(opts: ApiOptions): ApiClient {
   }
 
   return {
-    getCatalog: () => request<Catalog>("GET", "/v1/catalog"),
+    // The catalog's texts in the widget's language (the server falls back to its default locale per text).
+    getCatalog: () => request<Catalog>("GET", opts.locale ? `/v1/catalog?locale=${encodeURIComponent(opts.locale)}` : "/v1/catalog"),
     getProfile: () => request<Profile>("GET", `${subjectPath}/profile`),
     getRecentContacts: () => request<InteractionPage>("GET", `${subjectPath}/interactions?limit=5`),
     send(write, revision) {

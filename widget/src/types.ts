@@ -16,6 +16,8 @@ export interface Notice {
   version: number;
   text: string;
   sha256?: string;
+  /** The language of this text; its version is numbered in that language. */
+  locale?: string;
 }
 
 export interface Topic {
@@ -28,6 +30,8 @@ export interface Topic {
   double_opt_in?: boolean;
   honour_gpc?: boolean;
   allow_when_channel_opted_out?: boolean;
+  /** False: a service message (no switch; the customer keeps at least one channel). */
+  optional?: boolean;
   notice: Notice | null;
 }
 
@@ -92,6 +96,7 @@ export interface ConsentGrant {
   topic: string;
   channels: string[];
   notice_version: number;
+  notice_locale?: string;
   method: ConsentMethod;
   touchpoint: string;
   evidence?: { note?: string };
