@@ -61,6 +61,8 @@ export interface ApiClient {
   /** Agent mode: the customer's last five contacts across channels. */
   getRecentContacts(): Promise<ApiResult<InteractionPage>>;
   send(write: Write, revision: number | null): Promise<ApiResult<unknown>>;
+  /** One answer to the effort question (CES, 1-7) asked after a save. */
+  sendFeedback(score: number, touchpoint: string): Promise<ApiResult<unknown>>;
 }
 
 /** A random UUID; crypto.randomUUID is missing on insecure (http) origins. */
@@ -176,5 +178,6 @@ export function createApiClient(opts: ApiOptions): ApiClient {
       const { method, path, body } = writeRequest(write, subjectPath);
       return request(method, path, body, revision);
     },
+    sendFeedback: (score, touchpoint) => request("POST", "/v1/feedback", { metric: "ces", score, channel: "web", touchpoint }),
   };
 }

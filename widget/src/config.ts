@@ -11,6 +11,8 @@ export interface WidgetConfig {
   mode: Mode;
   agentId: string | null;
   topics: string[] | null;
+  /** data-feedback="ces": ask one effort question after a save. */
+  feedback: "ces" | null;
 }
 
 /** What the attributes say; every field optional so sources can be layered. */
@@ -25,6 +27,7 @@ const ATTRIBUTES: Record<string, keyof WidgetConfig> = {
   "data-mode": "mode",
   "data-agent-id": "agentId",
   "data-topics": "topics",
+  "data-feedback": "feedback",
 };
 
 export const OBSERVED_ATTRIBUTES = Object.keys(ATTRIBUTES);
@@ -41,6 +44,8 @@ export function readAttributes(el: Element | null | undefined): ConfigInput {
     const value = raw.trim();
     if (field === "topics") {
       out.topics = value.split(",").map((s) => s.trim()).filter(Boolean);
+    } else if (field === "feedback") {
+      if (value === "ces") out.feedback = value;
     } else if (field === "mode") {
       if ((MODES as string[]).includes(value)) out.mode = value;
     } else {
@@ -86,6 +91,7 @@ export function resolveConfig(...layers: ConfigInput[]): WidgetConfig {
     mode,
     agentId: merged.agentId ?? null,
     topics: merged.topics && merged.topics.length ? merged.topics : null,
+    feedback: merged.feedback === "ces" && mode !== "agent" ? "ces" : null,
   };
 }
 

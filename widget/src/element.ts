@@ -3,6 +3,7 @@
 import { ApiError, createApiClient, type ApiClient } from "./api";
 import { configProblems, OBSERVED_ATTRIBUTES, readAttributes, resolveConfig, type ConfigInput, type WidgetConfig } from "./config";
 import { contactLines } from "./contacts";
+import { effortQuestion } from "./feedback";
 import { pickLocale, translator, type Translate } from "./i18n";
 import { focusKey, renderCompact, renderFull, renderShell, setStatus, type Handlers, type Shell, type View } from "./render";
 import {
@@ -264,6 +265,7 @@ export class PreferenceWidget {
       this.writeUnsaved(later);
       this.render();
       setStatus(this.shell, "ok", this.t("saved"));
+      this.askEffort();
     } catch (err) {
       if (!this.alive) return;
       button?.removeAttribute("aria-disabled");
@@ -275,6 +277,22 @@ export class PreferenceWidget {
     } finally {
       this.saving = false;
     }
+  }
+
+  /** data-feedback="ces": after the first save of the session, one question; the answer is sent once
+   * and never gets in the way (a failed send is not retried or shown). */
+  private askEffort(): void {
+    const store = safeStorage("sessionStorage");
+    const key = `prefcenter:asked:${this.config.subject}`;
+    if (!this.config.feedback || store?.getItem(key)) return;
+    try {
+      store?.setItem(key, "1");
+    } catch {
+      /* blocked storage: ask again next time */
+    }
+    this.shell.body.append(
+      effortQuestion(this.t, (score) => void this.client.sendFeedback(score, this.config.touchpoint).catch(() => undefined)),
+    );
   }
 
   private errorText(err: unknown, fallback: "loadError" | "saveError"): string {

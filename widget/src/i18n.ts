@@ -43,6 +43,9 @@ const en = {
   transferred: "transferred",
   transferredTo: "transferred to {channel}",
   gpc: "Your browser's Global Privacy Control signal was honoured for: {topics}",
+  cesQuestion: "How easy was it to update your preferences?",
+  cesScale: "1 = very difficult, 7 = very easy",
+  cesThanks: "Thank you for your answer.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -91,6 +94,9 @@ const de: Messages = {
   transferred: "weitergeleitet",
   transferredTo: "weitergeleitet an {channel}",
   gpc: "Das Global-Privacy-Control-Signal Ihres Browsers wurde berücksichtigt für: {topics}",
+  cesQuestion: "Wie einfach war es, Ihre Einstellungen zu ändern?",
+  cesScale: "1 = sehr schwierig, 7 = sehr einfach",
+  cesThanks: "Vielen Dank für Ihre Antwort.",
 };
 
 const fr: Messages = {
@@ -136,6 +142,9 @@ const fr: Messages = {
   transferred: "transféré",
   transferredTo: "transféré vers {channel}",
   gpc: "Le signal Global Privacy Control de votre navigateur a été respecté pour : {topics}",
+  cesQuestion: "Était-il facile de modifier vos préférences ?",
+  cesScale: "1 = très difficile, 7 = très facile",
+  cesThanks: "Merci pour votre réponse.",
 };
 
 const es: Messages = {
@@ -181,6 +190,9 @@ const es: Messages = {
   transferred: "transferido",
   transferredTo: "transferido a {channel}",
   gpc: "Se ha respetado la señal Global Privacy Control de su navegador para: {topics}",
+  cesQuestion: "¿Qué tan fácil fue actualizar sus preferencias?",
+  cesScale: "1 = muy difícil, 7 = muy fácil",
+  cesThanks: "Gracias por su respuesta.",
 };
 
 export const MESSAGES: Record<string, Messages> = { en, de, fr, es };

@@ -48,6 +48,7 @@ input:disabled{cursor:not-allowed}
 .pc-btn{font:inherit;font-weight:600;color:#fff;background:var(--a);border:1px solid var(--a);border-radius:var(--r);padding:8px 20px;min-height:40px;cursor:pointer}
 .pc-btn[aria-disabled=true]{cursor:progress}
 .pc-secondary{color:var(--a);background:var(--bg)}
+.pc-ces{margin:16px 0 0}.pc-scale{display:flex;flex-wrap:wrap;gap:6px}.pc-scale .pc-btn{min-width:44px;padding-inline:0}
 .pc-footer{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin-top:8px}
 .pc-status{margin:0;min-height:1.5em}
 .pc-status[data-state=ok]{font-weight:600}

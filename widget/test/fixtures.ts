@@ -142,6 +142,7 @@ export class FakeApi {
       const ifMatch = call.headers["If-Match"];
       if (ifMatch && ifMatch !== `"${p.revision}"`) return json({ title: "Precondition failed", status: 412 }, 412);
     }
+    if (call.method === "POST" && call.path === "/v1/feedback") return json({ id: `f${this.nextId++}`, ...call.body }, 201);
     if (call.method === "PATCH" && call.path === `${base}/preferences`) {
       for (const item of call.body.items ?? []) {
         p.preferences = p.preferences.filter((x) => !(x.topic === item.topic && x.channel === item.channel));
