@@ -1,4 +1,4 @@
-"""The import writes through the database driver (``imports/driver.py``), not SQLAlchemy: its rows must be
+"""The import writes through the database driver (``store/bulk_connection.py``), not SQLAlchemy: its rows must be
 stored exactly as the ORM would store the same values, and read back through the ORM the same way."""
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
 from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.imports import workers
-from prefcenter.imports.driver import BulkConnection
 from prefcenter.imports.prepare import Prepared, Preparer, sealed_event_fields
 from prefcenter.imports.schemas import ImportRecord
 from prefcenter.imports.source import BATCH, read_batches
+from prefcenter.store.bulk_connection import BulkConnection
 from prefcenter.store.models import Channel, Notice, Topic
 from prefcenter.store.unit_of_work import SYSTEM, NewEvent, UnitOfWork, format_instant
 

@@ -16,13 +16,12 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.store.database import Database
 from prefcenter.store.models_dsr import Job
 from prefcenter.store.unit_of_work import utcnow
+from prefcenter.store.upsert import insert_into
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 MAX_BACKOFF_SECONDS = 3600.0
@@ -32,10 +31,6 @@ def backoff_seconds(attempts: int, base: float) -> float:
     """Exponential backoff with +-20% jitter: base, 2*base, 4*base, ... capped at an hour."""
     delay = min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF_SECONDS)
     return delay * random.uniform(0.8, 1.2)
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 async def enqueue(
@@ -59,7 +54,7 @@ async def enqueue(
         run_after=run_after or now,
         created_at=now,
     )
-    statement = _insert(session)(Job).values(**values)
+    statement = insert_into(session, Job).values(**values)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     await session.execute(statement)

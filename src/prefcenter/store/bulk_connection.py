@@ -1,4 +1,4 @@
-"""The import's bulk reads and writes, on the database driver itself (aiosqlite or asyncpg).
+"""Bulk reads and writes on the database driver itself (sqlite3 behind aiosqlite, or asyncpg), for imports.
 
 SQLAlchemy's per-row, per-column bind processing was the largest single cost of an import, so the chunk
 transaction hands its rows to the driver directly: ``executemany`` on SQLite, binary ``COPY`` on
