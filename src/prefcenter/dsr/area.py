@@ -1,7 +1,9 @@
 """What the DSR area contributes: the DSR API, export downloads (public), ``prefcenter dsr``, the erasure,
-export and action jobs (a job out of attempts fails its request) and the deadline sweep."""
+export and action jobs (a job out of attempts fails its request) the deadline sweep and
+the acknowledgements of downstream systems."""
 
 from prefcenter.area_declaration import Area
+from prefcenter.dsr.acknowledgements import TaskAckController, resolve_undeliverable_tasks
 from prefcenter.dsr.cli import register
 from prefcenter.dsr.downstream import sweep
 from prefcenter.dsr.erasure import erase_requests
@@ -33,12 +35,16 @@ async def _deadlines(ctx, worker_id: str) -> int:
 AREA = Area(
     name="dsr",
     routes=[DsrController, LegalHoldController],
-    public_routes=[ExportDownloadController],  # the signed, expiring link is the credential
+    # the signed, expiring link is the credential; acknowledgements are signed with the system's secret
+    public_routes=[ExportDownloadController, TaskAckController],
     cli=register,
     job_handlers=[
         Handler("dsr.erasure", erase_requests, batch=100, on_dead=_request_failed),
         Handler("dsr.export", _export, on_dead=_request_failed),
         Handler("dsr.action", _action, on_dead=_request_failed),
     ],
-    sweeps=[Sweep("dsr.deadlines", _deadlines)],  # acknowledgement deadlines, expired exports
+    sweeps=[
+        Sweep("dsr.deadlines", _deadlines),  # acknowledgement deadlines, expired exports
+        Sweep("dsr.undeliverable_tasks", resolve_undeliverable_tasks),  # webhooks dead-lettered
+    ],
 )

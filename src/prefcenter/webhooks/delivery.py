@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import or_, select
 
 from prefcenter.jobs.queue import backoff_seconds
-from prefcenter.store.models_dsr import DownstreamSystem, DsrRequest, DsrSystemTask, WebhookDelivery
+from prefcenter.store.models_dsr import DownstreamSystem, WebhookDelivery
 from prefcenter.store.unit_of_work import utcnow
 from prefcenter.webhooks import signing
 from prefcenter.webhooks.service import system_secret
@@ -84,7 +84,7 @@ async def deliver_due(ctx, worker_id: str, batch: int = BATCH) -> int:
                 await session.execute(select(DownstreamSystem).where(DownstreamSystem.id.in_(system_ids)))
             ).scalars()
         }
-        work = [(d.id, d.system_id, d.payload.encode(), d.attempts, d.task_id) for d in rows]
+        work = [(d.id, d.system_id, d.payload.encode(), d.attempts) for d in rows]
     secrets = {sid: system_secret(ctx.keys, s) for sid, s in systems.items()}
 
     timeout = settings.webhook_timeout_seconds
@@ -92,14 +92,13 @@ async def deliver_due(ctx, worker_id: str, batch: int = BATCH) -> int:
         outcomes = await asyncio.gather(
             *[
                 _post(client, systems[sid].url, secrets[sid], msg_id, body, timeout)
-                for msg_id, sid, body, _, _ in work
+                for msg_id, sid, body, _ in work
             ]
         )
 
-    dead_tasks: list[str] = []
     async with ctx.db.write_session() as session:
         now = utcnow()
-        for (msg_id, _sid, _, attempts, task_id), outcome in zip(work, outcomes, strict=True):
+        for (msg_id, _sid, _, attempts), outcome in zip(work, outcomes, strict=True):
             d = await session.get(WebhookDelivery, msg_id)
             if d is None or d.status != "pending":
                 continue
@@ -112,32 +111,8 @@ async def deliver_due(ctx, worker_id: str, batch: int = BATCH) -> int:
             if attempts >= settings.webhook_max_attempts:
                 d.status = "dead"
                 log.warning("webhook dead-lettered", delivery=msg_id, attempts=attempts, error=outcome.error)
-                if task_id:
-                    dead_tasks.append(task_id)
             else:
                 d.next_attempt_at = now + timedelta(
                     seconds=backoff_seconds(attempts, settings.webhook_backoff_seconds)
                 )
-    for task_id in dead_tasks:
-        await _task_undeliverable(ctx, task_id)
     return len(work)
-
-
-async def _task_undeliverable(ctx, task_id: str) -> None:
-    from prefcenter.dsr.downstream import complete_if_resolved
-    from prefcenter.dsr.lifecycle import WORKER, record
-
-    async with ctx.unit_of_work() as uow:
-        task = await uow.session.get(DsrSystemTask, task_id)
-        if task is None or task.status != "pending":
-            return
-        task.status, task.resolved_at = "undeliverable", uow.now
-        task.detail = "the task could not be delivered (retries exhausted)"
-        req = (
-            await uow.session.execute(
-                select(DsrRequest).where(DsrRequest.id == task.request_id).with_for_update()
-            )
-        ).scalar_one()
-        record(uow, req, "system_ack", WORKER, f"system {task.system_id}: undeliverable")
-        await uow.session.flush()
-        await complete_if_resolved(uow, req)

@@ -2,17 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
-from prefcenter.dsr.routes import problem_spec
-from prefcenter.errors import InvalidInput
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.webhooks import service
-from prefcenter.webhooks.schemas import DeliveryPage, SystemCreate, SystemRead, TaskAck, TaskAckRead
+from prefcenter.webhooks.schemas import DeliveryPage, SystemCreate, SystemRead
 
 SystemId = Annotated[
     str, Parameter(description="The downstream system's id", max_length=36, pattern=SINGLE_LINE_PATTERN)
@@ -56,54 +53,3 @@ class DownstreamSystemController(Controller):
         """A system's outbox: what was sent, what waits for a retry, what was dead-lettered."""
         async with ctx.db.read_session() as session:
             return DeliveryPage(items=await service.list_deliveries(session, system_id, status, limit))
-
-
-class TaskAckController(Controller):
-    """Public: the callback is authenticated by its Standard Webhooks signature with the system's secret."""
-
-    path = "/public/v1/dsr-tasks"
-    tags = ["webhooks"]
-    security = []
-
-    @post(
-        "/{task_id:str}/ack",
-        operation_id="acknowledgeDsrTask",
-        status_code=200,
-        responses={
-            401: problem_spec("The callback is not signed with the system's secret"),
-            409: problem_spec(
-                "The task was resolved already with another outcome, or the webhook-id was used already "
-                "for another acknowledgement"
-            ),
-            422: problem_spec("The signed body names another task"),
-        },
-    )
-    async def acknowledge(
-        self,
-        ctx: AppContext,
-        request: Request,
-        task_id: Annotated[
-            str,
-            Parameter(
-                description="task_id from the dsr.erasure_requested webhook",
-                max_length=36,
-                pattern=SINGLE_LINE_PATTERN,
-            ),
-        ],
-    ) -> TaskAckRead:
-        """A downstream system reports it erased the person (or held nothing, or failed); signed like our webhooks.
-
-        The body names its task (``{"task_id": ..., "status": "erased"}``); a resend with the same
-        webhook-id, task and body is answered as the first time."""
-        raw = await request.body()
-        if len(raw) > 10_000:
-            raise InvalidInput("the acknowledgement body is too large")
-        try:
-            body = msgspec.json.decode(raw, type=TaskAck)
-        except msgspec.DecodeError as exc:
-            raise InvalidInput(f"the acknowledgement is not valid: {exc}") from exc
-        headers = {
-            k: request.headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
-        }
-        async with ctx.unit_of_work() as uow:
-            return await service.acknowledge_task(uow, task_id, headers, raw, body)
