@@ -13,6 +13,7 @@ from prefcenter.consents.area import AREA as CONSENTS
 from prefcenter.dsr.area import AREA as DSR
 from prefcenter.feedback.area import AREA as FEEDBACK
 from prefcenter.imports.area import AREA as IMPORTS
+from prefcenter.insights.area import AREA as INSIGHTS
 from prefcenter.interactions.area import AREA as INTERACTIONS
 from prefcenter.link_revocations.area import AREA as LINK_REVOCATIONS
 from prefcenter.privacy.area import AREA as PRIVACY
@@ -40,6 +41,7 @@ AREAS: tuple[Area, ...] = (
     FEEDBACK,
     WEBHOOKS,
     DSR,
+    INSIGHTS,
     PRIVACY,
     WEB,
     ADMIN,

@@ -301,6 +301,24 @@ def staff_settings_from_env() -> StaffSettings:
 
 
 @dataclass(frozen=True)
+class InsightsSettings:
+    """``min_group``: a group with fewer people than this shows no figures (``PREFCENTER_INSIGHTS_MIN_GROUP``);
+    ``reach_every_seconds``: how often the worker recounts the reachable audience."""
+
+    min_group: int = 5
+    reach_every_seconds: int = 300
+
+
+def insights_settings_from_env() -> InsightsSettings:
+    min_group = _int("PREFCENTER_INSIGHTS_MIN_GROUP", 5)
+    if min_group < 1:
+        raise SettingsError(f"PREFCENTER_INSIGHTS_MIN_GROUP must be 1 or more, got {min_group}")
+    return InsightsSettings(
+        min_group=min_group, reach_every_seconds=_int("PREFCENTER_INSIGHTS_REACH_EVERY", 300)
+    )
+
+
+@dataclass(frozen=True)
 class CompanySettings:
     name: str = "Example Company"
 
@@ -321,6 +339,7 @@ class Settings:
     checks: CheckSettings = field(default_factory=CheckSettings)
     sign_in: SignInSettings = field(default_factory=SignInSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    insights: InsightsSettings = field(default_factory=InsightsSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -382,4 +401,5 @@ class Settings:
             checks=check_settings_from_env(),
             sign_in=sign_in_settings_from_env(),
             staff=staff_settings_from_env(),
+            insights=insights_settings_from_env(),
         )

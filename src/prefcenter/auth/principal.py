@@ -14,6 +14,7 @@ SCOPES = (
     "audit:read",
     "interactions:read",
     "interactions:write",
+    "insights:read",
     "feedback:write",
     "admin",
 )

@@ -1,24 +1,416 @@
 """The insights use cases: read one metric's series (from the rollups, or the small tables directly), and
-keep the rollups up to date (a sweep the worker runs: events after a watermark, folded in order)."""
+keep the rollups up to date (the worker's sweeps: events after a watermark folded in order; the reachable
+audience recounted every few minutes, since catalog edits and expiry change it without an event).
+
+Aggregates only: no answer names a person. A group with fewer people than ``PREFCENTER_INSIGHTS_MIN_GROUP``
+keeps its row with every figure null (for counts of changes, a change counts as a person).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
 from prefcenter.context import AppContext
-from prefcenter.insights.schemas import InsightQuery, InsightSeries
+from prefcenter.core.feedback_scores import ces, csat, nps
+from prefcenter.core.insight_periods import period_start, periods, quantile, share
+from prefcenter.errors import InvalidInput
+from prefcenter.insights.schemas import COLUMNS, GROUPS, Figure, InsightQuery, InsightRow, InsightSeries
+from prefcenter.store import insight_reads, insight_rollups
+from prefcenter.store.unit_of_work import utcnow
+
+MAX_PERIODS = 1000
+NO_GROUP = "none"  # the group of changes recorded without a touchpoint, site or method
+OPEN_DSR = ("received", "verified", "in_progress", "waiting_on_systems")
+FCR_WINDOW = timedelta(days=7)
+
+Figures = dict[str, Figure]
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _suppressed(metric: str) -> Figures:
+    return dict.fromkeys(COLUMNS[metric])
+
+
+class _Periods:
+    """The query's periods: which one a day falls in, and their first days in order."""
+
+    def __init__(self, query: InsightQuery) -> None:
+        self.spans = periods(query.start, query.end, query.interval)
+        if len(self.spans) > MAX_PERIODS:
+            raise InvalidInput(f"at most {MAX_PERIODS} periods in one answer: use a longer interval")
+        self.interval = query.interval
+        self.start, self.end = query.start, query.end
+
+    def of(self, day: date) -> date | None:
+        return period_start(day, self.interval) if self.start <= day < self.end else None
+
+
+def _rows(
+    metric: str,
+    spans: Iterable[date],
+    groups: dict[tuple[date, str | None], Figures],
+    size: Callable[[Figures], int],
+    min_group: int,
+) -> list[InsightRow]:
+    names = sorted({g for _, g in groups}, key=lambda g: (g is None, g or ""))
+    out = []
+    for first in spans:
+        for group in names:
+            figures = groups.get((first, group))
+            if figures is None:
+                continue
+            out.append(
+                InsightRow(first, group, figures if size(figures) >= min_group else _suppressed(metric))
+            )
+    return out
+
+
+async def _consent_rates(
+    ctx: AppContext, query: InsightQuery, p: _Periods
+) -> tuple[list[InsightRow], datetime]:
+    async with ctx.db.read_session() as session:
+        totals = await insight_rollups.choice_totals_by_day(session, query.end.isoformat(), query.group_by)
+        as_of = await insight_rollups.watermark_time(session)
+    running: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    groups: dict[tuple[date, str | None], Figures] = {}
+    rows = iter(totals)
+    row = next(rows, None)
+    for first, end in p.spans:
+        while row is not None and row[0] < end.isoformat():
+            group = (row[1] or NO_GROUP) if query.group_by else None
+            running[group][0] += int(row[-2] or 0)
+            running[group][1] += int(row[-1] or 0)
+            row = next(rows, None)
+        for group, (opted_in, opted_out) in running.items():
+            subjects = opted_in + opted_out
+            if subjects == 0 and opted_in == 0:
+                continue
+            groups[(first, group)] = {
+                "subjects": subjects,
+                "opted_in": opted_in,
+                "opted_out": opted_out,
+                "opt_in_rate": share(opted_in, subjects),
+            }
+    return _rows(
+        "consent-rates",
+        (s for s, _ in p.spans),
+        groups,
+        lambda f: int(f["subjects"] or 0),
+        ctx.settings.insights.min_group,
+    ), as_of
+
+
+async def _event_counts(
+    ctx: AppContext, query: InsightQuery, p: _Periods, kinds: tuple[str, ...]
+) -> tuple[dict[tuple[date, str | None], dict[str, int]], datetime]:
+    async with ctx.db.read_session() as session:
+        counted = await insight_rollups.event_counts_by_day(
+            session, query.start.isoformat(), query.end.isoformat(), kinds, query.group_by
+        )
+        as_of = await insight_rollups.watermark_time(session)
+    sums: dict[tuple[date, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in counted:
+        first = p.of(date.fromisoformat(row[0]))
+        if first is None:
+            continue
+        group = (row[2] or NO_GROUP) if query.group_by else None
+        sums[(first, group)][row[1]] += int(row[-1] or 0)
+    return sums, as_of
+
+
+async def _collection(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    sums, as_of = await _event_counts(
+        ctx, query, p, ("opted_in", "opted_out", "granted", "pending_confirmation", "withdrawn")
+    )
+    groups: dict[tuple[date, str | None], Figures] = {}
+    for key, n in sums.items():
+        opted_in = n["opted_in"] + n["granted"] + n["pending_confirmation"]
+        opted_out = n["opted_out"] + n["withdrawn"]
+        groups[key] = {"changes": opted_in + opted_out, "opted_in": opted_in, "opted_out": opted_out}
+    return _rows(
+        "collection",
+        (s for s, _ in p.spans),
+        groups,
+        lambda f: int(f["changes"] or 0),
+        ctx.settings.insights.min_group,
+    ), as_of
+
+
+async def _unsubscribes(
+    ctx: AppContext, query: InsightQuery, p: _Periods
+) -> tuple[list[InsightRow], datetime]:
+    sums, as_of = await _event_counts(ctx, query, p, ("opted_out",))
+    groups: dict[tuple[date, str | None], Figures] = {
+        k: {"unsubscribes": n["opted_out"]} for k, n in sums.items()
+    }
+    return _rows(
+        "unsubscribes",
+        (s for s, _ in p.spans),
+        groups,
+        lambda f: int(f["unsubscribes"] or 0),
+        ctx.settings.insights.min_group,
+    ), as_of
+
+
+async def _doi(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    sums, as_of = await _event_counts(ctx, query, p, ("pending_confirmation", "confirmed"))
+    waits: dict[tuple[date, str | None], list[float]] = defaultdict(list)
+    if query.group_by in (None, "topic", "touchpoint"):
+        async with ctx.db.read_session() as session:
+            confirmed = await insight_reads.confirmation_rows(
+                session, _instant(query.start), _instant(query.end)
+            )
+        for row in confirmed:
+            first = p.of(row.confirmed_at.astimezone(UTC).date())
+            if first is not None:
+                group = (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None
+                waits[(first, group)].append((row.confirmed_at - row.granted_at).total_seconds())
+    groups: dict[tuple[date, str | None], Figures] = {}
+    for key, n in sums.items():
+        median = quantile(waits.get(key, []), 0.5)
+        groups[key] = {
+            "requested": n["pending_confirmation"],
+            "confirmed": n["confirmed"],
+            "confirmation_rate": share(n["confirmed"], n["pending_confirmation"]),
+            "median_seconds_to_confirm": median,
+        }
+    size = lambda f: max(int(f["requested"] or 0), int(f["confirmed"] or 0))  # noqa: E731
+    return _rows("doi", (s for s, _ in p.spans), groups, size, ctx.settings.insights.min_group), as_of
+
+
+async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    async with ctx.db.read_session() as session:
+        counted = await insight_rollups.reach_rows(session)
+    as_of = max((r.counted_at for r in counted), default=utcnow())
+    today = as_of.astimezone(UTC).date()
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    for r in counted:
+        group = getattr(r, query.group_by) if query.group_by else f"{r.channel}/{r.topic}"
+        sums[group][0] += r.subjects
+        sums[group][1] += r.reachable
+    groups: dict[tuple[date, str | None], Figures] = {
+        (today, g): {"subjects": n, "reachable": reachable} for g, (n, reachable) in sums.items()
+    }
+    return _rows(
+        "reach", [today], groups, lambda f: int(f["subjects"] or 0), ctx.settings.insights.min_group
+    ), as_of
+
+
+async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    as_of = utcnow()
+    async with ctx.db.read_session() as session:
+        answers = await insight_reads.feedback_rows(session, _instant(query.start), _instant(query.end))
+    scores: dict[tuple[date, str | None], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for row in answers:
+        first = p.of(row.received_at.astimezone(UTC).date())
+        if first is not None:
+            group = (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None
+            scores[(first, group)][row.metric].append(row.score)
+    groups: dict[tuple[date, str | None], Figures] = {
+        key: {
+            "responses": sum(len(v) for v in by_metric.values()),
+            "csat": csat(by_metric.get("csat", [])),
+            "nps": nps(by_metric.get("nps", [])),
+            "ces": ces(by_metric.get("ces", [])),
+        }
+        for key, by_metric in scores.items()
+    }
+    return _rows(
+        "feedback",
+        (s for s, _ in p.spans),
+        groups,
+        lambda f: int(f["responses"] or 0),
+        ctx.settings.insights.min_group,
+    ), as_of
+
+
+async def _service(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    """AHT: mean ``handle_seconds`` of contacts that have it. FCR: the share of first contacts (continuing
+    none) that were resolved and not followed within 7 days by another contact of the same person on the same
+    topic. Channel switches: contacts continuing one on another channel."""
+    as_of = utcnow()
+    async with ctx.db.read_session() as session:
+        contacts = await insight_reads.interaction_rows(
+            session, _instant(query.start), _instant(query.end) + FCR_WINDOW
+        )
+        earlier = [r.continues for r in contacts if r.continues]
+        channel_of = await insight_reads.interaction_channels(session, earlier) if earlier else {}
+    by_person_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
+    for r in contacts:
+        by_person_topic[(r.subject_id, r.topic)].append(r.occurred_at)
+    stats: dict[tuple[date, str | None], dict] = defaultdict(
+        lambda: {"n": 0, "handled": [], "first": 0, "resolved": 0, "switches": 0, "people": set()}
+    )
+    for r in contacts:
+        first = p.of(r.occurred_at.astimezone(UTC).date())
+        if first is None:
+            continue
+        s = stats[(first, (getattr(r, query.group_by) or NO_GROUP) if query.group_by else None)]
+        s["n"] += 1
+        s["people"].add(r.subject_id)
+        if r.handle_seconds is not None:
+            s["handled"].append(r.handle_seconds)
+        if r.continues is None:
+            s["first"] += 1
+            followed = any(
+                r.occurred_at < t <= r.occurred_at + FCR_WINDOW
+                for t in by_person_topic[(r.subject_id, r.topic)]
+            )
+            if r.outcome == "resolved" and not followed:
+                s["resolved"] += 1
+        elif r.continues in channel_of and channel_of[r.continues] != r.channel:
+            s["switches"] += 1
+    groups: dict[tuple[date, str | None], Figures] = {}
+    people: dict[tuple[date, str | None], int] = {}
+    for key, s in stats.items():
+        people[key] = len(s["people"])
+        groups[key] = {
+            "interactions": s["n"],
+            "aht_seconds": sum(s["handled"]) / len(s["handled"]) if s["handled"] else None,
+            "first_contacts": s["first"],
+            "fcr": share(s["resolved"], s["first"]),
+            "channel_switches": s["switches"],
+        }
+    sizes = {id(f): people[k] for k, f in groups.items()}
+    return _rows(
+        "service", (s for s, _ in p.spans), groups, lambda f: sizes[id(f)], ctx.settings.insights.min_group
+    ), as_of
+
+
+async def _dsr(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    now = utcnow()
+    window = (_instant(query.start), _instant(query.end))
+    groups: dict[tuple[date, str | None], Figures] = {}
+    async with ctx.db.read_session() as session:
+        if query.group_by == "system":
+            tasks = await insight_reads.dsr_task_rows(session, *window)
+        else:
+            requests = await insight_reads.dsr_rows(session, *window)
+    if query.group_by == "system":
+        acks: dict[tuple[date, str | None], list] = defaultdict(list)
+        for t in tasks:
+            first = p.of(t.created_at.astimezone(UTC).date())
+            if first is not None:
+                acks[(first, t.name)].append(t)
+        for key, ts in acks.items():
+            days = [
+                (t.resolved_at - t.created_at).total_seconds() / 86400
+                for t in ts
+                if t.status == "acknowledged"
+            ]
+            groups[key] = dict.fromkeys(COLUMNS["dsr"]) | {
+                "requests": len(ts),
+                "completed": len(days),
+                "median_days": quantile(days, 0.5),
+                "p90_days": quantile(days, 0.9),
+                "open": sum(1 for t in ts if t.status == "pending"),
+            }
+        size = lambda f: int(f["requests"] or 0)  # noqa: E731
+        return _rows("dsr", (s for s, _ in p.spans), groups, size, ctx.settings.insights.min_group), now
+    by: dict[tuple[date, str | None], list] = defaultdict(list)
+    for r in requests:
+        first = p.of(r.received_at.astimezone(UTC).date())
+        if first is not None:
+            by[(first, getattr(r, query.group_by) if query.group_by else None)].append(r)
+    for key, rs in by.items():
+        done = [r for r in rs if r.completed_at is not None and r.status == "completed"]
+        days = [(r.completed_at - r.received_at).total_seconds() / 86400 for r in done]
+        still_open = [r for r in rs if r.status in OPEN_DSR]
+        groups[key] = {
+            "requests": len(rs),
+            "completed": len(done),
+            "median_days": quantile(days, 0.5),
+            "p90_days": quantile(days, 0.9),
+            "on_time_share": share(sum(1 for r in done if r.completed_at <= r.due_at), len(done)),
+            "open": len(still_open),
+            "overdue": sum(1 for r in still_open if r.due_at < now),
+            "extensions": sum(1 for r in rs if r.extended_months),
+        }
+    return _rows(
+        "dsr",
+        (s for s, _ in p.spans),
+        groups,
+        lambda f: int(f["requests"] or 0),
+        ctx.settings.insights.min_group,
+    ), now
+
+
+READERS = {
+    "consent-rates": _consent_rates,
+    "reach": _reach,
+    "collection": _collection,
+    "unsubscribes": _unsubscribes,
+    "doi": _doi,
+    "feedback": _feedback,
+    "service": _service,
+    "dsr": _dsr,
+}
 
 
 async def read_insight(ctx: AppContext, query: InsightQuery) -> InsightSeries:
     """One metric's figures per period (and group), aggregates only, small groups suppressed
     (``ctx.settings.insights.min_group``). Raises ``InvalidInput`` for a ``group_by`` the metric has not."""
-    raise NotImplementedError
+    if query.group_by is not None and query.group_by not in GROUPS[query.metric]:
+        raise InvalidInput(
+            f"{query.metric} is grouped by {', '.join(GROUPS[query.metric])}, not {query.group_by}",
+            reason="group_by",
+        )
+    if query.end <= query.start:
+        raise InvalidInput("to must come after from", reason="range")
+    rows, as_of = await READERS[query.metric](ctx, query, _Periods(query))
+    return InsightSeries(
+        metric=query.metric,
+        start=query.start,
+        end=query.end,
+        interval=query.interval,
+        group_by=query.group_by,
+        as_of=as_of,
+        min_group=ctx.settings.insights.min_group,
+        columns=list(COLUMNS[query.metric]),
+        rows=rows,
+    )
 
 
 def series_csv(series: InsightSeries) -> str:
     """The series as CSV: ``period,group,<columns>``; a suppressed or missing figure is an empty cell."""
-    raise NotImplementedError
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["period", "group", *series.columns])
+    for row in series.rows:
+        writer.writerow(
+            [
+                row.period.isoformat(),
+                row.group or "",
+                *("" if row.figures.get(c) is None else row.figures[c] for c in series.columns),
+            ]
+        )
+    return out.getvalue()
 
 
 async def fold_new_events(ctx: AppContext, limit: int = 5000) -> int:
     """Fold up to ``limit`` events after the watermark into the rollups, in one transaction with the new
-    watermark; returns how many were folded (0: up to date). The worker's ``insights.rollups`` sweep."""
-    raise NotImplementedError
+    watermark; returns how many were read (0: up to date). The worker's ``insights.rollups`` sweep."""
+    async with ctx.db.write_session() as session:
+        return await insight_rollups.fold_after_watermark(session, utcnow(), limit)
+
+
+async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
+    """Recount the reachable audience when the last count is older than ``reach_every_seconds`` (or
+    ``force``); returns the number of (channel, topic) pairs counted (0: not due)."""
+    now = utcnow()
+    async with ctx.db.write_session() as session:
+        last = await insight_rollups.reach_counted_at(session)
+        if (
+            not force
+            and last is not None
+            and now - last < timedelta(seconds=ctx.settings.insights.reach_every_seconds)
+        ):
+            return 0
+        return await insight_rollups.recount_reach(session, now)

@@ -6,6 +6,7 @@ from prefcenter.store import (
     models_checks,  # noqa: F401  (import ledger)
     models_dsr,  # noqa: F401  (DSR requests, jobs, webhooks)
     models_feedback,  # noqa: F401  (CSAT, NPS and CES answers)
+    models_insights,  # noqa: F401  (insights rollups and their watermark)
     models_interactions,  # noqa: F401  (contacts on any channel)
     models_privacy,  # noqa: F401  (the privacy center's self-service requests)
     models_sites,  # noqa: F401  (sites and their widget origins)

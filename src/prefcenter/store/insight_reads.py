@@ -1,0 +1,103 @@
+"""The rows the insights read straight from their own tables (feedback, interactions, DSRs, consents
+awaiting confirmation): only the columns an aggregate needs, no identity, no sealed text. Portable Core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.store.models import Consent
+from prefcenter.store.models_dsr import DownstreamSystem, DsrRequest, DsrSystemTask
+from prefcenter.store.models_feedback import Feedback
+from prefcenter.store.models_interactions import Interaction
+
+
+async def feedback_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
+    """(received_at, metric, score, channel, touchpoint, site) of the answers received in [start, end)."""
+    f = Feedback
+    return (
+        await session.execute(
+            select(f.received_at, f.metric, f.score, f.channel, f.touchpoint, f.site).where(
+                f.received_at >= start, f.received_at < end
+            )
+        )
+    ).all()
+
+
+async def interaction_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
+    """(id, subject_id, occurred_at, channel, touchpoint, topic, outcome, handle_seconds, continues) of the
+    contacts in [start, end), in time order. ``subject_id`` only pairs contacts of one person: it never leaves."""
+    i = Interaction
+    return (
+        await session.execute(
+            select(
+                i.id,
+                i.subject_id,
+                i.occurred_at,
+                i.channel,
+                i.touchpoint,
+                i.topic,
+                i.outcome,
+                i.handle_seconds,
+                i.continues,
+            )
+            .where(i.occurred_at >= start, i.occurred_at < end)
+            .order_by(i.occurred_at, i.id)
+        )
+    ).all()
+
+
+async def interaction_channels(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    """The channel of each of these contacts (for continuations of contacts before the range)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(Interaction.id, Interaction.channel).where(Interaction.id.in_(ids[start : start + 500]))
+        )
+        out.update({r.id: r.channel for r in rows})
+    return out
+
+
+async def dsr_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
+    """(type, source, status, received_at, due_at, completed_at, extended_months) of requests received in
+    [start, end)."""
+    d = DsrRequest
+    return (
+        await session.execute(
+            select(
+                d.type, d.source, d.status, d.received_at, d.due_at, d.completed_at, d.extended_months
+            ).where(d.received_at >= start, d.received_at < end)
+        )
+    ).all()
+
+
+async def dsr_task_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
+    """(system, status, created_at, resolved_at) of the downstream tasks of requests received in [start, end)."""
+    return (
+        await session.execute(
+            select(
+                DownstreamSystem.name,
+                DsrSystemTask.status,
+                DsrSystemTask.created_at,
+                DsrSystemTask.resolved_at,
+            )
+            .join(DsrRequest, DsrRequest.id == DsrSystemTask.request_id)
+            .join(DownstreamSystem, DownstreamSystem.id == DsrSystemTask.system_id)
+            .where(DsrRequest.received_at >= start, DsrRequest.received_at < end)
+        )
+    ).all()
+
+
+async def confirmation_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
+    """(confirmed_at, granted_at, topic, touchpoint) of double opt-ins confirmed in [start, end)."""
+    c = Consent
+    return (
+        await session.execute(
+            select(c.confirmed_at, c.granted_at, c.topic, c.touchpoint).where(
+                c.confirmed_at >= start, c.confirmed_at < end
+            )
+        )
+    ).all()

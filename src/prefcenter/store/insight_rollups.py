@@ -1,0 +1,255 @@
+"""The insights rollups' SQL: fold the events after the watermark (core/insight_folds.py does the
+arithmetic) and read the rollups back. The upserts are the one dialect branch (``ON CONFLICT`` through
+SQLAlchemy's SQLite and PostgreSQL inserts); everything else is portable Core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+from sqlalchemy import Row, and_, delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefcenter.core.insight_folds import FOLDED_TYPES, Choice, ChoiceKey, FoldEvent, fold_events
+from prefcenter.store.models import Event, Preference, Subject
+from prefcenter.store.models_insights import (
+    InsightChoice,
+    InsightChoiceDay,
+    InsightEventDay,
+    InsightReach,
+    InsightWatermark,
+)
+
+WATERMARK = "events"
+
+
+def _insert(session: AsyncSession, table):
+    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+async def watermark(session: AsyncSession) -> int:
+    seq = await session.scalar(select(InsightWatermark.seq).where(InsightWatermark.name == WATERMARK))
+    return int(seq or 0)
+
+
+async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Fold up to ``limit`` events after the watermark into the rollups and move the watermark past them,
+    in the caller's (write) transaction. Returns how many events were read (0: up to date). A second folder
+    racing this one moves the watermark first; this one then changes nothing (compare-and-set)."""
+    after = await watermark(session)
+    rows = (
+        await session.execute(
+            select(
+                Event.seq,
+                Event.occurred_at,
+                Event.type,
+                Event.subject_id,
+                Event.touchpoint,
+                Event.site,
+                Event.data,
+            )
+            .where(Event.seq > after)
+            .order_by(Event.seq)
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
+        return 0
+    events = [
+        FoldEvent(
+            r.seq, r.occurred_at, r.type, r.subject_id, r.touchpoint, r.site, msgspec.json.decode(r.data)
+        )
+        for r in rows
+        if r.type in FOLDED_TYPES
+    ]
+    subjects = sorted(
+        {e.subject_id for e in events if e.subject_id and e.type in ("preference.set", "subject.erased")}
+    )
+    known: dict[ChoiceKey, Choice] = {}
+    for start in range(0, len(subjects), 500):
+        for c in (
+            await session.execute(
+                select(InsightChoice).where(InsightChoice.subject_id.in_(subjects[start : start + 500]))
+            )
+        ).scalars():
+            known[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
+    fold = fold_events(events, known)
+    last = rows[-1].seq
+    moved = await session.execute(
+        update(InsightWatermark)
+        .where(InsightWatermark.name == WATERMARK, InsightWatermark.seq == after)
+        .values(seq=last, updated_at=now)
+    )
+    if moved.rowcount == 0:
+        if after != 0:
+            return 0  # another folder got there first
+        claimed = await session.execute(
+            _insert(session, InsightWatermark.__table__)
+            .values(name=WATERMARK, seq=last, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        if claimed.rowcount == 0:
+            return 0
+    if fold.choice_days:
+        stmt = _insert(session, InsightChoiceDay.__table__)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "channel", "topic", "touchpoint", "site"],
+                set_={
+                    "opted_in": InsightChoiceDay.__table__.c.opted_in + stmt.excluded.opted_in,
+                    "opted_out": InsightChoiceDay.__table__.c.opted_out + stmt.excluded.opted_out,
+                },
+            ),
+            [
+                {
+                    "day": d,
+                    "channel": c,
+                    "topic": t,
+                    "touchpoint": tp,
+                    "site": s,
+                    "opted_in": i,
+                    "opted_out": o,
+                }
+                for (d, c, t, tp, s), (i, o) in fold.choice_days.items()
+            ],
+        )
+    if fold.event_days:
+        stmt = _insert(session, InsightEventDay.__table__)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "kind", "touchpoint", "site", "method", "channel", "topic"],
+                set_={"count": InsightEventDay.__table__.c.count + stmt.excluded.count},
+            ),
+            [
+                {
+                    "day": d,
+                    "kind": k,
+                    "touchpoint": tp,
+                    "site": s,
+                    "method": m,
+                    "channel": c,
+                    "topic": t,
+                    "count": n,
+                }
+                for (d, k, tp, s, m, c, t), n in fold.event_days.items()
+            ],
+        )
+    gone = [key for key, choice in fold.choices.items() if choice is None]
+    for start in range(0, len(gone), 500):
+        await session.execute(
+            delete(InsightChoice).where(
+                tuple_(InsightChoice.subject_id, InsightChoice.channel, InsightChoice.topic).in_(
+                    gone[start : start + 500]
+                )
+            )
+        )
+    kept = [
+        {
+            "subject_id": s,
+            "channel": c,
+            "topic": t,
+            "status": x.status,
+            "touchpoint": x.touchpoint,
+            "site": x.site,
+        }
+        for (s, c, t), x in fold.choices.items()
+        if x is not None
+    ]
+    if kept:
+        stmt = _insert(session, InsightChoice.__table__)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["subject_id", "channel", "topic"],
+                set_={
+                    "status": stmt.excluded.status,
+                    "touchpoint": stmt.excluded.touchpoint,
+                    "site": stmt.excluded.site,
+                },
+            ),
+            kept,
+        )
+    return len(rows)
+
+
+async def recount_reach(session: AsyncSession, now: datetime) -> int:
+    """Recount the reachable audience per (channel, topic) from the projections: people with a choice,
+    and of them those opted in who are neither erased nor "do not contact". Returns the number of pairs."""
+    reachable = func.sum(
+        func.coalesce(
+            (Preference.status == "opted_in")
+            & Subject.erased_at.is_(None)
+            & (Subject.do_not_contact == False),  # noqa: E712  (SQL, not Python)
+            False,
+        ).cast(InsightReach.reachable.type)
+    )
+    counted = (
+        await session.execute(
+            select(Preference.channel, Preference.topic, func.count(), reachable)
+            .join(Subject, Subject.id == Preference.subject_id)
+            .where(Subject.erased_at.is_(None))
+            .group_by(Preference.channel, Preference.topic)
+        )
+    ).all()
+    await session.execute(delete(InsightReach))
+    if counted:
+        await session.execute(
+            InsightReach.__table__.insert(),
+            [
+                {"channel": c, "topic": t, "subjects": n, "reachable": int(r or 0), "counted_at": now}
+                for c, t, n, r in counted
+            ],
+        )
+    return len(counted)
+
+
+async def reach_rows(session: AsyncSession) -> Sequence[Row]:
+    return (
+        (await session.execute(select(InsightReach).order_by(InsightReach.channel, InsightReach.topic)))
+        .scalars()
+        .all()
+    )
+
+
+async def choice_totals_by_day(session: AsyncSession, end_day: str, group: str | None) -> Sequence[Row]:
+    """The choice-day changes before ``end_day`` summed per day and group (``group``: a column of
+    ``insight_choice_days`` or None): rows (day, group, opted_in, opted_out), in day order."""
+    t = InsightChoiceDay.__table__
+    key = t.c[group] if group else None
+    columns = [t.c.day, key.label("grp") if key is not None else None]
+    statement = select(
+        *(c for c in columns if c is not None), func.sum(t.c.opted_in), func.sum(t.c.opted_out)
+    ).where(t.c.day < end_day)
+    statement = statement.group_by(t.c.day, key) if key is not None else statement.group_by(t.c.day)
+    return (await session.execute(statement.order_by(t.c.day))).all()
+
+
+async def event_counts_by_day(
+    session: AsyncSession, start_day: str, end_day: str, kinds: Sequence[str], group: str | None
+) -> Sequence[Row]:
+    """The event counts of ``kinds`` per day, kind and group in ``[start_day, end_day)``: rows
+    (day, kind, group, count)."""
+    t = InsightEventDay.__table__
+    key = t.c[group] if group else None
+    selected = [t.c.day, t.c.kind] + ([key] if key is not None else [])
+    return (
+        await session.execute(
+            select(*selected, func.sum(t.c.count))
+            .where(and_(t.c.day >= start_day, t.c.day < end_day, t.c.kind.in_(kinds)))
+            .group_by(*selected)
+            .order_by(t.c.day)
+        )
+    ).all()
+
+
+async def watermark_time(session: AsyncSession) -> datetime:
+    """When the rollups last folded events (now, when never: there was nothing to fold)."""
+    moment = await session.scalar(
+        select(InsightWatermark.updated_at).where(InsightWatermark.name == WATERMARK)
+    )
+    return moment or datetime.now(UTC)
+
+
+async def reach_counted_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.max(InsightReach.counted_at)))

@@ -1,0 +1,86 @@
+"""The insights rollups (issue 13): kept by the worker's ``insights.rollups`` sweep, which folds the audit
+events after a watermark in order, in one transaction with the new watermark. No personal data leaves
+these tables: ``insight_choices`` holds ids only, to know what a change replaces; the rest are counts.
+
+Empty text (``""``), never NULL, stands for "no touchpoint / site / method" in the rollup keys, so the keys
+can be primary keys and upserts match.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prefcenter.store.models import Base, UTCDateTime
+
+_BIGINT = BigInteger().with_variant(Integer, "sqlite")
+
+
+class InsightWatermark(Base):
+    """How far a rollup has read the log: every event with ``seq`` up to here is folded in."""
+
+    __tablename__ = "insight_watermarks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(_BIGINT)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightChoice(Base):
+    """A person's current choice for a (channel, topic) as the folded events left it, and where it was
+    made: what the next change of the pair takes away from its group."""
+
+    __tablename__ = "insight_choices"
+
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12))  # opted_in | opted_out
+    touchpoint: Mapped[str] = mapped_column(String(20))
+    site: Mapped[str] = mapped_column(String(40))
+
+
+class InsightChoiceDay(Base):
+    """How one UTC day changed the number of choices opted in and out per (channel, topic, touchpoint,
+    site): a period's state is the sum of every day before its end."""
+
+    __tablename__ = "insight_choice_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(20), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    opted_in: Mapped[int] = mapped_column(Integer, default=0)  # a change: may be negative
+    opted_out: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightEventDay(Base):
+    """How many changes of each kind one UTC day recorded, per touchpoint, site, method, channel and topic.
+    ``kind``: ``opted_in`` / ``opted_out`` (preference changes), ``granted``, ``pending_confirmation``,
+    ``confirmed``, ``withdrawn``, ``expired`` (consents), ``gpc`` (a GPC signal honoured)."""
+
+    __tablename__ = "insight_event_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(20), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    method: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightReach(Base):
+    """The reachable audience per (channel, topic), recounted by the worker from the projections."""
+
+    __tablename__ = "insight_reach"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    subjects: Mapped[int] = mapped_column(Integer)  # people with a choice recorded for the pair
+    reachable: Mapped[int] = mapped_column(Integer)  # of them, opted in and not "do not contact"
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,163 @@
+"""GET /v1/insights/{metric} through the real app on both engines, on a database of its own: the rollups
+folded by the worker's sweep, state at each period's end, groups under the minimum size kept with null
+figures, CSV with empty cells, the scope, refused groupings, the site a widget token's events record, and
+DSR figures per source."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from prefcenter.insights.service import fold_new_events, recount_reach
+from prefcenter.store.models import Event
+from tests.conftest import close_api, open_api
+
+TODAY = datetime.now(UTC).date()
+RANGE = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
+
+
+@pytest.fixture(scope="module")
+async def fresh(api, new_backend):
+    harness = await open_api(new_backend(api.engine))  # counts start from nothing
+    yield harness
+    await close_api(harness)
+
+
+async def _fold(api) -> None:
+    while await fold_new_events(api.ctx, limit=7):  # small batches: the watermark moves between them
+        pass
+
+
+async def _set(
+    api, subject_id: str, status: str, topic: str = "newsletter", touchpoint: str = "web", headers=None
+):
+    r = await api.client.patch(
+        f"/v1/subjects/{subject_id}/preferences",
+        json={"touchpoint": touchpoint, "items": [{"channel": "email", "topic": topic, "status": status}]},
+        headers=headers or await api.headers("preferences:write"),
+    )
+    assert r.status_code == 200, r.text
+
+
+async def _insight(api, metric: str, **params) -> dict:
+    r = await api.client.get(
+        f"/v1/insights/{metric}",
+        params={**RANGE, "interval": "day", **params},
+        headers=await api.headers("insights:read"),
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _today(series: dict) -> dict:
+    return {row["group"]: row["figures"] for row in series["rows"] if row["period"] == TODAY.isoformat()}
+
+
+async def test_consent_rates_state_at_the_period_end_and_small_groups_suppressed(fresh):
+    people = [(await fresh.new_subject())["id"] for _ in range(7)]
+    for sid in people[:6]:
+        await _set(fresh, sid, "opted_in")
+    await _set(fresh, people[6], "opted_out", touchpoint="support")
+    await _set(fresh, people[0], "opted_out", touchpoint="support")  # a change moves a person between groups
+    for sid in people[:2]:
+        await _set(fresh, sid, "opted_in", topic="offers")
+    await _fold(fresh)
+
+    by_topic = _today(await _insight(fresh, "consent-rates", group_by="topic"))
+    assert by_topic["newsletter"] == {"subjects": 7, "opted_in": 5, "opted_out": 2, "opt_in_rate": 5 / 7}
+    assert by_topic["offers"] == {"subjects": None, "opted_in": None, "opted_out": None, "opt_in_rate": None}
+
+    by_touchpoint = _today(await _insight(fresh, "consent-rates", group_by="touchpoint"))
+    assert by_touchpoint["web"]["subjects"] == 7 and by_touchpoint["web"]["opted_in"] == 7
+    assert by_touchpoint["support"]["subjects"] is None  # two people: under the minimum of 5
+
+    r = await fresh.client.get(
+        "/v1/insights/consent-rates",
+        params={**RANGE, "interval": "day", "group_by": "topic", "format": "csv"},
+        headers=await fresh.headers("insights:read"),
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0] == ["period", "group", "subjects", "opted_in", "opted_out", "opt_in_rate"]
+    assert [TODAY.isoformat(), "offers", "", "", "", ""] in rows
+
+    before = await _insight(fresh, "consent-rates", **{"from": RANGE["from"], "to": TODAY.isoformat()})
+    assert all(row["figures"]["subjects"] in (None, 0) for row in before["rows"])  # nothing before today
+
+    collection = _today(await _insight(fresh, "collection", group_by="touchpoint"))
+    assert collection["web"]["changes"] == 8 and collection["web"]["opted_in"] == 8
+    assert collection["support"]["changes"] is None
+
+    assert await recount_reach(fresh.ctx, force=True) >= 1
+    reach = _today(await _insight(fresh, "reach"))
+    assert reach["email/newsletter"] == {"subjects": 7, "reachable": 5}
+
+
+async def test_scope_and_refused_groupings(api):
+    r = await api.client.get("/v1/insights/consent-rates", headers=await api.headers("audit:read"))
+    assert r.status_code == 403
+    r = await api.client.get(
+        "/v1/insights/feedback", params={"group_by": "source"}, headers=await api.headers("insights:read")
+    )
+    assert r.status_code == 422 and "grouped by" in r.json()["detail"]
+    r = await api.client.get("/v1/insights/nothing", headers=await api.headers("insights:read"))
+    assert r.status_code in (400, 404)
+
+
+async def test_a_widget_tokens_site_is_recorded_and_grouped_by(fresh):
+    r = await fresh.client.put(
+        "/v1/sites/shop-de",
+        json={"name": "Shop DE", "origins": ["https://shop.example.de"]},
+        headers=await fresh.admin(),
+    )
+    assert r.status_code in (200, 201), r.text
+    people = [(await fresh.new_subject())["id"] for _ in range(5)]
+    for sid in people:
+        r = await fresh.client.post(
+            f"/v1/subjects/{sid}/widget-tokens",
+            json={"origin": "https://shop.example.de", "site": "shop-de"},
+            headers=await fresh.headers("preferences:write"),
+        )
+        assert r.status_code == 201, r.text
+        await _set(
+            fresh,
+            sid,
+            "opted_in",
+            topic="offers",
+            headers={"Authorization": f"Bearer {r.json()['token']}", "Origin": "https://shop.example.de"},
+        )
+    async with fresh.ctx.db.read_session() as session:
+        sites = (
+            (
+                await session.execute(
+                    select(Event.site).where(Event.subject_id.in_(people), Event.type == "preference.set")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sites == ["shop-de"] * 5
+    await _fold(fresh)
+    by_site = _today(await _insight(fresh, "consent-rates", group_by="site"))
+    assert by_site["shop-de"] == {"subjects": 5, "opted_in": 5, "opted_out": 0, "opt_in_rate": 1.0}
+    r = await fresh.client.get("/v1/audit/verification", headers=await fresh.headers("audit:read"))
+    assert r.json()["ok"] is True  # the site is hashed into the chain and verifies
+
+
+async def test_dsr_figures_per_source(fresh):
+    for _ in range(5):
+        sid = (await fresh.new_subject())["id"]
+        r = await fresh.client.post(
+            "/v1/dsr-requests",
+            json={"type": "access", "subject_id": sid},
+            headers=await fresh.headers("dsr:manage"),
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["source"] == "api"
+    dsr = _today(await _insight(fresh, "dsr", group_by="source"))
+    assert dsr["api"]["requests"] == 5 and dsr["api"]["open"] == 5 and dsr["api"]["overdue"] == 0
+    assert dsr["api"]["median_days"] is None  # none completed yet
