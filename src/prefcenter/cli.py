@@ -76,7 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
-            create_app,
+            # Worker processes import the factory by name (uvicorn cannot hand them an object).
+            "prefcenter.app:create_app" if args.workers > 1 else create_app,
             factory=True,
             host=settings.server.host,
             port=settings.server.port,

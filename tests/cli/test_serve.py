@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.support.live_server import _free_port, server_env
@@ -102,3 +103,16 @@ def test_the_job_worker_stops_with_the_server(new_backend, stop):
         assert wait_until_gone(worker_pid, 30), f"the job worker outlived its server ({stop.name})"
     if stop is not signal.SIGKILL:
         assert "worker stopped" in log_path.read_text(errors="replace")  # a clean stop, not a kill
+
+
+def test_serve_with_two_worker_processes(new_backend):
+    """`serve --workers 2` runs two app processes (uvicorn needs the factory by name for that) and stops them."""
+    settings = new_backend("sqlite")
+    with serving(settings, "--workers", "2") as (server, url, log_path):
+        children = psutil.Process(server.pid).children(recursive=True)
+        assert len(children) >= 2, log_path.read_text(errors="replace")
+        for _ in range(20):
+            assert httpx.get(url + "/ready", timeout=5).status_code == 200
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        assert all(wait_until_gone(c.pid, 10) for c in children), log_path.read_text(errors="replace")
