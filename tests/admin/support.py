@@ -1,4 +1,4 @@
-"""Sign in to the admin pages through the real app, with a cookie jar of one's own per officer."""
+"""Sign in to the console through the real app as a staff member of a role, with a cookie jar of one's own."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from contextlib import asynccontextmanager
 
 import httpx
+
+from tests.staff.support import PASSWORD, add_with_password
 
 BASE = "http://testserver.local"
 
@@ -16,10 +18,13 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-class Officer:
-    def __init__(self, client: httpx.AsyncClient, client_id: str) -> None:
+class StaffBrowser:
+    """A signed-in person's browser: their cookie jar, their staff id and email."""
+
+    def __init__(self, client: httpx.AsyncClient, staff_id: str, email: str) -> None:
         self.client = client
-        self.client_id = client_id
+        self.staff_id = staff_id
+        self.email = email
 
     async def page(self, path: str, status: int = 200) -> str:
         r = await self.client.get(path)
@@ -36,13 +41,18 @@ def browser_client(api) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url=BASE)
 
 
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD, **fields: str):
+    return await client.post("/admin/login", data={"email": email, "password": password, **fields})
+
+
 @asynccontextmanager
-async def signed_in(api, *scopes: str):
-    client_id, secret = await api.new_client(*scopes)
+async def signed_in(api, role: str = "officer"):
+    """A new staff member of ``role`` with a password (no second factor), signed in."""
+    staff_id, email = await add_with_password(api.ctx, role)
     async with browser_client(api) as client:
-        r = await client.post("/admin/login", data={"client_id": client_id, "client_secret": secret})
+        r = await sign_in(client, email)
         assert r.status_code == 303, r.text
-        yield Officer(client, client_id)
+        yield StaffBrowser(client, staff_id, email)
 
 
 def request_id_from(response: httpx.Response) -> str:

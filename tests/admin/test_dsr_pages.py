@@ -15,7 +15,7 @@ async def _new_request(officer, **fields) -> str:
 
 async def test_create_verify_note_extend_and_cancel(api):
     s = await api.new_subject(identities=[{"kind": "email", "value": "admin-pages-a@example.com"}])
-    async with signed_in(api, "dsr:manage") as officer:
+    async with signed_in(api, "officer") as officer:
         form = await officer.page("/admin/dsr/new")
         assert '<label for="identity">' in form and '<option value="erasure">' in form
 
@@ -24,7 +24,9 @@ async def test_create_verify_note_extend_and_cancel(api):
         assert "The request was recorded." in detail and "identity:email" in detail
         req = await get_request(api, rid)
         assert req["status"] == "received" and req["subject_id"] == s["id"]
-        assert req["history"][0]["actor_type"] == "client" and req["history"][0]["actor_id"] == officer.client_id
+        assert (
+            req["history"][0]["actor_type"] == "staff" and req["history"][0]["actor_id"] == officer.staff_id
+        )
 
         # A second one of the same type is linked, not created.
         r = await officer.submit("/admin/dsr/new", "/admin/dsr/new", type="access", subject_id=s["id"])
@@ -37,7 +39,7 @@ async def test_create_verify_note_extend_and_cancel(api):
         assert req["status"] == "verified" and req["verification_method"] == "officer"
         verified = req["history"][-1]
         assert verified["to_status"] == "verified" and verified["reason"] == "passport checked at the desk"
-        assert (verified["actor_type"], verified["actor_id"]) == ("client", officer.client_id)
+        assert (verified["actor_type"], verified["actor_id"]) == ("staff", officer.staff_id)
 
         r = await officer.submit(page, f"{page}/note", note="called the customer back")
         assert r.headers["location"] == f"{page}?done=noted"
@@ -47,7 +49,11 @@ async def test_create_verify_note_extend_and_cancel(api):
         assert req["extended_months"] == 2 and req["extension_reason"] == "complex request"
 
         html = await officer.page(page)
-        for text in ("passport checked at the desk", "called the customer back", "+2 month(s): complex request"):
+        for text in (
+            "passport checked at the desk",
+            "called the customer back",
+            "+2 month(s): complex request",
+        ):
             assert text in html
         assert 'action="/admin/dsr/' + rid + '/extend"' not in html  # extended once: the form is gone
 
@@ -63,18 +69,20 @@ async def test_create_verify_note_extend_and_cancel(api):
 
     # Every status change is in the hash-chained log with the officer as actor.
     events = (
-        await api.client.get(f"/v1/subjects/{s['id']}/events", params={"limit": 200}, headers=await api.admin())
+        await api.client.get(
+            f"/v1/subjects/{s['id']}/events", params={"limit": 200}, headers=await api.admin()
+        )
     ).json()["items"]
     mine = [e for e in events if e["type"].startswith("dsr.") and e["data"].get("request_id") == rid]
     assert {e["type"] for e in mine} >= {"dsr.received", "dsr.status_changed", "dsr.extended"}
-    assert all((e["actor_type"], e["actor_id"]) == ("client", officer.client_id) for e in mine)
+    assert all((e["actor_type"], e["actor_id"]) == ("staff", officer.staff_id) for e in mine)
 
 
 async def test_retry_a_failed_request_and_complete_a_rectification(api):
     from prefcenter.dsr import lifecycle
 
     s = await api.new_subject()
-    async with signed_in(api, "dsr:manage") as officer:
+    async with signed_in(api, "officer") as officer:
         rid = await _new_request(officer, type="erasure", subject_id=s["id"])
         await officer.submit(f"/admin/dsr/{rid}", f"/admin/dsr/{rid}/verify", note="known customer")
         await lifecycle.mark_failed(api.ctx, rid, "downstream blew up")
@@ -104,12 +112,20 @@ async def test_retry_a_failed_request_and_complete_a_rectification(api):
 
 async def test_bad_forms_are_explained_not_saved(api):
     s = await api.new_subject()
-    async with signed_in(api, "dsr:manage") as officer:
-        r = await officer.submit("/admin/dsr/new", "/admin/dsr/new", type="access", subject_id=s["id"], external_id=s["external_id"])
+    async with signed_in(api, "officer") as officer:
+        r = await officer.submit(
+            "/admin/dsr/new",
+            "/admin/dsr/new",
+            type="access",
+            subject_id=s["id"],
+            external_id=s["external_id"],
+        )
         assert r.status_code == 422 and "exactly one of subject_id, external_id or identity" in r.text
         r = await officer.submit("/admin/dsr/new", "/admin/dsr/new", type="nonsense", subject_id=s["id"])
         assert r.status_code == 400 and "The form is not valid" in r.text
-        r = await officer.submit("/admin/dsr/new", "/admin/dsr/new", type="access", identity="email:nobody-here@example.com")
+        r = await officer.submit(
+            "/admin/dsr/new", "/admin/dsr/new", type="access", identity="email:nobody-here@example.com"
+        )
         assert r.status_code == 404 and "no subject has this email" in r.text
 
         rid = await _new_request(officer, type="objection", subject_id=s["id"])
@@ -128,7 +144,7 @@ async def test_bad_forms_are_explained_not_saved(api):
 async def test_officer_text_is_escaped(api):
     s = await api.new_subject()
     note = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    async with signed_in(api, "dsr:manage") as officer:
+    async with signed_in(api, "officer") as officer:
         rid = await _new_request(officer, type="access", subject_id=s["id"], note=note)
         page = f"/admin/dsr/{rid}"
         await officer.submit(page, f"{page}/verify", note=note)
@@ -146,7 +162,7 @@ async def test_list_filters_overdue_and_paging(api):
     from prefcenter.store.models_dsr import DsrRequest
     from prefcenter.store.unit_of_work import utcnow
 
-    async with signed_in(api, "dsr:manage") as officer:
+    async with signed_in(api, "officer") as officer:
         ids = []
         for _ in range(3):
             s = await api.new_subject()

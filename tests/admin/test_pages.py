@@ -1,46 +1,55 @@
-"""The dashboard, audit, catalog and systems pages, and what each officer's scopes let them see."""
+"""The dashboard, audit, catalog and systems pages, and what each staff role lets a person see."""
 
 from __future__ import annotations
 
 import httpx
 
-from tests.admin.support import csrf_of, signed_in
+from tests.admin.support import csrf_of, sign_in, signed_in
+from tests.staff.support import add_with_password
 
 
-async def test_each_page_shows_only_what_the_scopes_allow(api):
-    async with signed_in(api, "dsr:manage") as officer:
+async def test_each_page_shows_only_what_the_role_allows(api):
+    async with signed_in(api, "officer") as officer:
         html = await officer.page("/admin")
-        assert "Open GDPR requests" in html
-        assert "Audit log</h2>" not in html and "Webhook deliveries" not in html
-        assert 'href="/admin/audit"' not in html and 'href="/admin/systems"' not in html
-        for path in ("/admin/audit", "/admin/systems"):
+        assert "Open GDPR requests" in html and "Audit log</h2>" in html and "Webhook deliveries" not in html
+        assert 'href="/admin/systems"' not in html and 'href="/admin/staff"' not in html
+        for path in ("/admin/systems", "/admin/catalog", "/admin/staff"):
             denied = await officer.page(path, status=403)
-            assert "Not allowed" in denied and "needs the scope" in denied
-        r = await officer.client.post("/admin/audit/checkpoint", data={"csrf": csrf_of(html)})
-        assert r.status_code == 403
-        await officer.page("/admin/catalog")
+            assert "Not allowed" in denied and "not open to the officer role" in denied
+        await officer.page("/admin/dsr")
+        await officer.page("/admin/audit")
 
-    async with signed_in(api, "audit:read") as officer:
-        html = await officer.page("/admin")
-        assert "Audit log</h2>" in html and "Open GDPR requests" not in html
-        assert 'href="/admin/dsr"' not in html
-        for path in ("/admin/dsr", "/admin/dsr/new", "/admin/systems"):
-            await officer.page(path, status=403)
-        r = await officer.client.post("/admin/dsr/new", data={"csrf": csrf_of(html), "type": "access"})
+    async with signed_in(api, "agent") as agent:
+        html = await agent.page("/admin")
+        assert "Open GDPR requests" not in html and "Audit log</h2>" not in html
+        assert 'href="/admin/dsr"' not in html and 'href="/admin/audit"' not in html
+        for path in ("/admin/dsr", "/admin/dsr/new", "/admin/audit", "/admin/systems", "/admin/catalog"):
+            await agent.page(path, status=403)
+        r = await agent.client.post("/admin/dsr/new", data={"csrf": csrf_of(html), "type": "access"})
+        assert r.status_code == 403
+        r = await agent.client.post("/admin/audit/checkpoint", data={"csrf": csrf_of(html)})
         assert r.status_code == 403
 
-    async with signed_in(api, "admin") as officer:  # admin holds every scope, as in the API
-        html = await officer.page("/admin")
-        for text in ("Open GDPR requests", "Audit log</h2>", "Webhook deliveries"):
-            assert text in html
-        for path in ("/admin/dsr", "/admin/audit", "/admin/catalog", "/admin/systems"):
-            await officer.page(path)
+    async with signed_in(api, "analyst") as analyst:
+        html = await analyst.page("/admin")
+        assert "Open GDPR requests" not in html and "Webhook deliveries" not in html
+        for path in ("/admin/dsr", "/admin/audit", "/admin/systems", "/admin/catalog", "/admin/staff"):
+            denied = await analyst.page(path, status=403)
+            assert "not open to the analyst role" in denied
+
+    async with signed_in(api, "admin") as admin:
+        html = await admin.page("/admin")
+        assert "Webhook deliveries" in html and "Open GDPR requests" not in html
+        for path in ("/admin/catalog", "/admin/systems", "/admin/staff"):
+            await admin.page(path)
+        for path in ("/admin/dsr", "/admin/audit"):
+            await admin.page(path, status=403)
 
 
 async def test_audit_page_verifies_and_signs_a_checkpoint(api):
     headers = await api.headers("audit:read")  # makes its client (an event) before the checkpoint
     await api.new_subject()  # at least one event after the last checkpoint
-    async with signed_in(api, "audit:read") as officer:
+    async with signed_in(api, "officer") as officer:
         html = await officer.page("/admin/audit")
         assert "intact" in html and "events and" in html
         r = await officer.submit("/admin/audit", "/admin/audit/checkpoint")
@@ -66,7 +75,7 @@ async def test_a_broken_chain_is_shown_with_its_first_bad_seq(api, new_backend):
             await session.execute(text(f"DROP TRIGGER {drop}"))
             first = await session.get(Event, 2)
             first.hash = "0" * 64
-        async with signed_in(other, "audit:read") as officer:
+        async with signed_in(other, "officer") as officer:
             html = await officer.page("/admin")
             assert "BROKEN" in html and "First bad event: seq 2" in html
     finally:
@@ -74,10 +83,16 @@ async def test_a_broken_chain_is_shown_with_its_first_bad_seq(api, new_backend):
 
 
 async def test_catalog_page_lists_channels_topics_and_notices(api):
-    async with signed_in(api, "dsr:manage") as officer:
-        html = await officer.page("/admin/catalog")
-    for text in ("<caption>Channels</caption>", "Push notifications", "Offers and discounts", "legitimate_interest",
-                 "730 days", "We send you our newsletter about once a month"):
+    async with signed_in(api, "admin") as admin:
+        html = await admin.page("/admin/catalog")
+    for text in (
+        "<caption>Channels</caption>",
+        "Push notifications",
+        "Offers and discounts",
+        "legitimate_interest",
+        "730 days",
+        "We send you our newsletter about once a month",
+    ):
         assert text in html
     assert '<th scope="col">Legal basis</th>' in html
 
@@ -107,12 +122,12 @@ async def test_systems_page_shows_dead_lettered_deliveries(api):
 
 
 async def test_over_https_the_cookie_is_host_prefixed_and_secure(api):
-    client_id, secret = await api.new_client("dsr:manage")
+    _staff_id, email = await add_with_password(api.ctx, "officer")
     transport = httpx.ASGITransport(app=api.app)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as client:
-        r = await client.post("/admin/login", data={"client_id": client_id, "client_secret": secret})
+        r = await sign_in(client, email)
         cookie = r.headers["set-cookie"]
-        assert cookie.startswith("__Host-prefcenter_admin=")
+        assert cookie.startswith("__Host-prefcenter_staff=")
         lowered = cookie.lower()
         assert "secure" in lowered and "path=/;" in lowered + ";" and "domain" not in lowered
         assert (await client.get("/admin")).status_code == 200

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from prefcenter.admin import service as queries
 from prefcenter.admin.forms import read_form
 from prefcenter.admin.pages import admin_page
-from prefcenter.admin.session import signed_in_officer
+from prefcenter.admin.session import signed_in
 from prefcenter.audit import service as audit
 from prefcenter.context import AppContext
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
@@ -28,13 +28,13 @@ class AuditPagesController(Controller):
     @get("/", operation_id="adminAudit")
     async def audit_page(self, ctx: AppContext, request: Request, done: Query = None) -> Response:
         """The whole chain and its checkpoints verified now; sign a checkpoint."""
-        officer = await signed_in_officer(ctx, request, "audit:read")
+        staff = await signed_in(ctx, request, "audit")
         async with ctx.db.read_session() as session:
             result = await audit.verify_log(session, ctx.keys)
             checkpoints = await queries.recent_checkpoints(session)
         return admin_page(
             "audit.html",
-            officer,
+            staff,
             title="Audit log",
             current="/admin/audit",
             flash="A checkpoint of the current head is signed." if done == "checkpoint" else None,
@@ -45,9 +45,9 @@ class AuditPagesController(Controller):
     @post("/checkpoint", operation_id="adminAuditCheckpoint", status_code=303)
     async def audit_checkpoint(self, ctx: AppContext, request: Request) -> Response:
         """Sign a checkpoint of the current head now."""
-        officer = await signed_in_officer(ctx, request, "audit:read")
-        await read_form(request, officer)
+        staff = await signed_in(ctx, request, "audit")
+        await read_form(request, staff)
         async with ctx.unit_of_work() as uow:
             await uow.checkpoint_now()
-        log.info("admin.checkpoint", client_id=officer.client_id)
+        log.info("admin.checkpoint", staff_id=staff.staff_id)
         return Redirect("/admin/audit?done=checkpoint", status_code=303)

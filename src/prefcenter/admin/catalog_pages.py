@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get
 
 from prefcenter.admin.pages import admin_page
-from prefcenter.admin.session import signed_in_officer
+from prefcenter.admin.session import signed_in
 from prefcenter.catalog import service as catalog
 from prefcenter.context import AppContext
 
@@ -16,7 +16,7 @@ class CatalogPagesController(Controller):
     @get("/", operation_id="adminCatalog")
     async def catalog_page(self, ctx: AppContext, request: Request) -> Response:
         """Channels, topics and notice versions (read-only)."""
-        officer = await signed_in_officer(ctx, request)
+        staff = await signed_in(ctx, request, "catalog")
         async with ctx.db.read_session() as session:
             current = await catalog.read_catalog(session, ctx.settings.company.name)
             notices = [
@@ -26,7 +26,7 @@ class CatalogPagesController(Controller):
             ]
         return admin_page(
             "catalog.html",
-            officer,
+            staff,
             title="Catalog",
             current="/admin/catalog",
             catalog=current,

@@ -1,8 +1,10 @@
-"""``/admin/dsr``: GDPR requests listed, recorded and worked on through the DSR services (actor
-``client:<id>``, as the API records it). The actions offered are ``dsr.actions.allowed_actions``."""
+"""``/admin/dsr``: GDPR requests listed, recorded and worked on through the DSR services, by officers (the
+``dsr`` and ``export`` permissions of ``core.staff_permissions``), with the signed-in person as actor
+(``staff:<id>``). The actions offered are ``dsr.actions.allowed_actions``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, get_args
 from urllib.parse import urlencode
 
@@ -13,7 +15,7 @@ from litestar.response import Redirect
 
 from prefcenter.admin.forms import read_form, required_text
 from prefcenter.admin.pages import admin_page, message_page
-from prefcenter.admin.session import Officer, signed_in_officer
+from prefcenter.admin.session import NotAllowed, SignedInStaff, signed_in
 from prefcenter.context import AppContext
 from prefcenter.dsr import deadlines, intake, lifecycle, reads, verification
 from prefcenter.dsr import export as exports
@@ -41,16 +43,26 @@ DONE = {
 }
 
 
+@dataclass(frozen=True)
+class RolePermissions:
+    """The DSR rule's ``Permissions`` for a signed-in person: the API's DSR scope is the ``dsr`` permission."""
+
+    staff: SignedInStaff
+
+    def has_scope(self, scope: str) -> bool:
+        return scope == "dsr:manage" and self.staff.may("dsr")
+
+
 def _see(request_id: str, done: str) -> Redirect:
     return Redirect(f"/admin/dsr/{request_id}?done={done}", status_code=303)
 
 
 def _new_request_page(
-    officer: Officer, form: dict[str, str], error: str | None, status: int = 200
+    staff: SignedInStaff, form: dict[str, str], error: str | None, status: int = 200
 ) -> Response:
     return admin_page(
         "dsr_new.html",
-        officer,
+        staff,
         title="Record a GDPR request",
         current="/admin/dsr",
         status=status,
@@ -63,7 +75,7 @@ def _new_request_page(
 
 async def _detail_page(
     ctx: AppContext,
-    officer: Officer,
+    staff: SignedInStaff,
     request_id: str,
     *,
     flash: str | None = None,
@@ -75,12 +87,16 @@ async def _detail_page(
         r = await reads.read_request(session, request_id)
     return admin_page(
         "dsr_detail.html",
-        officer,
+        staff,
         title=f"{r.type} request {r.id[:8]}",
         current="/admin/dsr",
         status=status,
         r=r,
-        actions=allowed_actions(r, officer.principal, has_export=r.export is not None),
+        actions=[
+            a
+            for a in allowed_actions(r, RolePermissions(staff), has_export=r.export is not None)
+            if a != "export_link" or staff.may("export")
+        ],
         max_extension_reason=deadlines.MAX_EXTENSION_REASON,
         flash=flash,
         error=error,
@@ -103,7 +119,7 @@ class DsrPagesController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = PAGE_SIZE,
     ) -> Response:
         """Requests, newest first, filtered, cursor-paged."""
-        officer = await signed_in_officer(ctx, request, "dsr:manage")
+        staff = await signed_in(ctx, request, "dsr")
         status, type, overdue = status or None, type or None, overdue or None
         if (
             status not in (None, *STATUSES)
@@ -125,7 +141,7 @@ class DsrPagesController(Controller):
             filters["limit"] = str(limit)
         return admin_page(
             "dsr_list.html",
-            officer,
+            staff,
             title="GDPR requests",
             current="/admin/dsr",
             status_filter=status,
@@ -145,14 +161,14 @@ class DsrPagesController(Controller):
     @get("/new", operation_id="adminDsrNewForm")
     async def dsr_new_form(self, ctx: AppContext, request: Request) -> Response:
         """The form to record a request."""
-        officer = await signed_in_officer(ctx, request, "dsr:manage")
-        return _new_request_page(officer, {}, None)
+        staff = await signed_in(ctx, request, "dsr")
+        return _new_request_page(staff, {}, None)
 
     @post("/new", operation_id="adminDsrCreate", status_code=303)
     async def dsr_create(self, ctx: AppContext, request: Request) -> Response:
         """Record a request through the DSR service."""
-        officer = await signed_in_officer(ctx, request, "dsr:manage")
-        form = await read_form(request, officer)
+        staff = await signed_in(ctx, request, "dsr")
+        form = await read_form(request, staff)
         try:
             body = msgspec.convert(
                 {
@@ -166,11 +182,11 @@ class DsrPagesController(Controller):
                 DsrCreate,
             )
             async with ctx.unit_of_work() as uow:
-                req, created = await intake.create_request(uow, officer.principal.actor, body, source="admin")
+                req, created = await intake.create_request(uow, staff.actor, body, source="admin")
         except msgspec.ValidationError as exc:
-            return _new_request_page(officer, form, f"The form is not valid: {exc}", status=400)
+            return _new_request_page(staff, form, f"The form is not valid: {exc}", status=400)
         except DomainError as exc:
-            return _new_request_page(officer, form, exc.detail, status=exc.status)
+            return _new_request_page(staff, form, exc.detail, status=exc.status)
         return _see(req.id, "created" if created else "linked")
 
     @get("/{request_id:str}", operation_id="adminDsrDetail")
@@ -178,8 +194,8 @@ class DsrPagesController(Controller):
         self, ctx: AppContext, request: Request, request_id: RequestId, done: Query = None
     ) -> Response:
         """One request: facts, actions, history, downstream outcomes, export."""
-        officer = await signed_in_officer(ctx, request, "dsr:manage")
-        return await _detail_page(ctx, officer, request_id, flash=DONE.get(done or ""))
+        staff = await signed_in(ctx, request, "dsr")
+        return await _detail_page(ctx, staff, request_id, flash=DONE.get(done or ""))
 
     @post("/{request_id:str}/{action:str}", operation_id="adminDsrAction", status_code=303)
     async def dsr_action(
@@ -190,22 +206,24 @@ class DsrPagesController(Controller):
         action: Annotated[str, Parameter(max_length=20, pattern=SINGLE_LINE_PATTERN)],
     ) -> Response:
         """verify, extend, cancel, retry, note, complete or export-link, through the DSR service."""
-        officer = await signed_in_officer(ctx, request, "dsr:manage")
-        form = await read_form(request, officer)
-        actor = officer.principal.actor
+        staff = await signed_in(ctx, request, "dsr")
+        form = await read_form(request, staff)
+        actor = staff.actor
         try:
             if action == "verify":
                 note = required_text(form, "note", 2000, "a note on how identity was checked")
                 await verification.verify_committing_attempts(ctx, actor, request_id, None, note)
                 return _see(request_id, "verified")
             if action == "export-link":
+                if not staff.may("export"):
+                    raise NotAllowed("export")
                 async with ctx.unit_of_work() as uow:
                     token, made = await exports.create_link(
                         uow, actor, request_id, ctx.settings.dsr.export_link_ttl_seconds
                     )
                 url = f"{ctx.settings.server.public_url}/public/v1/dsr-exports/{token}"
                 new_link = {"url": url, "expires_at": made.expires_at}
-                return await _detail_page(ctx, officer, request_id, new_link=new_link, status=201)
+                return await _detail_page(ctx, staff, request_id, new_link=new_link, status=201)
             async with ctx.unit_of_work() as uow:
                 if action == "extend":
                     months = form.get("months", "")
@@ -231,9 +249,9 @@ class DsrPagesController(Controller):
                     await lifecycle.complete_manually(uow, actor, request_id, note)
                     done = "completed"
                 else:
-                    return message_page("Not found", "There is no such action.", officer, status=404)
+                    return message_page("Not found", "There is no such action.", staff, status=404)
         except DomainError as exc:
             if exc.status == 404:
                 raise
-            return await _detail_page(ctx, officer, request_id, error=exc.detail, status=exc.status)
+            return await _detail_page(ctx, staff, request_id, error=exc.detail, status=exc.status)
         return _see(request_id, done)

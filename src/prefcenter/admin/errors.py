@@ -1,4 +1,4 @@
-"""The admin pages' one error path: what a page answers when signing in is needed, a scope is missing,
+"""The admin pages' one error path: what a page answers when signing in is needed, the role may not,
 a form's CSRF token is wrong, or a service refuses (its problem's title and detail, as a page)."""
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ def _login_required(request: Request, _exc: LoginRequired) -> Response:
 
 
 def _not_allowed(request: Request, exc: NotAllowed) -> Response:
+    staff = request.scope.get("admin_staff")
+    role = f"the {staff.role} role" if staff is not None else "your role"
     return message_page(
         "Not allowed",
-        f"This page needs the scope {exc.scope}, which your client does not hold.",
-        request.scope.get("admin_officer"),
+        f"This page or action ({exc.action.replace('_', ' ')}) is not open to {role}.",
+        staff,
         status=403,
     )
 
@@ -34,13 +36,13 @@ def _csrf_rejected(request: Request, _exc: CsrfRejected) -> Response:
     return message_page(
         "Form expired",
         "The form was missing its security token or it did not match your session. Reload the page and try again.",
-        request.scope.get("admin_officer"),
+        request.scope.get("admin_staff"),
         status=403,
     )
 
 
 def _domain_error(request: Request, exc: DomainError) -> Response:
-    return message_page(exc.title, exc.detail, request.scope.get("admin_officer"), status=exc.status)
+    return message_page(exc.title, exc.detail, request.scope.get("admin_staff"), status=exc.status)
 
 
 EXCEPTION_HANDLERS = {

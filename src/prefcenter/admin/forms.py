@@ -1,4 +1,4 @@
-"""Reading the admin forms: every posted form of a signed-in officer carries the session's CSRF token;
+"""Reading the admin forms: every posted form of a signed-in person carries the session's CSRF token;
 free text follows the API's text rules."""
 
 from __future__ import annotations
@@ -8,17 +8,17 @@ import re
 from litestar import Request
 
 from prefcenter.admin import session as auth
-from prefcenter.admin.session import Officer
+from prefcenter.admin.session import SignedInStaff
 from prefcenter.errors import InvalidInput
 from prefcenter.vocabulary import MULTI_LINE_PATTERN
 
 
-async def read_form(request: Request, officer: Officer | None) -> dict[str, str]:
-    """The form's text fields, trimmed; an officer's form must carry their CSRF token (``CsrfRejected``)."""
+async def read_form(request: Request, staff: SignedInStaff | None) -> dict[str, str]:
+    """The form's text fields, trimmed; a signed-in person's form must carry their CSRF token (``CsrfRejected``)."""
     form = await request.form()
     values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
-    if officer is not None:
-        auth.check_csrf(officer, values.get("csrf"))
+    if staff is not None:
+        auth.check_csrf(staff, values.get("csrf"))
     return values
 
 

@@ -1,5 +1,5 @@
 """How an admin page is answered: a template from ``templates/`` in the admin layout (its nav shows only
-what the officer's scopes reach), with headers that keep it out of caches and frames."""
+what the person's role may do, ``core.staff_permissions``), with headers that keep it out of caches and frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
-from prefcenter.admin.session import Officer
+from prefcenter.admin.session import SignedInStaff
 from prefcenter.http.pages import page
 
 
@@ -17,22 +17,25 @@ from prefcenter.http.pages import page
 class NavLink:
     href: str
     label: str
-    scope: str | None  # the scope an officer needs to see it; None: every officer
+    action: str  # what the person's role must be allowed (core.staff_permissions) to see it
 
 
 NAV = (
-    NavLink("/admin", "Dashboard", None),
-    NavLink("/admin/dsr", "GDPR requests", "dsr:manage"),
-    NavLink("/admin/audit", "Audit log", "audit:read"),
-    NavLink("/admin/catalog", "Catalog", None),
-    NavLink("/admin/systems", "Downstream systems", "admin"),
+    NavLink("/admin", "Dashboard", "console"),
+    NavLink("/admin/subjects", "People", "find_person"),
+    NavLink("/admin/dsr", "GDPR requests", "dsr"),
+    NavLink("/admin/audit", "Audit log", "audit"),
+    NavLink("/admin/insights", "Insights", "insights"),
+    NavLink("/admin/catalog", "Catalog", "catalog"),
+    NavLink("/admin/systems", "Downstream systems", "systems"),
+    NavLink("/admin/staff", "Staff", "staff"),
 )
 FRAME_HEADERS = {"X-Frame-Options": "DENY"}
 
 
 def admin_page(
     template: str,
-    officer: Officer | None,
+    staff: SignedInStaff | None,
     *,
     title: str,
     current: str = "",
@@ -41,15 +44,15 @@ def admin_page(
     cookies: Sequence[Cookie] | None = None,
     **context: object,
 ) -> Template:
-    """``admin/<template>`` for ``officer`` (None on the sign-in page: no nav)."""
-    links = [link for link in NAV if link.scope is None or officer.can(link.scope)] if officer else []
+    """``admin/<template>`` for ``staff`` (None on the sign-in pages: no nav)."""
+    links = [link for link in NAV if staff.may(link.action)] if staff else []
     return page(
         f"admin/{template}",
         status=status,
         headers={**FRAME_HEADERS, **(headers or {})},
         cookies=cookies,
         title=title,
-        officer=officer,
+        staff=staff,
         nav_links=links,
         current=current,
         **context,
@@ -59,7 +62,7 @@ def admin_page(
 def message_page(
     heading: str,
     text: str,
-    officer: Officer | None,
+    staff: SignedInStaff | None,
     *,
     status: int,
     back: str = "/admin",
@@ -67,7 +70,7 @@ def message_page(
 ) -> Template:
     return admin_page(
         "message.html",
-        officer,
+        staff,
         title=heading,
         status=status,
         heading=heading,

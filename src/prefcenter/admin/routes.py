@@ -1,8 +1,9 @@
-"""``/admin``: server-rendered pages for compliance officers (cookie session, CSRF-checked forms).
+"""``/admin``: the staff console, server-rendered (a staff member's cookie session, CSRF-checked forms).
 
-Every change goes through the areas' services with the officer's client as actor (``client:<id>``), the
-same actor the API records for that client; these pages only read, render and redirect. One controller
-per concern; their errors take the one path in ``admin/errors.py``.
+Every page and action asks ``core.staff_permissions.may`` for the signed-in person's role (a refusal is a 403
+page); every change goes through the areas' services with that person as actor (``staff:<id>``); these pages
+only read, render and redirect. One controller per concern; their errors take the one path in
+``admin/errors.py``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from prefcenter.admin.catalog_pages import CatalogPagesController
 from prefcenter.admin.dashboard import DashboardController
 from prefcenter.admin.dsr_pages import DsrPagesController
 from prefcenter.admin.errors import EXCEPTION_HANDLERS
+from prefcenter.admin.password_pages import SetPasswordController
+from prefcenter.admin.person_pages import PersonPagesController
 from prefcenter.admin.sign_in import SignInController
+from prefcenter.admin.staff_pages import StaffPagesController
 from prefcenter.admin.systems_pages import SystemsPagesController
 
 ADMIN_CONTROLLERS = [
     SignInController,
+    SetPasswordController,
     DashboardController,
+    PersonPagesController,
     DsrPagesController,
     AuditPagesController,
     CatalogPagesController,
     SystemsPagesController,
+    StaffPagesController,
 ]
 
 admin_router = Router(

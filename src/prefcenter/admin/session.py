@@ -1,11 +1,11 @@
-"""Officer sign-in for the admin pages: an API client's id and secret, a signed session cookie, CSRF tokens.
+"""Who is signed in to the console: the staff session cookie (``staff/session.py``), its CSRF token, and the one
+permission check every page and action makes (``core.staff_permissions.may``).
 
-The cookie holds a short-lived purpose token (audience ``prefcenter-admin``), so it is never accepted as an
-API bearer token; the client row is read again on every request, so disabling a client or removing its
-scopes ends its admin sessions at once. Signing out records the session's id in ``revoked_sessions`` until
-its token expires, so a copy of the cookie is refused at once by every server process. Over HTTPS only the
-``__Host-`` cookie is read: a plain-named cookie there could have been planted by a sibling domain or over
-plain HTTP, which is what the prefix exists to rule out.
+People sign in as people (email and password, with a TOTP step, or single sign-on); API clients are for
+machines and never open the console. The person is read again on every request, so disabling them ends their
+sessions at once; signing out records the session's id in ``revoked_sessions`` until its token expires, so a
+copy of the cookie is refused at once by every server process. Over HTTPS only the ``__Host-`` cookie is read:
+a plain-named cookie there could have been planted by a sibling domain or over plain HTTP.
 """
 
 from __future__ import annotations
@@ -13,26 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from litestar import Request
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from prefcenter.auth.clients import authenticate_client
-from prefcenter.auth.principal import Principal
 from prefcenter.context import AppContext
+from prefcenter.core.staff_permissions import may
 from prefcenter.errors import Unauthorized
-from prefcenter.store.models import ApiClient
-from prefcenter.store.models_auth import RevokedSession
-from prefcenter.store.unit_of_work import utcnow
-
-PURPOSE = "admin"
-SESSION_TTL_SECONDS = 3600
-ADMIN_SCOPES = ("dsr:manage", "audit:read", "admin")
-COOKIE = "prefcenter_admin"
-SECURE_COOKIE = "__Host-prefcenter_admin"
+from prefcenter.staff import session as staff_sessions
+from prefcenter.staff.session import StaffSession
+from prefcenter.store.unit_of_work import Actor
 
 
 class LoginRequired(Exception):
@@ -40,11 +29,11 @@ class LoginRequired(Exception):
 
 
 class NotAllowed(Exception):
-    """A signed-in officer without the scope a page needs."""
+    """A signed-in person whose role may not take the action a page or form is for."""
 
-    def __init__(self, scope: str) -> None:
-        super().__init__(scope)
-        self.scope = scope
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
 
 
 class CsrfRejected(Exception):
@@ -52,16 +41,35 @@ class CsrfRejected(Exception):
 
 
 @dataclass(frozen=True)
-class Officer:
-    client_id: str
-    name: str
-    principal: Principal
-    session_id: str
-    csrf: str
-    expires_at: datetime
+class SignedInStaff:
+    """The person of this request's session, with the CSRF token their forms carry."""
 
-    def can(self, scope: str) -> bool:
-        return self.principal.has_scope(scope)
+    session: StaffSession
+    csrf: str
+
+    @property
+    def staff_id(self) -> str:
+        return self.session.staff_id
+
+    @property
+    def name(self) -> str:
+        return self.session.name
+
+    @property
+    def role(self) -> str:
+        return self.session.role
+
+    @property
+    def time_zone(self) -> str:
+        return self.session.time_zone
+
+    @property
+    def actor(self) -> Actor:
+        """``staff:<id>``: what the audit log records for everything this person does in the console."""
+        return self.session.actor
+
+    def may(self, action: str) -> bool:
+        return may(self.session.role, action)
 
 
 def is_secure(ctx: AppContext, request: Request) -> bool:
@@ -69,7 +77,7 @@ def is_secure(ctx: AppContext, request: Request) -> bool:
 
 
 def cookie_name(ctx: AppContext, request: Request) -> str:
-    return SECURE_COOKIE if is_secure(ctx, request) else COOKIE
+    return staff_sessions.cookie_name(is_secure(ctx, request))
 
 
 def cookie_path(ctx: AppContext, request: Request) -> str:
@@ -82,73 +90,29 @@ def csrf_token(ctx: AppContext, session_id: str) -> str:
     return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def officer_scopes(client: ApiClient) -> frozenset[str]:
-    return frozenset(client.scopes.split())
-
-
-def may_sign_in(scopes: frozenset[str]) -> bool:
-    return any(s in scopes for s in ADMIN_SCOPES)
-
-
-async def authenticate(ctx: AppContext, client_id: str, secret: str) -> ApiClient | None:
-    """The client when id and secret match an enabled client; None otherwise (never says which part failed)."""
-    return await authenticate_client(ctx, client_id, secret)
-
-
-def new_session_token(ctx: AppContext, client_id: str) -> str:
-    return ctx.tokens.purpose_token(PURPOSE, client_id, SESSION_TTL_SECONDS)[0]
-
-
-async def current_officer(ctx: AppContext, request: Request) -> Officer:
-    token = request.cookies.get(cookie_name(ctx, request))
-    if not token:
-        raise LoginRequired
+async def current_staff(ctx: AppContext, request: Request) -> SignedInStaff:
     try:
-        claims = ctx.tokens.verify_purpose(token, PURPOSE)
+        found = await staff_sessions.read_session(ctx, request.cookies.get(cookie_name(ctx, request)))
     except Unauthorized:
         raise LoginRequired from None
-    client_id, session_id = str(claims["sub"]), str(claims.get("jti") or "")
-    async with ctx.db.read_session() as session:
-        revoked = await session.get(RevokedSession, session_id) if session_id else None
-        client = await session.get(ApiClient, client_id)
-    if not session_id or revoked is not None:
-        raise LoginRequired
-    if client is None or client.disabled_at is not None or not may_sign_in(officer_scopes(client)):
-        raise LoginRequired
-    return Officer(
-        client_id=client.id,
-        name=client.name,
-        principal=Principal(kind="client", client_id=client.id, scopes=officer_scopes(client)),
-        session_id=session_id,
-        csrf=csrf_token(ctx, session_id),
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
-    )
+    return SignedInStaff(session=found, csrf=csrf_token(ctx, found.session_id))
 
 
-async def revoke(ctx: AppContext, officer: Officer) -> None:
-    """End the officer's session on the server: its token is refused from now on, wherever it is presented.
-
-    Revocations whose tokens have expired anyway are forgotten on the way."""
-    async with ctx.db.write_session() as session:
-        await session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= utcnow()))
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        await session.execute(
-            insert(RevokedSession)
-            .values(session_id=officer.session_id, expires_at=officer.expires_at)
-            .on_conflict_do_nothing(index_elements=["session_id"])  # signed out twice at once
-        )
+async def signed_in(ctx: AppContext, request: Request, action: str = "console") -> SignedInStaff:
+    """The person of this request's session (kept on the request for the error pages), whose role may take
+    ``action`` (``core.staff_permissions``): ``LoginRequired`` or ``NotAllowed`` otherwise."""
+    staff = await current_staff(ctx, request)
+    request.scope["admin_staff"] = staff  # type: ignore[typeddict-unknown-key]
+    if not staff.may(action):
+        raise NotAllowed(action)
+    return staff
 
 
-async def signed_in_officer(ctx: AppContext, request: Request, scope: str | None = None) -> Officer:
-    """The officer of this request's session (kept on the request for the error pages), holding ``scope``
-    when one is named: ``LoginRequired`` or ``NotAllowed`` otherwise."""
-    officer = await current_officer(ctx, request)
-    request.scope["admin_officer"] = officer  # type: ignore[typeddict-unknown-key]
-    if scope is not None and not officer.can(scope):
-        raise NotAllowed(scope)
-    return officer
+async def sign_out(ctx: AppContext, staff: SignedInStaff) -> None:
+    """End the session on the server: its token is refused from now on, wherever it is presented."""
+    await staff_sessions.end_session(ctx, staff.session)
 
 
-def check_csrf(officer: Officer, given: str | None) -> None:
-    if not given or not hmac.compare_digest(officer.csrf, given):
+def check_csrf(staff: SignedInStaff, given: str | None) -> None:
+    if not given or not hmac.compare_digest(staff.csrf, given):
         raise CsrfRejected

@@ -6,7 +6,7 @@ from litestar import Controller, Request, Response, get
 
 from prefcenter.admin import service as queries
 from prefcenter.admin.pages import admin_page
-from prefcenter.admin.session import signed_in_officer
+from prefcenter.admin.session import signed_in
 from prefcenter.context import AppContext
 from prefcenter.webhooks import service as webhooks
 
@@ -17,13 +17,13 @@ class SystemsPagesController(Controller):
     @get("/", operation_id="adminSystems")
     async def systems_page(self, ctx: AppContext, request: Request) -> Response:
         """Downstream systems and their failed or dead-lettered deliveries."""
-        officer = await signed_in_officer(ctx, request, "admin")
+        staff = await signed_in(ctx, request, "systems")
         async with ctx.db.read_session() as session:
             systems = await webhooks.list_systems(session)
             failing = await queries.failing_deliveries(session)
         return admin_page(
             "systems.html",
-            officer,
+            staff,
             title="Downstream systems",
             current="/admin/systems",
             systems=systems,

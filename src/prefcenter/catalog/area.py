@@ -1,7 +1,6 @@
-"""What the catalog area contributes: the catalog API and ``prefcenter catalog check-translations``."""
+"""What the catalog area contributes: the catalog API."""
 
 from prefcenter.area_declaration import Area
-from prefcenter.catalog.cli import register
 from prefcenter.catalog.routes import CatalogController
 
-AREA = Area(name="catalog", routes=[CatalogController], cli=register)
+AREA = Area(name="catalog", routes=[CatalogController])

@@ -7,6 +7,7 @@ clock drift either way and returns the step it matched, so a caller can refuse t
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import os
 import struct
@@ -25,6 +26,14 @@ def new_secret() -> bytes:
 def secret_text(secret: bytes) -> str:
     """The secret as authenticator apps take it: base32 without padding."""
     return base64.b32encode(secret).decode().rstrip("=")
+
+
+def secret_from_text(text: str) -> bytes:
+    """The secret ``secret_text`` wrote (ValueError for what is not base32)."""
+    try:
+        return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+    except binascii.Error as exc:
+        raise ValueError("not a base32 secret") from exc
 
 
 def hotp(secret: bytes, counter: int, digits: int = DIGITS) -> str:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from prefcenter.core.staff_rules import is_role
 from prefcenter.errors import Unauthorized
-from prefcenter.store.models_auth import RevokedSession
 from prefcenter.store.models_staff import StaffMember
+from prefcenter.store.revoked_sessions import is_revoked, revoke_session
+from prefcenter.store.unit_of_work import Actor
 
 if TYPE_CHECKING:
     from prefcenter.context import AppContext
@@ -33,6 +34,12 @@ class StaffSession:
     method: str  # password | sso
     session_id: str
     expires_at: datetime
+    time_zone: str = "UTC"
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log names for what this person does: ``staff:<id>``."""
+        return Actor("staff", self.staff_id)
 
 
 def cookie_name(secure: bool) -> str:
@@ -52,8 +59,8 @@ async def read_session(ctx: AppContext, token: str | None) -> StaffSession:
     staff_id, session_id, role = str(claims["sub"]), str(claims.get("jti") or ""), claims.get("role")
     async with ctx.db.read_session() as session:
         member = await session.get(StaffMember, staff_id)
-        revoked = await session.get(RevokedSession, session_id) if session_id else None
-    if member is None or member.disabled or revoked is not None or not session_id or not is_role(role):
+        revoked = await is_revoked(session, session_id) if session_id else True
+    if member is None or member.disabled or revoked or not is_role(role):
         raise Unauthorized("sign in again")
     return StaffSession(
         staff_id=member.id,
@@ -62,4 +69,17 @@ async def read_session(ctx: AppContext, token: str | None) -> StaffSession:
         method=str(claims.get("method") or "password"),
         session_id=session_id,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        time_zone=member.time_zone or "UTC",
     )
+
+
+async def end_session(ctx: AppContext, signed_in: StaffSession) -> None:
+    """Sign out on the server: the session's token is refused from now on, wherever it is presented, by every
+    server process (kept in ``revoked_sessions`` until it expires anyway); ``staff.signed_out`` is audited."""
+    async with ctx.unit_of_work() as uow:
+        await revoke_session(uow.session, signed_in.session_id, signed_in.expires_at, uow.now)
+        await uow.append_event(
+            "staff.signed_out",
+            actor=signed_in.actor,
+            data={"staff_id": signed_in.staff_id, "method": signed_in.method},
+        )
