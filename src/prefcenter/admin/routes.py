@@ -15,6 +15,7 @@ from prefcenter.admin.catalog_pages import CatalogPagesController
 from prefcenter.admin.dashboard import DashboardController
 from prefcenter.admin.dsr_pages import DsrPagesController
 from prefcenter.admin.errors import EXCEPTION_HANDLERS
+from prefcenter.admin.insights_pages import InsightsPagesController
 from prefcenter.admin.password_pages import SetPasswordController
 from prefcenter.admin.person_pages import PersonPagesController
 from prefcenter.admin.sign_in import SignInController
@@ -28,6 +29,7 @@ ADMIN_CONTROLLERS = [
     PersonPagesController,
     DsrPagesController,
     AuditPagesController,
+    InsightsPagesController,
     CatalogPagesController,
     SystemsPagesController,
     StaffPagesController,
