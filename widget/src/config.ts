@@ -11,6 +11,8 @@ export interface WidgetConfig {
   mode: Mode;
   agentId: string | null;
   topics: string[] | null;
+  /** data-channels: the channels a compact sign-up consents to (default: each topic's first channel). */
+  channels: string[] | null;
   /** data-feedback="ces": ask one effort question after a save. */
   feedback: "ces" | null;
 }
@@ -27,6 +29,7 @@ const ATTRIBUTES: Record<string, keyof WidgetConfig> = {
   "data-mode": "mode",
   "data-agent-id": "agentId",
   "data-topics": "topics",
+  "data-channels": "channels",
   "data-feedback": "feedback",
 };
 
@@ -42,8 +45,8 @@ export function readAttributes(el: Element | null | undefined): ConfigInput {
     const raw = el.getAttribute(attr);
     if (raw == null || raw.trim() === "") continue;
     const value = raw.trim();
-    if (field === "topics") {
-      out.topics = value.split(",").map((s) => s.trim()).filter(Boolean);
+    if (field === "topics" || field === "channels") {
+      out[field] = value.split(",").map((s) => s.trim()).filter(Boolean);
     } else if (field === "feedback") {
       if (value === "ces") out.feedback = value;
     } else if (field === "mode") {
@@ -91,6 +94,7 @@ export function resolveConfig(...layers: ConfigInput[]): WidgetConfig {
     mode,
     agentId: merged.agentId ?? null,
     topics: merged.topics && merged.topics.length ? merged.topics : null,
+    channels: merged.channels && merged.channels.length ? merged.channels : null,
     feedback: merged.feedback === "ces" && mode !== "agent" ? "ces" : null,
   };
 }
@@ -116,6 +120,12 @@ export function configProblems(cfg: WidgetConfig): string[] {
   const problems: string[] = [];
   if (!cfg.api) problems.push("data-api");
   if (!cfg.token) problems.push("data-token");
-  if (!cfg.subject) problems.push("data-subject");
+  // A token that names no subject is broken (not a missing attribute): tokenBroken says so.
+  if (!cfg.subject && !cfg.token) problems.push("data-subject");
   return problems;
+}
+
+/** A token was given, but it names no subject and no data-subject was set: it is not a token we can use. */
+export function tokenBroken(cfg: WidgetConfig): boolean {
+  return !!cfg.token && !cfg.subject;
 }

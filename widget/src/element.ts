@@ -1,18 +1,20 @@
 // The widget controller (load, GPC, edits, save) and the <prefcenter-preferences> element.
 
 import { ApiError, createApiClient, type ApiClient } from "./api";
-import { configProblems, OBSERVED_ATTRIBUTES, readAttributes, resolveConfig, type ConfigInput, type WidgetConfig } from "./config";
+import { configProblems, OBSERVED_ATTRIBUTES, readAttributes, resolveConfig, tokenBroken, type ConfigInput, type WidgetConfig } from "./config";
 import { contactLines } from "./contacts";
 import { effortQuestion } from "./feedback";
 import { pickLocale, translator, type Translate } from "./i18n";
 import { focusKey, renderCompact, renderFull, renderShell, setStatus, type Handlers, type Shell, type View } from "./render";
 import {
   applyEdits,
+  canUncheck,
   choiceEdits,
   hasEdits,
   initialChoices,
   planGpc,
   planWrites,
+  signUpChannels,
   type ChoiceEdits,
   type Choices,
   type PlanContext,
@@ -22,6 +24,16 @@ import { sendPlanned } from "./sync";
 import type { Catalog, Profile, Topic } from "./types";
 
 export const ELEMENT_NAME = "prefcenter-preferences";
+/** Fired on the element when the server says its subject token expired: the host page may set a fresh
+ * `data-token` (the element starts again, unsaved changes restored) instead of asking for a reload. */
+export const TOKEN_EXPIRED_EVENT = "prefcenter:token-expired";
+
+/** The server's answer to an expired bearer token (401 with reason "expired"). */
+function tokenExpired(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err.status !== 401) return false;
+  const p = err.problem as { reason?: unknown; detail?: unknown } | null;
+  return p?.reason === "expired" || (typeof p?.detail === "string" && /expired/.test(p.detail));
+}
 
 let sheet: CSSStyleSheet | null | undefined;
 const gpcRuns = new Map<string, Promise<{ profile: Profile; topics: string[] }>>();
@@ -100,6 +112,10 @@ export class PreferenceWidget {
   }
 
   async load(): Promise<void> {
+    if (tokenBroken(this.config)) {
+      setStatus(this.shell, "error", this.t("tokenBroken"));
+      return;
+    }
     const missing = configProblems(this.config);
     if (missing.length) {
       setStatus(this.shell, "error", this.t("notConfigured", { what: missing.join(", ") }));
@@ -122,6 +138,7 @@ export class PreferenceWidget {
       setStatus(this.shell, "idle", restored ? this.t("restored") : "");
     } catch (err) {
       if (!this.alive) return;
+      if (tokenExpired(err)) return this.expired("tokenExpired");
       setStatus(this.shell, "error", this.errorText(err, "loadError"), () => void this.load());
     }
   }
@@ -189,6 +206,10 @@ export class PreferenceWidget {
     return topics.filter((t) => t.legal_basis === "consent").slice(0, 2);
   }
 
+  private signUpChannels(): Record<string, string[]> {
+    return Object.fromEntries(this.compactTopics().map((t) => [t.key, signUpChannels(this.catalog, t, this.config.channels)]));
+  }
+
   private view(): View {
     return {
       t: this.t,
@@ -199,6 +220,7 @@ export class PreferenceWidget {
       profile: this.profile,
       choices: this.choices,
       compactTopics: this.config.mode === "compact" ? this.compactTopics() : [],
+      signUpChannels: this.config.mode === "compact" ? this.signUpChannels() : {},
       gpcTopics: this.gpcTopics,
       contacts: this.contacts,
     };
@@ -207,11 +229,15 @@ export class PreferenceWidget {
   private handlers: Handlers = {
     setCell: (topic, channel, checked) => {
       const list = (this.choices.matrix[topic] ?? []).filter((c) => c !== channel);
-      this.update({ matrix: { ...this.choices.matrix, [topic]: checked ? [...list, channel] : list } });
+      const next = checked ? [...list, channel] : list;
+      this.update({ matrix: { ...this.choices.matrix, [topic]: next } });
+      const found = this.catalog.topics.find((t) => t.key === topic);
+      if (found) this.keepOneChannel(found, next);
     },
     setTopic: (key, checked) => {
       const topic = this.catalog.topics.find((t) => t.key === key);
-      this.update({ matrix: { ...this.choices.matrix, [key]: checked && topic ? [...topic.channels] : [] } });
+      const channels = topic ? signUpChannels(this.catalog, topic, this.config.channels) : [];
+      this.update({ matrix: { ...this.choices.matrix, [key]: checked ? channels : [] } });
     },
     setDoNotContact: (on) => {
       this.update({ doNotContact: on });
@@ -223,6 +249,15 @@ export class PreferenceWidget {
     setSetting: (key, value) => this.update({ [key]: value } as Partial<Choices>),
     save: () => void this.save(),
   };
+
+  /** A service message: its last checked channel cannot be unchecked (the others can again). */
+  private keepOneChannel(topic: Topic, checked: string[]): void {
+    const cells = this.shell.body.querySelectorAll<HTMLInputElement>(`input[data-pc="cell"][data-topic="${topic.key}"]`);
+    for (const cell of cells) {
+      const channel = cell.getAttribute("data-channel") ?? "";
+      if (checked.includes(channel)) cell.disabled = !canUncheck(topic, checked, channel);
+    }
+  }
 
   private update(patch: Partial<Choices>): void {
     this.choices = { ...this.choices, ...patch };
@@ -269,6 +304,7 @@ export class PreferenceWidget {
     } catch (err) {
       if (!this.alive) return;
       button?.removeAttribute("aria-disabled");
+      if (tokenExpired(err)) return this.expired("tokenExpiredSave");
       setStatus(this.shell, "error", this.errorText(err, "saveError"), () => {
         // The Try again button hides while saving; keep keyboard focus on the form.
         this.shell.body.querySelector<HTMLElement>('[data-pc="save"]')?.focus();
@@ -292,6 +328,15 @@ export class PreferenceWidget {
     }
     this.shell.body.append(
       effortQuestion(this.t, (score) => void this.client.sendFeedback(score, this.config.touchpoint).catch(() => undefined)),
+    );
+  }
+
+  /** The subject token expired: say so in the customer's words, offer no retry that cannot succeed, and
+   * tell the host page, which may hand over a fresh token by setting data-token. */
+  private expired(text: "tokenExpired" | "tokenExpiredSave"): void {
+    setStatus(this.shell, "error", this.t(text));
+    this.host.dispatchEvent(
+      new CustomEvent(TOKEN_EXPIRED_EVENT, { bubbles: true, composed: true, detail: { subject: this.config.subject } }),
     );
   }
 

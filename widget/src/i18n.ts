@@ -46,6 +46,12 @@ const en = {
   cesQuestion: "How easy was it to update your preferences?",
   cesScale: "1 = very difficult, 7 = very easy",
   cesThanks: "Thank you for your answer.",
+  byChannels: "by {channels}",
+  serviceMessage: "Service message",
+  serviceHint: "We send these when your account needs it. Choose how you get them; at least one channel stays on.",
+  tokenExpired: "For your security, this page has timed out. Please reload the page to continue.",
+  tokenExpiredSave: "For your security, this page has timed out. Please reload the page; your changes are kept here until then.",
+  tokenBroken: "This preference form could not be opened: its access key is not valid. Please reload the page or ask for a new link.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -97,6 +103,12 @@ const de: Messages = {
   cesQuestion: "Wie einfach war es, Ihre Einstellungen zu ändern?",
   cesScale: "1 = sehr schwierig, 7 = sehr einfach",
   cesThanks: "Vielen Dank für Ihre Antwort.",
+  byChannels: "per {channels}",
+  serviceMessage: "Servicenachricht",
+  serviceHint: "Diese Nachrichten senden wir, wenn Ihr Konto es erfordert. Wählen Sie, wie Sie sie erhalten; mindestens ein Kanal bleibt aktiv.",
+  tokenExpired: "Zu Ihrer Sicherheit ist diese Seite abgelaufen. Bitte laden Sie die Seite neu, um fortzufahren.",
+  tokenExpiredSave: "Zu Ihrer Sicherheit ist diese Seite abgelaufen. Bitte laden Sie die Seite neu; Ihre Änderungen bleiben bis dahin erhalten.",
+  tokenBroken: "Dieses Formular konnte nicht geöffnet werden: Sein Zugangsschlüssel ist ungültig. Bitte laden Sie die Seite neu oder fordern Sie einen neuen Link an.",
 };
 
 const fr: Messages = {
@@ -145,6 +157,12 @@ const fr: Messages = {
   cesQuestion: "Était-il facile de modifier vos préférences ?",
   cesScale: "1 = très difficile, 7 = très facile",
   cesThanks: "Merci pour votre réponse.",
+  byChannels: "par {channels}",
+  serviceMessage: "Message de service",
+  serviceHint: "Nous envoyons ces messages lorsque votre compte l'exige. Choisissez comment les recevoir ; au moins un canal reste actif.",
+  tokenExpired: "Pour votre sécurité, cette page a expiré. Rechargez la page pour continuer.",
+  tokenExpiredSave: "Pour votre sécurité, cette page a expiré. Rechargez la page ; vos modifications sont conservées ici d'ici là.",
+  tokenBroken: "Ce formulaire n'a pas pu s'ouvrir : sa clé d'accès n'est pas valide. Rechargez la page ou demandez un nouveau lien.",
 };
 
 const es: Messages = {
@@ -193,6 +211,12 @@ const es: Messages = {
   cesQuestion: "¿Qué tan fácil fue actualizar sus preferencias?",
   cesScale: "1 = muy difícil, 7 = muy fácil",
   cesThanks: "Gracias por su respuesta.",
+  byChannels: "por {channels}",
+  serviceMessage: "Mensaje de servicio",
+  serviceHint: "Enviamos estos mensajes cuando su cuenta lo requiere. Elija cómo recibirlos; al menos un canal permanece activo.",
+  tokenExpired: "Por su seguridad, esta página ha caducado. Vuelva a cargar la página para continuar.",
+  tokenExpiredSave: "Por su seguridad, esta página ha caducado. Vuelva a cargar la página; sus cambios se conservan aquí hasta entonces.",
+  tokenBroken: "No se pudo abrir este formulario: su clave de acceso no es válida. Vuelva a cargar la página o pida un enlace nuevo.",
 };
 
 export const MESSAGES: Record<string, Messages> = { en, de, fr, es };

@@ -2,7 +2,7 @@
 
 import type { Mode } from "./config";
 import { LANGUAGE_NAMES, LOCALES, type Translate } from "./i18n";
-import { offeredChannels, pendingConfirmation, type Choices } from "./state";
+import { canUncheck, isServiceMessage, offeredChannels, pendingConfirmation, type Choices } from "./state";
 import type { Catalog, Profile, Topic } from "./types";
 
 type Child = Node | string | null | undefined | false;
@@ -32,6 +32,8 @@ export interface View {
   choices: Choices;
   /** compact mode: the topics to offer. */
   compactTopics: Topic[];
+  /** compact mode: per topic, the channels its sign-up consents to (named next to the box). */
+  signUpChannels: Record<string, string[]>;
   /** Names of topics opted out because of Global Privacy Control (shown once). */
   gpcTopics: string[];
   /** Agent mode: the customer's last contacts, one line each (contacts.ts). */
@@ -103,7 +105,9 @@ function topicHeader(view: View, topic: Topic): HTMLElement {
     "th",
     { scope: "row", class: "pc-topic" },
     h("span", { class: "pc-name", id: `pc-topic-${topic.key}` }, topic.name),
+    isServiceMessage(topic) && h("span", { class: "pc-tag", "data-pc": "service-message" }, view.t("serviceMessage")),
     topic.description ? h("span", { class: "pc-desc" }, topic.description) : null,
+    isServiceMessage(topic) && h("span", { class: "pc-desc", id: `pc-service-${topic.key}` }, view.t("serviceHint")),
     pending(view, topic),
     n && h("details", { class: "pc-details" }, h("summary", {}, view.t("readNotice")), h("p", { class: "pc-notice-text" }, n.text)),
   );
@@ -143,6 +147,8 @@ function matrix(view: View, handlers: Handlers): HTMLElement {
               const checked = checkedSet.includes(ch.key);
               // A consent topic without a notice can be withdrawn but not granted.
               const locked = topic.legal_basis === "consent" && !topic.notice && !checked;
+              // A service message keeps at least one channel: its last checked box cannot be unchecked.
+              const last = checked && !canUncheck(topic, checkedSet, ch.key);
               return h(
                 "td",
                 {},
@@ -156,7 +162,8 @@ function matrix(view: View, handlers: Handlers): HTMLElement {
                     "data-topic": topic.key,
                     "data-channel": ch.key,
                     checked,
-                    disabled: locked,
+                    disabled: locked || last,
+                    "aria-describedby": isServiceMessage(topic) ? `pc-service-${topic.key}` : null,
                     onchange: (e) => handlers.setCell(topic.key, ch.key, (e.target as HTMLInputElement).checked),
                   }),
                   h("span", { class: "pc-ch", "aria-hidden": "true" }, ch.name),
@@ -276,6 +283,7 @@ export function renderCompact(view: View, handlers: Handlers): HTMLElement {
     ...view.compactTopics.map((topic) => {
       const id = `pc-consent-${topic.key}`;
       const text = topic.notice?.text ?? topic.description ?? "";
+      const names = (view.signUpChannels[topic.key] ?? []).map((k) => view.catalog.channels.find((c) => c.key === k)?.name ?? k);
       return h(
         "div",
         { class: "pc-consent" },
@@ -292,7 +300,13 @@ export function renderCompact(view: View, handlers: Handlers): HTMLElement {
         h(
           "div",
           {},
-          h("label", { for: id, class: "pc-name" }, topic.name),
+          h(
+            "label",
+            { for: id },
+            h("span", { class: "pc-name" }, topic.name),
+            " ",
+            h("span", { class: "pc-by", "data-pc": "compact-channels" }, t("byChannels", { channels: listOf(view.locale, names) })),
+          ),
           text && h("p", { id: `${id}-text`, class: "pc-notice-text" }, text),
           pending(view, topic),
         ),
@@ -300,6 +314,12 @@ export function renderCompact(view: View, handlers: Handlers): HTMLElement {
     }),
     h("div", { class: "pc-actions" }, h("button", { type: "submit", class: "pc-btn", "data-pc": "save" }, t("signUp"))),
   );
+}
+
+/** "Email and SMS" in the page's language (a plain comma list where Intl.ListFormat is missing). */
+function listOf(locale: string, items: string[]): string {
+  const ListFormat = (Intl as { ListFormat?: new (l: string, o: object) => { format(x: string[]): string } }).ListFormat;
+  return ListFormat ? new ListFormat(locale, { type: "conjunction" }).format(items) : items.join(", ");
 }
 
 /** A key that finds "the same" control after a re-render, to keep keyboard focus in place. */

@@ -41,6 +41,26 @@ export interface PlanContext {
 
 const ACTIVE = new Set(["granted", "pending_confirmation"]);
 
+/** A service message: a topic that is not optional (catalog `optional: false`). It has no switch: the
+ * customer chooses its channels and keeps at least one. Older servers send no flag: optional. */
+export function isServiceMessage(topic: Topic): boolean {
+  return topic.optional === false;
+}
+
+/** May `channel` be unchecked when `checked` are the topic's checked channels? Not the last one of a
+ * service message. */
+export function canUncheck(topic: Topic, checked: string[], channel: string): boolean {
+  return !isServiceMessage(topic) || checked.some((c) => c !== channel);
+}
+
+/** The channels a compact sign-up consents to for `topic`: the wanted ones (data-channels) the topic
+ * offers, else its first offered channel. Never every channel by surprise. */
+export function signUpChannels(catalog: Catalog, topic: Topic, wanted: string[] | null): string[] {
+  const offered = offeredChannels(catalog, topic);
+  const chosen = wanted ? offered.filter((c) => wanted.includes(c)) : [];
+  return chosen.length ? chosen : offered.slice(0, 1);
+}
+
 /** The topic's channels that the catalog knows, in catalog column order. */
 export function offeredChannels(catalog: Catalog, topic: Topic): string[] {
   return catalog.channels.map((c) => c.key).filter((k) => topic.channels.includes(k));

@@ -236,11 +236,55 @@ describe("compact mode", () => {
     const s = await mountEl({ "data-mode": "compact", "data-topics": "offers", "data-touchpoint": "pos" });
     const box = s.querySelector<HTMLInputElement>('[data-pc="compact-checkbox"]')!;
     expect(s.querySelectorAll('[data-pc="compact-checkbox"]').length).toBe(1);
-    expect(s.querySelector(`label[for="${box.id}"]`)!.textContent).toBe("Offers");
+    // The box names the channel it consents to, and the consent covers only that channel.
+    expect(s.querySelector(`label[for="${box.id}"]`)!.textContent).toBe("Offers by Email");
     expect(s.getElementById(box.getAttribute("aria-describedby")!)!.textContent).toBe("We will send you offers.");
     box.click();
     await save(s);
-    expect(api.writes[0].body).toEqual({ topic: "offers", channels: ["email", "sms", "post"], notice_version: 1, method: "checkbox", touchpoint: "pos" });
+    expect(api.writes[0].body).toEqual({ topic: "offers", channels: ["email"], notice_version: 1, method: "checkbox", touchpoint: "pos" });
+  });
+
+  it("data-channels chooses the channels a sign-up consents to (only those the topic offers)", async () => {
+    const s = await mountEl({ "data-mode": "compact", "data-topics": "offers", "data-channels": "sms, post, push" });
+    const box = s.querySelector<HTMLInputElement>('[data-pc="compact-checkbox"]')!;
+    expect(s.querySelector('[data-pc="compact-channels"]')!.textContent).toBe("by SMS and Post");
+    box.click();
+    await save(s);
+    expect(api.writes[0].body.channels).toEqual(["sms", "post"]);
+  });
+});
+
+describe("service messages", () => {
+  beforeEach(() => {
+    api.catalog.topics.push({
+      key: "billing",
+      name: "Invoices",
+      group: "Service",
+      legal_basis: "contract",
+      channels: ["email", "sms"],
+      optional: false,
+      notice: null,
+    });
+  });
+
+  it("shows a non-optional topic as a service message that keeps at least one channel", async () => {
+    const s = await mountEl();
+    const row = s.querySelector('tr[data-topic="billing"]')!;
+    expect(row.querySelector('[data-pc="service-message"]')!.textContent).toBe("Service message");
+    expect(row.querySelector('[role="switch"]')).toBeNull();
+    const email = cell(s, "billing", "email")!;
+    const sms = cell(s, "billing", "sms")!;
+    expect(s.getElementById(email.getAttribute("aria-describedby")!)!.textContent).toMatch(/at least one channel/);
+    expect([email.checked, sms.checked, email.disabled, sms.disabled]).toEqual([true, false, true, false]);
+    sms.click();
+    expect([email.disabled, sms.disabled]).toEqual([false, false]);
+    email.click();
+    expect([email.checked, sms.checked, sms.disabled]).toEqual([false, true, true]);
+    await save(s);
+    expect(api.writes[0].body.items).toEqual([
+      { channel: "email", topic: "billing", status: "opted_out" },
+      { channel: "sms", topic: "billing", status: "opted_in" },
+    ]);
   });
 });
 
@@ -313,6 +357,50 @@ describe("loading", () => {
     s.querySelector<HTMLButtonElement>('[data-pc="retry"]')!.click();
     await waitFor(() => s.querySelector('[data-pc="save"]'));
   }, 10000);
+
+  it("an expired token is explained, fires prefcenter:token-expired and a fresh data-token carries on", async () => {
+    const expired = { reason: "expired", detail: "the access token is expired" };
+    api.failNext(401, (c) => c.path.endsWith("/profile"), 1, "unauthorized", {}, expired);
+    const el = document.createElement("prefcenter-preferences");
+    el.setAttribute("data-api", "https://prefs.example.com");
+    el.setAttribute("data-token", TOKEN);
+    el.setAttribute("data-locale", "en");
+    const fired: Event[] = [];
+    document.addEventListener("prefcenter:token-expired", (e) => fired.push(e), { once: true });
+    document.body.append(el);
+    const s = el.shadowRoot!;
+    await waitFor(() => fired.length === 1);
+    expect(status(s).textContent).toBe("For your security, this page has timed out. Please reload the page to continue.");
+    expect(s.querySelector<HTMLButtonElement>('[data-pc="retry"]')!.hidden).toBe(true);
+    expect((fired[0] as CustomEvent).detail).toEqual({ subject: SUBJECT });
+    expect(fired[0].target).toBe(el);
+    el.setAttribute("data-token", TOKEN + "fresh");
+    await waitFor(() => s.querySelector('[data-pc="save"]'));
+  });
+
+  it("an expired token on save keeps the changes and offers no retry", async () => {
+    const s = await mountEl();
+    const fired: Event[] = [];
+    s.host.addEventListener("prefcenter:token-expired", (e) => fired.push(e));
+    api.failNext(401, undefined, 1, "unauthorized", {}, { reason: "expired" });
+    cell(s, "newsletter", "sms")!.click();
+    s.querySelector<HTMLButtonElement>('[data-pc="save"]')!.click();
+    await waitFor(() => fired.length === 1);
+    expect(status(s).textContent).toMatch(/your changes are kept/);
+    expect(s.querySelector<HTMLButtonElement>('[data-pc="retry"]')!.hidden).toBe(true);
+    expect(sessionStorage.getItem(`prefcenter:unsaved:${SUBJECT}`)).toContain("newsletter sms");
+  });
+
+  it("a broken token is called a broken token, not a missing data-subject", async () => {
+    const el = document.createElement("prefcenter-preferences");
+    el.setAttribute("data-api", "https://prefs.example.com");
+    el.setAttribute("data-token", "not-a-token");
+    document.body.append(el);
+    const text = el.shadowRoot!.querySelector('[data-pc="status"]')!.textContent!;
+    expect(text).toMatch(/access key is not valid/);
+    expect(text).not.toMatch(/data-subject/);
+    expect(api.calls).toHaveLength(0);
+  });
 
   it("re-mounts when the token attribute changes", async () => {
     const s = await mountEl();

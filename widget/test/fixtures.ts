@@ -96,7 +96,13 @@ export class FakeApi {
   calls: Call[] = [];
   /** What GET .../interactions answers (agent mode), newest first. */
   interactions: Interaction[] = [];
-  failures: { match: (c: Call) => boolean; status: number; slug: string; headers: Record<string, string> }[] = [];
+  failures: {
+    match: (c: Call) => boolean;
+    status: number;
+    slug: string;
+    headers: Record<string, string>;
+    extra: Record<string, unknown>;
+  }[] = [];
   private nextId = 100;
 
   get writes(): Call[] {
@@ -109,8 +115,9 @@ export class FakeApi {
     times = 1,
     slug = "x",
     headers: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
   ): void {
-    for (let i = 0; i < times; i++) this.failures.push({ match, status, slug, headers });
+    for (let i = 0; i < times; i++) this.failures.push({ match, status, slug, headers, extra });
   }
 
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
@@ -125,9 +132,9 @@ export class FakeApi {
     this.calls.push(call);
     const failure = this.failures.findIndex((f) => f.match(call));
     if (failure >= 0) {
-      const { status, slug, headers } = this.failures.splice(failure, 1)[0];
+      const { status, slug, headers, extra } = this.failures.splice(failure, 1)[0];
       if (status === 0) throw new TypeError("Failed to fetch");
-      return json({ type: `https://prefcenter.dev/problems/${slug}`, title: "fail", status }, status, headers);
+      return json({ type: `https://prefcenter.dev/problems/${slug}`, title: "fail", status, ...extra }, status, headers);
     }
     return this.handle(call);
   };

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
   applyEdits,
+  canUncheck,
   choiceEdits,
   hasEdits,
   initialChoices,
+  isServiceMessage,
   planGpc,
   planWrites,
   preferenceStatus,
+  signUpChannels,
   type Choices,
   type PlanContext,
 } from "../src/state";
@@ -193,5 +196,25 @@ describe("planGpc", () => {
     p.consents = [];
     p.preferences.push({ channel: "email", topic: "surveys", status: "opted_out" });
     expect(planGpc(catalog(), p, "web")).toEqual({ topics: [], writes: [] });
+  });
+});
+
+describe("service messages and sign-up channels", () => {
+  const cat = catalog();
+  const offers = cat.topics.find((t) => t.key === "offers")!;
+  const billing = { ...offers, key: "billing", legal_basis: "contract" as const, optional: false, notice: null };
+
+  it("a service message keeps its last channel; an optional topic may lose all", () => {
+    expect(isServiceMessage(billing)).toBe(true);
+    expect(isServiceMessage(offers)).toBe(false);
+    expect(canUncheck(billing, ["email"], "email")).toBe(false);
+    expect(canUncheck(billing, ["email", "sms"], "email")).toBe(true);
+    expect(canUncheck(offers, ["email"], "email")).toBe(true);
+  });
+
+  it("a sign-up consents to the wanted channels the topic offers, else its first channel", () => {
+    expect(signUpChannels(cat, offers, null)).toEqual(["email"]);
+    expect(signUpChannels(cat, offers, ["post", "sms", "push"])).toEqual(["sms", "post"]);
+    expect(signUpChannels(cat, offers, ["push"])).toEqual(["email"]);
   });
 });
