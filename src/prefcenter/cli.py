@@ -58,9 +58,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"Widget bundle:   {base}{BUNDLE_URL}\n"
             f'  integrity="{bundle()[2]}" crossorigin="anonymous"\n'
             f"API docs:        {base}/schema\n"
-            f"Admin pages:     {base}/admin  (sign in with the demo client's id and secret)\n",
+            f"Staff console:   {base}/admin\n",
             flush=True,
         )
+        admin = creds["demo_admin"]
+        if admin["set_password_url"]:
+            print(
+                f"Demo admin:      {admin['email']}: set a password (once, within 24 hours) at\n"
+                f"  {admin['set_password_url']}\n",
+                flush=True,
+            )
+        else:
+            print(
+                f"Demo admin:      {admin['email']} (password set; a new link: "
+                f"prefcenter staff reset-password {admin['email']})\n",
+                flush=True,
+            )
     worker = None
     if args.with_worker:
         # The durable job worker beside the API (erasures, exports, webhook deliveries); stopped with it:

@@ -1,4 +1,6 @@
-"""The demo catalog, a demo API client and a demo subject, loaded on the first ``make run``."""
+"""The demo catalog, a demo API client, a demo subject and a demo admin, loaded on the first ``make run``.
+
+The demo admin (admin@example.com) gets a one-time set-password link on every run until they set a password."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from prefcenter.catalog import service as catalog
 from prefcenter.catalog.schemas import ChannelWrite, NoticeWrite, TopicWrite
 from prefcenter.context import AppContext
 from prefcenter.private_files import open_private
+from prefcenter.staff import service as staff
 from prefcenter.store.models import Channel, Subject
 from prefcenter.store.unit_of_work import SYSTEM
 from prefcenter.subjects import service as subjects
@@ -66,6 +69,7 @@ NOTICES = {
     "offers": "We send you personal offers based on your purchases. You can withdraw at any time.",
 }
 DEMO_CLIENT_ID = "demo-client"
+DEMO_ADMIN_EMAIL = "admin@example.com"
 
 
 def credentials_file(ctx: AppContext) -> Path:
@@ -108,4 +112,20 @@ async def load_demo(ctx: AppContext) -> dict:
                     },
                     fh,
                 )
-    return json.loads(path.read_text())
+    creds = json.loads(path.read_text())
+    creds["demo_admin"] = {"email": DEMO_ADMIN_EMAIL, "set_password_url": await demo_admin_link(ctx)}
+    return creds
+
+
+async def demo_admin_link(ctx: AppContext) -> str | None:
+    """The demo admin's one-time set-password link: made with the person on the first run, a new one on each
+    run until they set a password (the earlier one stops working); None once they have one."""
+    async with ctx.unit_of_work() as uow:
+        member = await staff.find_by_email(uow.session, DEMO_ADMIN_EMAIL)
+        if member is None:
+            member, link = await staff.add_staff(uow, SYSTEM, DEMO_ADMIN_EMAIL, "Demo admin", "admin")
+        elif member.password_hash is None and not member.disabled:
+            link = await staff.issue_password_link(uow, SYSTEM, member)
+        else:
+            return None
+        return link.read(member.id, ctx.settings.server.public_url).url
