@@ -161,3 +161,34 @@ async def test_dsr_figures_per_source(fresh):
     dsr = _today(await _insight(fresh, "dsr", group_by="source"))
     assert dsr["api"]["requests"] == 5 and dsr["api"]["open"] == 5 and dsr["api"]["overdue"] == 0
     assert dsr["api"]["median_days"] is None  # none completed yet
+
+
+async def test_feedback_scores_per_metric_and_small_groups(fresh):
+    answers = [
+        ("csat", 5),
+        ("csat", 4),
+        ("csat", 2),
+        ("csat", 5),
+        ("csat", 1),
+        ("nps", 10),
+        ("nps", 3),
+        ("ces", 6),
+    ]
+    for metric, score in answers:
+        r = await fresh.client.post(
+            "/v1/feedback",
+            json={"metric": metric, "score": score, "channel": "email", "touchpoint": "web"},
+            headers=await fresh.headers("feedback:write"),
+        )
+        assert r.status_code == 201, r.text
+    total = _today(await _insight(fresh, "feedback"))[None]
+    assert total["responses"] == 8 and total["csat"] == 3 / 5 and total["nps"] == 0.0 and total["ces"] == 6.0
+    by_metric = _today(await _insight(fresh, "feedback", group_by="metric"))
+    assert by_metric["csat"]["responses"] == 5 and by_metric["csat"]["csat"] == 3 / 5
+    assert by_metric["nps"] == {"responses": None, "csat": None, "nps": None, "ces": None}
+    r = await fresh.client.get(
+        "/v1/insights/feedback",
+        params={**RANGE, "interval": "day", "format": "csv"},
+        headers=await fresh.headers("insights:read"),
+    )
+    assert r.text.splitlines()[0] == "period,group,responses,csat,nps,ces"

@@ -206,13 +206,14 @@ async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[lis
 async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
     as_of = utcnow()
     async with ctx.db.read_session() as session:
-        answers = await insight_reads.feedback_rows(session, _instant(query.start), _instant(query.end))
+        counted = await insight_reads.feedback_counts(
+            session, _instant(query.start), _instant(query.end), query.group_by
+        )
     scores: dict[tuple[date, str | None], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in answers:
-        first = p.of(row.received_at.astimezone(UTC).date())
+    for day, metric, score, group, answers in counted:
+        first = p.of(date.fromisoformat(day))
         if first is not None:
-            group = (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None
-            scores[(first, group)][row.metric].append(row.score)
+            scores[(first, (group or NO_GROUP) if query.group_by else None)][metric].extend([score] * answers)
     groups: dict[tuple[date, str | None], Figures] = {
         key: {
             "responses": sum(len(v) for v in by_metric.values()),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.store.models import Consent
@@ -15,14 +15,26 @@ from prefcenter.store.models_feedback import Feedback
 from prefcenter.store.models_interactions import Interaction
 
 
-async def feedback_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
-    """(received_at, metric, score, channel, touchpoint, site) of the answers received in [start, end)."""
+def utc_day(session: AsyncSession, column):
+    """The UTC day of a timestamp column as ``YYYY-MM-DD`` text: SQLite stores naive UTC text, PostgreSQL
+    a ``timestamptz`` (the one dialect branch here)."""
+    if session.bind.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
+
+
+async def feedback_counts(
+    session: AsyncSession, start: datetime, end: datetime, group: str | None
+) -> Sequence[Row]:
+    """(day, metric, score, group, answers) of the answers received in [start, end), counted in SQL."""
     f = Feedback
+    day = utc_day(session, f.received_at).label("day")
+    key = (getattr(f, group) if group else literal("")).label("grp")
     return (
         await session.execute(
-            select(f.received_at, f.metric, f.score, f.channel, f.touchpoint, f.site).where(
-                f.received_at >= start, f.received_at < end
-            )
+            select(day, f.metric, f.score, key, func.count())
+            .where(f.received_at >= start, f.received_at < end)
+            .group_by(day, f.metric, f.score, key)
         )
     ).all()
 
