@@ -14,6 +14,7 @@ from prefcenter.errors import NotFound
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.profile_reads import profile_in_session
 from prefcenter.store.projection_rows import ProfileRows, ProjectionReader
+from prefcenter.store.unit_of_work import UnitOfWork
 from prefcenter.subjects.schemas import PreferenceRead, SettingsRead
 from prefcenter.subjects.service import subject_from_rows
 
@@ -58,3 +59,11 @@ async def read_profile_in(session: AsyncSession, keys: KeyMaterial, subject_id: 
     if rows is None:
         raise NotFound(f"no subject {subject_id}")
     return profile_read(keys, rows)
+
+
+async def written_profile(uow: UnitOfWork, subject_id: str) -> ProfileRead:
+    """A write's answer, read in the write's own transaction just before it commits (what it changed is
+    written first): the state the commit makes, without a second transaction (and on PostgreSQL a second
+    connection checkout) after it."""
+    await uow.flush()
+    return await read_profile_in(uow.session, uow.keys, subject_id)

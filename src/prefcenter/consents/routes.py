@@ -10,7 +10,7 @@ from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
 from prefcenter.consents.gpc import GpcSignal, gpc_signal, honour_gpc
-from prefcenter.consents.profile import read_profile, read_profile_in
+from prefcenter.consents.profile import read_profile, written_profile
 from prefcenter.consents.schemas import (
     ConfirmationEmailRead,
     ConsentConfirm,
@@ -163,12 +163,6 @@ def _with_etag(profile: ProfileRead) -> Response[ProfileRead]:
     return Response(profile, headers={"ETag": etag(profile.revision)})
 
 
-async def _written_profile_response(ctx: AppContext, subject_id: str) -> Response[ProfileRead]:
-    """A write's answer: the profile as its transaction sees it (it may not have committed yet)."""
-    async with ctx.db.read_session() as session:
-        return _with_etag(await read_profile_in(session, ctx.keys, subject_id))
-
-
 class ProfileController(Controller):
     """The preference center's view of one subject (subjects and consents together) and its preference write."""
 
@@ -212,4 +206,5 @@ class ProfileController(Controller):
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             await honour_gpc(uow, subject, _gpc(ctx, request))
             await subjects.update_preferences(uow, request.user.actor, subject_id, data, None)
-        return await _written_profile_response(ctx, subject_id)
+            profile = await written_profile(uow, subject_id)
+        return _with_etag(profile)

@@ -141,7 +141,7 @@ async def grant(
         await uow.session.flush()
     uow.session.add(consent)
     event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
-    event = await uow.append_event(
+    event_seq = await uow.append_event(
         event_type,
         actor=actor,
         subject_id=subject_id,
@@ -160,7 +160,7 @@ async def grant(
         },
         sealed={"evidence": _evidence_dict(evidence)} if evidence else None,
     )
-    return consent_read(consent, _receipt(uow, consent, event.seq, event_type))
+    return consent_read(consent, _receipt(uow, consent, event_seq, event_type))
 
 
 async def withdraw(
@@ -179,14 +179,14 @@ async def withdraw(
         raise Conflict(f"this consent is {consent.status} already", reason=consent.status)
     consent.status = "withdrawn"
     consent.withdrawn_at = uow.now
-    event = await uow.append_event(
+    event_seq = await uow.append_event(
         "consent.withdrawn",
         actor=actor,
         subject_id=subject_id,
         touchpoint=body.touchpoint,
         data={"consent_id": consent.id, "topic": consent.topic, "method": body.method, "reason": body.reason},
     )
-    return consent_read(consent, _receipt(uow, consent, event.seq, "consent.withdrawn"))
+    return consent_read(consent, _receipt(uow, consent, event_seq, "consent.withdrawn"))
 
 
 async def confirm(
@@ -213,14 +213,14 @@ async def confirm(
         raise Conflict("this consent expired before it was confirmed", reason="expired")
     consent.status = "granted"
     consent.confirmed_at = uow.now
-    event = await uow.append_event(
+    event_seq = await uow.append_event(
         "consent.confirmed",
         actor=actor,
         subject_id=subject_id,
         touchpoint=body.touchpoint,
         data={"consent_id": consent.id, "topic": consent.topic},
     )
-    return consent_read(consent, _receipt(uow, consent, event.seq, "consent.confirmed"))
+    return consent_read(consent, _receipt(uow, consent, event_seq, "consent.confirmed"))
 
 
 def _evidence_dict(evidence: Evidence | None) -> dict:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from prefcenter.core import crypto
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
@@ -21,6 +22,15 @@ from prefcenter.store.models import Checkpoint, Event, Subject, SubjectKey
 
 CHECKPOINT_EVERY = 256
 _PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one chain
+_EVENTS = Event.__table__
+_SUBJECTS = Subject.__table__
+# Core statements on the hot write path: an event is a plain row, the chain head two columns, a revision bump
+# one UPDATE (the ORM's per-object bookkeeping for these was a large share of a save's time).
+_INSERT_EVENT = insert(_EVENTS)
+_CHAIN_HEAD = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+_SET_REVISION = (
+    update(_SUBJECTS).where(_SUBJECTS.c.id == bindparam("subject")).values(revision=bindparam("revision"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +79,13 @@ class UnitOfWork:
         self.now = utcnow()
         self._head: tuple[int, str] | None = None
         self._data_keys: dict[str, bytes] = {}
+        self._revisions: dict[str, int] = {}  # subject id -> its bumped revision, written by ``flush``
 
     async def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
             if self.dialect == "postgresql":
                 await self.session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"))
-            row = (
-                await self.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1))
-            ).first()
+            row = (await self.session.execute(_CHAIN_HEAD)).first()
             self._head = (row[0], row[1]) if row else (0, GENESIS_HASH)
         return self._head
 
@@ -89,19 +98,20 @@ class UnitOfWork:
         touchpoint: str | None = None,
         data: dict | None = None,
         sealed: dict | None = None,
-    ) -> Event:
-        """Append one event to the chain. ``sealed`` (personal fields) is encrypted with the subject's key."""
+    ) -> int:
+        """Append one event to the chain, written at once as a plain row; its ``seq``. ``sealed`` (personal
+        fields) is encrypted with the subject's key."""
         await self._chain_head()
         sealed_blob = None
         if sealed:
             if subject_id is None:
                 raise ValueError("sealed personal data needs a subject")
             sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
-        row = Event(**self._link(type, actor, subject_id, touchpoint, data, sealed_blob))
-        self.session.add(row)
-        if row.seq % CHECKPOINT_EVERY == 0:
+        row = self._link(type, actor, subject_id, touchpoint, data, sealed_blob)
+        await self.session.execute(_INSERT_EVENT, row)
+        if row["seq"] % CHECKPOINT_EVERY == 0:
             self.add_checkpoint()
-        return row
+        return row["seq"]
 
     async def append_events(self, events: Iterable[NewEvent]) -> int:
         """The bulk form of ``append_event``: link the events in order after the head (read under the lock)
@@ -109,8 +119,7 @@ class UnitOfWork:
         already be sealed with its subject's data key (the caller holds the keys)."""
         rows, checkpoints = await self.link_events(events)
         if rows:
-            await self.session.flush()  # events added one by one before these are written first
-            await self.session.execute(insert(Event.__table__), rows)
+            await self.session.execute(_INSERT_EVENT, rows)
             if checkpoints:
                 await self.session.execute(insert(Checkpoint.__table__), checkpoints)
         return len(rows)
@@ -204,6 +213,7 @@ class UnitOfWork:
             UUID(subject_id)
         except ValueError:
             raise NotFound(f"no subject {subject_id}") from None
+        await self._write_revisions()  # a locking read refreshes the object from its row: bumps go first
         if self.dialect == "postgresql":  # read and locked in one round trip (SELECT ... FOR UPDATE)
             subject = await self.session.get(
                 Subject, subject_id, with_for_update=True, populate_existing=True
@@ -222,8 +232,24 @@ class UnitOfWork:
         return subject
 
     def bump_revision(self, subject: Subject) -> None:
-        """Record that the subject changed in this transaction: its revision (the ETag) moves on by one."""
-        subject.revision += 1
+        """Record that the subject changed in this transaction: its revision (the ETag) moves on by one. The
+        object shows the new revision at once; the row gets it with one UPDATE at ``flush`` (which the unit
+        of work runs before it commits), not through the ORM's flush of the whole object."""
+        revision = subject.revision + 1
+        set_committed_value(subject, "revision", revision)
+        self._revisions[subject.id] = revision
+
+    async def flush(self) -> None:
+        """Write what this unit of work holds back (revision bumps) and the session's pending objects: what
+        a statement in this transaction reads from here on sees every change made so far."""
+        await self._write_revisions()
+        await self.session.flush()
+
+    async def _write_revisions(self) -> None:
+        if self._revisions:
+            bumps = [{"subject": sid, "revision": revision} for sid, revision in self._revisions.items()]
+            self._revisions.clear()
+            await self.session.execute(_SET_REVISION, bumps)
 
     async def create_data_key(self, subject_id: str) -> bytes:
         key = crypto.new_data_key()
@@ -256,4 +282,6 @@ async def load_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
 @asynccontextmanager
 async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfWork]:
     async with db.write_session() as session:
-        yield UnitOfWork(session, keys, db.dialect)
+        uow = UnitOfWork(session, keys, db.dialect)
+        yield uow
+        await uow.flush()
