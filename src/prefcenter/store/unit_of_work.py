@@ -80,6 +80,9 @@ class UnitOfWork:
         self._head: tuple[int, str] | None = None
         self._data_keys: dict[str, bytes] = {}
         self._revisions: dict[str, int] = {}  # subject id -> its bumped revision, written by ``flush``
+        self._locked: dict[
+            str, Subject
+        ] = {}  # subjects loaded (and on PostgreSQL locked) by ``lock_subject``
 
     async def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
@@ -213,8 +216,13 @@ class UnitOfWork:
             UUID(subject_id)
         except ValueError:
             raise NotFound(f"no subject {subject_id}") from None
-        await self._write_revisions()  # a locking read refreshes the object from its row: bumps go first
-        if self.dialect == "postgresql":  # read and locked in one round trip (SELECT ... FOR UPDATE)
+        subject = self._locked.get(subject_id)
+        if subject is not None:  # locked earlier in this transaction: nobody else can have changed it
+            pass
+        elif self.dialect == "postgresql":  # read and locked in one round trip (SELECT ... FOR UPDATE)
+            await (
+                self._write_revisions()
+            )  # the locking read refreshes the object from its row: bumps go first
             subject = await self.session.get(
                 Subject, subject_id, with_for_update=True, populate_existing=True
             )
@@ -229,6 +237,7 @@ class UnitOfWork:
                 f"the subject is at revision {subject.revision}, not {expected_revision}; read it again",
                 current_revision=subject.revision,
             )
+        self._locked[subject_id] = subject
         return subject
 
     def bump_revision(self, subject: Subject) -> None:

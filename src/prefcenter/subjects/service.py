@@ -21,7 +21,7 @@ from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
 from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.projection_rows import ProfileRows
-from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, load_data_key
+from prefcenter.store.unit_of_work import Actor, NewEvent, SubjectKeyMissing, UnitOfWork, load_data_key
 from prefcenter.subjects.schemas import (
     IdentityRead,
     IdentityWrite,
@@ -292,27 +292,31 @@ async def update_preferences(
     }
     if service_messages:
         _keep_service_messages(body, existing, service_messages)
-    added, updated = [], []
+    added, updated, events = [], [], []
     for item in body.items:
         previous = existing.get((item.channel, item.topic))
         if previous == item.status:
             continue
         row = {"subject_id": subject_id, "channel": item.channel, "topic": item.topic, "status": item.status}
         (added if previous is None else updated).append(row)
-        await uow.append_event(
-            "preference.set",
-            actor=actor,
-            subject_id=subject_id,
-            touchpoint=body.touchpoint,
-            data={
-                "channel": item.channel,
-                "topic": item.topic,
-                "status": item.status,
-                "previous": previous,
-                "reason": body.reason,
-            },
+        events.append(
+            NewEvent(
+                "preference.set",
+                actor,
+                subject_id=subject_id,
+                touchpoint=body.touchpoint,
+                data={
+                    "channel": item.channel,
+                    "topic": item.topic,
+                    "status": item.status,
+                    "previous": previous,
+                    "reason": body.reason,
+                },
+            )
         )
         changed = True
+    if events:
+        await uow.append_events(events)  # one INSERT for all of them
     if added:
         await uow.session.execute(insert(table), [{**row, "updated_at": uow.now} for row in added])
     if updated:
