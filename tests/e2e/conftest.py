@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import live_server
+from tests.support.oidc_provider import running_provider
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 COMPANY = "Acme Test Shop"
+SSO_CLIENT_ID = "prefcenter-e2e"
+SSO_CLIENT_SECRET = "e2e-provider-secret"
 
 
 def chromium_path() -> str:
@@ -197,8 +200,17 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(new_backend, mailbox, page_host):
-    """``prefcenter serve --demo`` on a fresh, migrated SQLite database and a free port."""
+def oidc_provider():
+    """The in-test OpenID Connect provider (tests/support/oidc_provider.py) the server's single sign-on uses;
+    its people are added by the tests (``users``), its redirect URI set once the server's port is known."""
+    with running_provider(SSO_CLIENT_ID, SSO_CLIENT_SECRET, "http://127.0.0.1/unset", {}) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def server(new_backend, mailbox, page_host, oidc_provider):
+    """``prefcenter serve --demo`` on a fresh, migrated SQLite database and a free port, with single sign-on
+    through the in-test provider."""
     settings = new_backend("sqlite")
     _, smtp_port = mailbox
     with live_server(
@@ -208,7 +220,12 @@ def server(new_backend, mailbox, page_host):
         PREFCENTER_SMTP_HOST="127.0.0.1",
         PREFCENTER_SMTP_PORT=str(smtp_port),
         PREFCENTER_COMPANY_NAME=COMPANY,
+        PREFCENTER_OIDC_ISSUER=oidc_provider.issuer,
+        PREFCENTER_OIDC_CLIENT_ID=SSO_CLIENT_ID,
+        PREFCENTER_OIDC_CLIENT_SECRET=SSO_CLIENT_SECRET,
+        PREFCENTER_OIDC_ROLE_CLAIM="groups",
     ) as srv:
+        oidc_provider.client.redirect_uri = srv.url + "/admin/sso/callback"
         creds = json.loads((settings.var_dir / "demo-credentials.json").read_text())
         yield Server(
             url=srv.url,

@@ -1,4 +1,4 @@
-"""The admin pages in Debian's Chromium against the real server: sign in with the demo client, record an
+"""The admin pages in Debian's Chromium against the real server: sign in as an officer, record an
 access request, verify it with a note, find it in the list; axe-core on the dashboard and the request page."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 from playwright.async_api import expect
+
+from tests.e2e.staff_accounts import PASSWORD, new_staff, set_password
 
 pytestmark = pytest.mark.e2e
 
@@ -26,15 +28,17 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     axe = Axe()
     email = f"admin-e2e-{uuid.uuid4().hex[:8]}@example.com"
     subject_id = server.new_subject(email=email)
+    officer_id, officer_email, link = new_staff(server, "officer")
+    set_password(link)
 
     await page.goto(server.url + "/")
-    await page.get_by_role("link", name="Admin pages").click()
+    await page.get_by_role("link", name="Staff console").click()
     await expect(page).to_have_url(re.compile(r"/admin/login"))
-    await page.get_by_label("Client id").fill(server.client_id)
-    await page.get_by_label("Client secret").fill(server.client_secret + "-wrong")
+    await page.get_by_label("Email").fill(officer_email)
+    await page.get_by_label("Password").fill(PASSWORD + "-wrong")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("the client id or secret is not right")
-    await page.get_by_label("Client secret").fill(server.client_secret)
+    await expect(page.get_by_role("alert")).to_contain_text("the email, password or code is not right")
+    await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
 
     await expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
@@ -56,7 +60,7 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     await expect(page.get_by_role("status")).to_contain_text("Identity verified")
     history = page.get_by_role("table", name="History, oldest first")
     await expect(history).to_contain_text("ID card checked at the desk <b>ok</b>")  # shown as text, escaped
-    await expect(history).to_contain_text(f"client:{server.client_id}")
+    await expect(history).to_contain_text(f"staff:{officer_id}")
     assert _serious(await axe.run(page)) == []
 
     await page.set_viewport_size({"width": 320, "height": 800})
@@ -73,7 +77,7 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
 
     r = server.get(f"/v1/dsr-requests/{request_id}")
     assert r.json()["verification_method"] == "officer"
-    assert r.json()["history"][1]["actor_id"] == server.client_id
+    assert r.json()["history"][1]["actor_id"] == officer_id
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("status")).to_contain_text("You are signed out.")

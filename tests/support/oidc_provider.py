@@ -5,7 +5,8 @@ the authorization-code grant, the PKCE extension (RFC 7636, S256 required) and t
 signing ID tokens with an RSA key, plus discovery and JWKS documents. It runs in a thread on a real port.
 
 It has no login form: the test names the person at the authorization endpoint with ``login_hint`` (their
-email), and the provider's users (with their claims) are given when it starts.
+email), or beforehand in ``signing_in`` (for a browser that follows the redirects itself), and the
+provider's users (with their claims) are given when it starts.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ class Provider:
         default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "test-1", "use": "sig"})
     )
     tokens_issued: int = 0
+    # who signs in at an authorization request without a login_hint (a browser test: the person who would
+    # type their name into the provider's own form)
+    signing_in: str | None = None
 
 
 def build_app(provider: Provider) -> Flask:
@@ -176,7 +180,7 @@ def build_app(provider: Provider) -> Flask:
 
     @app.get("/authorize")
     def authorize():
-        email = request.args.get("login_hint", "")
+        email = request.args.get("login_hint") or provider.signing_in or ""
         if email not in provider.users:
             return server.create_authorization_response(grant_user=None)  # access_denied back to the client
         user = {
