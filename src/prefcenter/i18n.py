@@ -42,6 +42,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribed_text": "You will no longer receive {topic} by {channel}.",
         "already_unsubscribed_text": "You were already unsubscribed from {topic} by {channel}.",
         "erased_text": "We hold no data about you any more; you will not be contacted.",
+        "manage_title": "{company}: your communication preferences",
+        "manage_whose": "Preferences for {identity}",
+        "manage_intro": "Choose what {company} may send you, and how. Changes are saved when you press Save.",
+        "all_messages": "all messages",
+        "unsub_from": "Messages from {company}",
     },
     "de": {
         "email_subject": "{company}: Bitte bestätigen Sie Ihr Abonnement von {topic}",
@@ -77,6 +82,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribed_text": "Sie erhalten {topic} nicht mehr per {channel}.",
         "already_unsubscribed_text": "Sie waren von {topic} per {channel} bereits abgemeldet.",
         "erased_text": "Wir speichern keine Daten mehr über Sie; Sie werden nicht kontaktiert.",
+        "manage_title": "{company}: Ihre Kommunikationseinstellungen",
+        "manage_whose": "Einstellungen für {identity}",
+        "manage_intro": (
+            "Wählen Sie, was {company} Ihnen senden darf und wie. Änderungen werden gespeichert, wenn Sie auf "
+            "Speichern drücken."
+        ),
+        "all_messages": "alle Nachrichten",
+        "unsub_from": "Nachrichten von {company}",
     },
     "fr": {
         "email_subject": "{company} : veuillez confirmer votre abonnement à {topic}",
@@ -109,6 +122,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribed_text": "Vous ne recevrez plus {topic} par {channel}.",
         "already_unsubscribed_text": "Vous étiez déjà désabonné de {topic} par {channel}.",
         "erased_text": "Nous ne conservons plus aucune donnée vous concernant ; vous ne serez pas contacté.",
+        "manage_title": "{company} : vos préférences de communication",
+        "manage_whose": "Préférences de {identity}",
+        "manage_intro": (
+            "Choisissez ce que {company} peut vous envoyer, et comment. Les modifications sont enregistrées "
+            "lorsque vous appuyez sur Enregistrer."
+        ),
+        "all_messages": "tous les messages",
+        "unsub_from": "Messages de {company}",
     },
     "es": {
         "email_subject": "{company}: confirme su suscripción a {topic}",
@@ -141,6 +162,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "unsubscribed_text": "Ya no recibirá {topic} por {channel}.",
         "already_unsubscribed_text": "Ya se había dado de baja de {topic} por {channel}.",
         "erased_text": "Ya no guardamos ningún dato suyo; no se le contactará.",
+        "manage_title": "{company}: sus preferencias de comunicación",
+        "manage_whose": "Preferencias de {identity}",
+        "manage_intro": (
+            "Elija qué puede enviarle {company} y cómo. Los cambios se guardan al pulsar Guardar."
+        ),
+        "all_messages": "todos los mensajes",
+        "unsub_from": "Mensajes de {company}",
     },
 }
 
@@ -180,3 +208,11 @@ def pick_locale(preferred: str | None = None, accept_language: str | None = None
 def text(locale: str, key: str, **values: object) -> str:
     """The ``key`` text in ``locale`` (English when the locale is not supported), with ``values`` filled in."""
     return TEXTS.get(locale, TEXTS[DEFAULT_LOCALE])[key].format(**values)
+
+
+def catalog_text(default: str, translations: dict | None, locale: str, field: str = "name") -> str:
+    """A catalog text (a topic's or channel's ``name``, ``description``) in ``locale`` from its stored
+    ``translations`` (``{"de": {"name": ...}}``), else the default-locale text."""
+    translated = (translations or {}).get(locale) or {}
+    value = translated.get(field) if isinstance(translated, dict) else None
+    return value if isinstance(value, str) and value else default

@@ -164,7 +164,8 @@ class TokenIssuer:
             ).validate(decoded.claims)
         except JoseError as exc:
             reason = "expired" if "expired" in str(exc).lower() else "invalid"
-            raise Unauthorized(f"the access token is {reason}") from exc
+            # reason "expired" lets the widget say so and ask its host page for a fresh token
+            raise Unauthorized(f"the access token is {reason}", reason=reason) from exc
         except (ValueError, TypeError) as exc:
             raise Unauthorized("the access token is malformed") from exc
         claims = decoded.claims

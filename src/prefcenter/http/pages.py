@@ -41,6 +41,15 @@ PAGE_HEADERS = {
 }
 
 
+def logo_headers(logo_url: str | None) -> dict[str, str]:
+    """The page headers that let a branded page show its logo (an https URL on another origin)."""
+    if not logo_url:
+        return {}
+    scheme, _, rest = logo_url.partition("://")
+    origin = f"{scheme}://{rest.split('/', 1)[0]}"
+    return {"Content-Security-Policy": PAGE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")}
+
+
 class AreaTemplateLoader(BaseLoader):
     """``<area>/<file>`` from ``prefcenter/<area>/templates/<file>`` (no path leaves that folder)."""
 

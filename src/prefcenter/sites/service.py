@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.core.contrast import AA_NORMAL_TEXT, WHITE, contrast_ratio
 from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.sites.origins import canonical_origin
-from prefcenter.sites.schemas import SiteRead, SiteWrite
+from prefcenter.sites.schemas import SiteBranding, SiteRead, SiteWrite
 from prefcenter.store.models_sites import Site
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
 
@@ -28,6 +30,14 @@ async def put_site(uow: UnitOfWork, actor: Actor, key: str, body: SiteWrite) -> 
     if not name:
         raise InvalidInput("a site needs a name")
     origins = canonical_origins(body.origins)
+    branding = body.branding or SiteBranding()
+    if branding.accent_colour and contrast_ratio(branding.accent_colour, WHITE) < AA_NORMAL_TEXT:
+        ratio = contrast_ratio(branding.accent_colour, WHITE)
+        raise InvalidInput(
+            f"accent colour {branding.accent_colour} has {ratio:.2f}:1 contrast with white text; "
+            f"buttons and links need {AA_NORMAL_TEXT}:1 (WCAG AA): choose a darker colour",
+            field="branding.accent_colour",
+        )
     others = (await uow.session.execute(select(Site).where(Site.key != key))).scalars()
     for other in others:
         taken = sorted(set(origins) & set(other.origins))
@@ -42,6 +52,8 @@ async def put_site(uow: UnitOfWork, actor: Actor, key: str, body: SiteWrite) -> 
         site = Site(key=key, created_at=uow.now)
         uow.session.add(site)
     site.name, site.origins, site.touchpoint, site.updated_at = name, origins, body.touchpoint, uow.now
+    site.company_name, site.logo_url = branding.company_name, branding.logo_url
+    site.accent_colour = branding.accent_colour.lower() if branding.accent_colour else None
     await uow.append_event(
         "site.set",
         actor=actor,
@@ -50,6 +62,7 @@ async def put_site(uow: UnitOfWork, actor: Actor, key: str, body: SiteWrite) -> 
             "name": name,
             "origins": origins,
             "touchpoint": body.touchpoint,
+            "branding": msgspec.to_builtins(branding_of(site)),
             "created": created,
         },
     )
@@ -81,12 +94,22 @@ async def all_site_origins(session: AsyncSession) -> frozenset[str]:
     return frozenset(origin for origins in rows for origin in origins)
 
 
+def branding_of(site: Site) -> SiteBranding | None:
+    """The site's branding, or None when it has none."""
+    if not (site.company_name or site.logo_url or site.accent_colour):
+        return None
+    return SiteBranding(
+        company_name=site.company_name, logo_url=site.logo_url, accent_colour=site.accent_colour
+    )
+
+
 def site_read(site: Site) -> SiteRead:
     return SiteRead(
         key=site.key,
         name=site.name,
         origins=list(site.origins),
         touchpoint=site.touchpoint,
+        branding=branding_of(site),
         created_at=site.created_at,
         updated_at=site.updated_at,
     )

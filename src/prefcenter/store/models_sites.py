@@ -19,5 +19,9 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     origins: Mapped[list] = mapped_column(JSON)
     touchpoint: Mapped[str | None] = mapped_column(String(20))  # default touchpoint of its widget tokens
+    # Branding of its hosted pages and emails (all optional: the company settings' name otherwise)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    accent_colour: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb", AA contrast with white
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

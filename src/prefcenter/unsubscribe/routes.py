@@ -12,10 +12,11 @@ from prefcenter import i18n
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import Gone, InvalidInput, NotFound
-from prefcenter.http.pages import message_page, page, refused_link_page
+from prefcenter.http.pages import logo_headers, message_page, page, refused_link_page
+from prefcenter.sites.branding import branding_for
 from prefcenter.unsubscribe import service
 from prefcenter.unsubscribe.schemas import UnsubscribeLinksCreate, UnsubscribeLinksRead
-from prefcenter.vocabulary import SINGLE_LINE_PATTERN
+from prefcenter.vocabulary import KEY_PATTERN, SINGLE_LINE_PATTERN
 
 Token = Annotated[
     str,
@@ -24,13 +25,29 @@ Token = Annotated[
     ),
 ]
 
+SiteKey = Annotated[
+    str | None,
+    Parameter(
+        description="The site the mail belongs to (the page shows its branding)",
+        max_length=40,
+        pattern=KEY_PATTERN,
+        required=False,
+    ),
+]
+
 # A link that is not valid (404) or expired or revoked (410) is answered with a page, as the person clicked it.
 REFUSED_LINK_PAGES = {
     404: ResponseSpec(
-        str, media_type=MediaType.HTML, description="The link is not valid: a page saying so", generate_examples=False
+        str,
+        media_type=MediaType.HTML,
+        description="The link is not valid: a page saying so",
+        generate_examples=False,
     ),
     410: ResponseSpec(
-        str, media_type=MediaType.HTML, description="The link expired or was revoked: a page", generate_examples=False
+        str,
+        media_type=MediaType.HTML,
+        description="The link expired or was revoked: a page",
+        generate_examples=False,
     ),
 }
 
@@ -63,26 +80,33 @@ class OneClickUnsubscribeController(Controller):
         media_type=MediaType.HTML,
         responses=REFUSED_LINK_PAGES,
     )
-    async def confirmation_page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
-        """A small confirmation page; a GET never changes anything (mail scanners follow links)."""
+    async def confirmation_page(
+        self, ctx: AppContext, request: Request, token: Token, site: SiteKey = None
+    ) -> Response[str]:
+        """A confirmation page naming the company; a GET never changes anything (scanners follow links)."""
         locale = i18n.pick_locale(None, request.headers.get("accept-language"))
         try:
             claim = service.open_link(ctx, token)
-            channel, topic = await service.describe_link(ctx, claim)
+            channel, topic = await service.describe_link(ctx, claim, locale)
         except (NotFound, Gone) as exc:
             return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
+        async with ctx.db.read_session() as session:
+            brand = await branding_for(session, ctx.settings.company.name, site)
 
         def t(key: str) -> str:
-            return i18n.text(locale, key, topic=topic, channel=channel)
+            return i18n.text(locale, key, topic=topic, channel=channel, company=brand.company)
 
         return page(
             "unsubscribe/unsubscribe.html",
+            headers=logo_headers(brand.logo_url),
             title=t("unsub_heading"),
             lang=locale,
+            brand=brand,
+            from_company=t("unsub_from"),
             heading=t("unsub_heading"),
             question=t("unsub_question"),
             button=t("unsub_button"),
-            action=request.url.path,
+            action=str(request.url.path) + (f"?site={brand.site}" if brand.site else ""),
         )
 
     @post(
@@ -92,7 +116,9 @@ class OneClickUnsubscribeController(Controller):
         media_type=MediaType.HTML,
         responses=REFUSED_LINK_PAGES,
     )
-    async def one_click(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
+    async def one_click(
+        self, ctx: AppContext, request: Request, token: Token, site: SiteKey = None
+    ) -> Response[str]:
         """RFC 8058 one-click: POST `List-Unsubscribe=One-Click` records the opt-out (replays are harmless).
 
         An expired or revoked link answers 410, a link that is not valid 404; neither changes anything."""
@@ -106,7 +132,7 @@ class OneClickUnsubscribeController(Controller):
             raise InvalidInput("send List-Unsubscribe=One-Click in the body (RFC 8058)")
         try:
             status = await service.apply_unsubscribe(ctx, claim)
-            channel, topic = await service.describe_link(ctx, claim)
+            channel, topic = await service.describe_link(ctx, claim, locale)
         except Gone as exc:
             return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
 

@@ -26,6 +26,12 @@ class UnsubscribeLinksCreate(msgspec.Struct, forbid_unknown_fields=True):
     channel: Key
     subjects: Annotated[list[SubjectId], msgspec.Meta(min_length=1)]
     topic: TopicKey | None = None
+    site: Annotated[
+        Key | None,
+        msgspec.Meta(
+            description="The site the mail belongs to: its unsubscribe page shows that site's branding"
+        ),
+    ] = None
 
 
 class UnsubscribeLinkRead(msgspec.Struct):

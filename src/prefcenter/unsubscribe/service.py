@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from prefcenter import i18n
 from prefcenter.context import AppContext
 from prefcenter.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.store.models import Channel, Preference, Subject, Topic
+from prefcenter.store.models_sites import Site
 from prefcenter.store.unit_of_work import Actor
 from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate
 from prefcenter.subjects.service import update_preferences
@@ -46,6 +48,8 @@ async def mint_links(ctx: AppContext, body: UnsubscribeLinksCreate) -> list[Unsu
                 raise InvalidInput(f"unknown topic {body.topic}")
             if body.channel not in topic.channels:
                 raise InvalidInput(f"topic {body.topic} is not offered on channel {body.channel}")
+        if body.site is not None and await session.get(Site, body.site) is None:
+            raise InvalidInput(f"unknown site {body.site}")
     issuer = tokens(ctx)
     out = []
     for subject_id in body.subjects:
@@ -54,7 +58,7 @@ async def mint_links(ctx: AppContext, body: UnsubscribeLinksCreate) -> list[Unsu
         except ValueError:
             raise InvalidInput("subjects must be prefcenter ids (UUIDs)") from None
         token, expires = issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS)
-        url = link_url(ctx, token)
+        url = link_url(ctx, token) + (f"?site={body.site}" if body.site else "")
         out.append(
             UnsubscribeLinkRead(
                 subject_id=subject_id,
@@ -106,11 +110,16 @@ async def apply_unsubscribe(ctx: AppContext, claim: UnsubscribeClaim) -> str:
     return "unsubscribed"
 
 
-async def describe_link(ctx: AppContext, claim: UnsubscribeClaim) -> tuple[str, str]:
-    """The channel's and topic's names for the page; Gone when the subject's links were revoked."""
+async def describe_link(
+    ctx: AppContext, claim: UnsubscribeClaim, locale: str = i18n.DEFAULT_LOCALE
+) -> tuple[str, str]:
+    """The channel's and topic's names for the page, in ``locale`` (the catalog's translations, else its
+    default texts); Gone when the subject's links were revoked."""
     async with ctx.db.read_session() as session:
         _ensure_not_revoked(await session.get(Subject, claim.subject_id), claim)
         channel = await session.get(Channel, claim.channel)
         topic = None if claim.topic == ALL_TOPICS else await session.get(Topic, claim.topic)
-        names = (channel.name if channel else claim.channel, topic.name if topic else None)
-    return names[0], names[1] or "all messages"
+    channel_name = i18n.catalog_text(channel.name, channel.translations, locale) if channel else claim.channel
+    if topic is None:
+        return channel_name, i18n.text(locale, "all_messages")
+    return channel_name, i18n.catalog_text(topic.name, topic.translations, locale)

@@ -13,9 +13,11 @@ from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
 from prefcenter.demo import credentials_file
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
-from prefcenter.http.pages import message_page, page, refused_link_page
+from prefcenter.http.pages import logo_headers, message_page, page, refused_link_page
 from prefcenter.link_revocations.service import ensure_link_current
+from prefcenter.sites.branding import branding_for
 from prefcenter.store.models import Subject
+from prefcenter.subjects.people import masked_identities
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.web.bundle import BUNDLE_URL, bundle
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
@@ -141,13 +143,25 @@ class PageController(Controller):
             mode="full",
             agent_id=None,
         )
-        company = ctx.settings.company.name
+        locale = i18n.pick_locale(subject.language, request.headers.get("accept-language"))
+        async with ctx.db.read_session() as session:
+            brand = await branding_for(session, ctx.settings.company.name, claims.get("site"))
+            identities = await masked_identities(session, ctx.keys, subject_id)
+        # Whose preferences these are: the first email (else any identity), masked.
+        shown = next((i for i in identities if i.kind == "email"), identities[0] if identities else None)
+
+        def t(key: str, **values: str) -> str:
+            return i18n.text(locale, key, company=brand.company, **values)
+
         return page(
             "web/manage.html",
-            title=f"{company}: your preferences",
-            lang="en",
-            **_widget_script(origin, subject.language),
-            company=company,
+            headers=logo_headers(brand.logo_url),
+            title=t("manage_title"),
+            lang=locale,
+            **_widget_script(origin, locale),
+            brand=brand,
+            whose=t("manage_whose", identity=shown.masked) if shown else None,
+            intro=t("manage_intro"),
             token=short,
         )
 
