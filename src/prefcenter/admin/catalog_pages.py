@@ -24,6 +24,7 @@ class CatalogPagesController(Controller):
                 for topic in current.topics
                 for notice in await catalog.list_notices(session, topic.key)
             ]
+            service_opt_outs = await catalog.service_message_opt_outs(session)
         return admin_page(
             "catalog.html",
             staff,
@@ -31,4 +32,5 @@ class CatalogPagesController(Controller):
             current="/admin/catalog",
             catalog=current,
             notices=notices,
+            service_opt_outs=service_opt_outs,
         )

@@ -27,7 +27,7 @@ from prefcenter.catalog.schemas import (
 from prefcenter.errors import InvalidInput, NotFound
 from prefcenter.i18n import DEFAULT_LOCALE, LOCALES
 from prefcenter.store.database import Database
-from prefcenter.store.models import Channel, Meta, Notice, Topic, TopicGroup
+from prefcenter.store.models import Channel, Meta, Notice, Preference, Topic, TopicGroup
 from prefcenter.store.projection_rows import ProjectionReader
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
 
@@ -341,3 +341,15 @@ def _topic_read(t: Topic, notice: Notice | None, group_name: str | None = None) 
         group_key=t.group_key,
         translations=_texts(t.translations or {}),
     )
+
+
+async def service_message_opt_outs(session: AsyncSession) -> dict[str, int]:
+    """Per service message (a topic that is not optional): how many opt-outs are stored for it. They stay in
+    force until the customer changes them; the admin catalog page shows the count."""
+    rows = await session.execute(
+        select(Preference.topic, func.count())
+        .join(Topic, Topic.key == Preference.topic)
+        .where(Topic.optional.is_(False), Preference.status == "opted_out")
+        .group_by(Preference.topic)
+    )
+    return {topic: count for topic, count in rows.all()}
