@@ -9,9 +9,9 @@ any other origin gets no CORS headers at all, so the browser refuses the call. A
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from typing import Protocol
 
-from prefcenter.sites.allow_list import OriginAllowList
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOW_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 # Litestar's CORS defaults (accept, accept-language, content-language, content-type) plus ours.
@@ -61,7 +61,13 @@ def preflight_failures(method: str, requested_headers: str | None) -> list[str]:
     return failures
 
 
-def cors_middleware(app: ASGIApp, allow_list: OriginAllowList) -> ASGIApp:
+class AllowsOrigins(Protocol):
+    """What CORS asks of the origin allow list (the sites area's ``OriginAllowList``, held by the context)."""
+
+    async def allows(self, origin: str) -> bool: ...
+
+
+def cors_middleware(app: ASGIApp, allow_list: AllowsOrigins) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
