@@ -106,7 +106,7 @@ async def send_confirmation(
         message = confirmation_message(
             ctx.settings.company.name,
             to,
-            topic.name if topic else consent.topic,
+            i18n.catalog_text(topic.name, topic.translations, locale) if topic else consent.topic,
             confirm_link(ctx, subject_id, consent_id, locale),
             ctx.settings.widget.doi_pending_days,
             locale,
@@ -154,7 +154,10 @@ async def inspect_link(ctx, claims: dict) -> PendingLink:
         status = "superseded"
     elif pending_expired(consent, utcnow(), ctx.settings.widget.doi_pending_days):
         status = "expired"
-    return PendingLink(subject_id, consent_id, topic.name if topic else consent.topic, status)
+    # The topic's name in the language the email was written in (the link carries it).
+    locale = i18n.pick_locale(claims.get("lng") if isinstance(claims.get("lng"), str) else None)
+    name = i18n.catalog_text(topic.name, topic.translations, locale) if topic else consent.topic
+    return PendingLink(subject_id, consent_id, name, status)
 
 
 async def confirm_from_link(ctx, claims: dict) -> ConsentRead:
