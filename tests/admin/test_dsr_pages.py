@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from prefcenter.dsr import intake
+from prefcenter.store.unit_of_work import SYSTEM
 from tests.admin.support import request_id_from, signed_in
 from tests.dsr.support import get_request
 
@@ -196,3 +198,19 @@ async def test_list_filters_overdue_and_paging(api):
 
         await officer.page("/admin/dsr?status=bogus", status=422)
         await officer.page("/admin/dsr?cursor=%%%", status=422)
+
+
+async def test_a_request_about_someone_we_hold_no_data_about_shows_a_dash(api):
+    """A verified self-service request about an unknown person has no subject: a dash and "no data held"
+    on the list and the detail page, never "None"."""
+    async with api.ctx.unit_of_work() as uow:
+        req = await intake.record_without_subject(
+            uow, SYSTEM, "access", "email", source="self_service", why="the code was confirmed"
+        )
+    async with signed_in(api, "officer") as officer:
+        for html in (
+            await officer.page("/admin/dsr?status=completed"),
+            await officer.page(f"/admin/dsr/{req.id}"),
+        ):
+            assert req.id[:8] in html
+            assert "None" not in html and "no data held" in html

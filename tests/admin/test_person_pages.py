@@ -177,3 +177,75 @@ async def test_the_agent_workspace_records_as_the_staff_member(api):
         assert all(e.actor_id == agent.staff_id for e in events)
         granted = [e for e in events if e.type.startswith("consent.")][0]
         assert '"method":"verbal"' in granted.data
+
+
+async def test_a_refused_workspace_form_comes_back_filled_in_with_its_error(api):
+    subject, _email_, _phone = await _person(api)
+    sid = subject["id"]
+    async with signed_in(api, "agent") as agent:
+        page = f"/admin/subjects/{sid}"
+        r = await agent.submit(
+            page,
+            f"{page}/preferences",
+            topic="newsletter",
+            channel="email",
+            status="opted_out",
+            frequency="weekly",
+            touchpoint="account",
+            reason="",
+        )
+        assert r.status_code == 422
+        assert "The preference change was not recorded: give the reason" in r.text
+        assert 'aria-describedby="preference-error"' in r.text and 'id="preference-error"' in r.text
+        assert (
+            '<option value="weekly" selected>' in r.text and '<option value="opted_out" selected>' in r.text
+        )
+        assert '<option value="account" selected>' in r.text
+        assert "Find another person" in r.text  # the single customer view, not the shared error page
+        r = await agent.submit(
+            page,
+            f"{page}/interactions",
+            channel="chat",
+            touchpoint="support",
+            direction="inbound",
+            summary="Asked about the bill",
+            handle_seconds="ten",
+        )
+        assert (
+            r.status_code == 422
+            and "The contact was not recorded: handle_seconds must be a whole number" in r.text
+        )
+        assert ">Asked about the bill</textarea>" in r.text
+        r = await agent.submit(
+            page, f"{page}/consents", topic="newsletter", touchpoint="support", reason="Said yes"
+        )
+        assert r.status_code == 422 and "choose at least one channel" in r.text
+        assert 'value="Said yes"' in r.text
+        assert [
+            e
+            for e in await _events(api, sid, "")
+            if e.actor_type == "staff" and e.type != "staff.subject_viewed"
+        ] == []
+
+
+async def test_earlier_consents_show_their_signed_receipt(api):
+    subject, _email_, _phone = await _person(api)
+    sid = subject["id"]
+    catalog = (await api.client.get("/v1/catalog", headers=await api.admin())).json()
+    topic = next(t for t in catalog["topics"] if t["legal_basis"] == "consent" and t.get("notice"))
+    r = await api.client.post(
+        f"/v1/subjects/{sid}/consents",
+        json={
+            "topic": topic["key"],
+            "channels": topic["channels"][:1],
+            "notice_version": topic["notice"]["version"],
+            "method": "checkbox",
+            "touchpoint": "web",
+        },
+        headers=await api.admin(),
+    )
+    assert r.status_code == 201, r.text
+    answered = r.json()["receipt"]
+    async with signed_in(api, "agent") as agent:
+        html = await agent.page(f"/admin/subjects/{sid}")
+        assert "Signed receipt" in html and f"<code>{answered}</code>" in html  # the same token, issued again

@@ -11,6 +11,7 @@ actor (``staff:<id>``) and a reason.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, TypeVar, get_args
 
 import msgspec
@@ -29,7 +30,7 @@ from prefcenter.consents.profile import read_profile_in
 from prefcenter.consents.schemas import ConsentGrant, Evidence
 from prefcenter.context import AppContext
 from prefcenter.dsr import reads as dsr_reads
-from prefcenter.errors import InvalidInput
+from prefcenter.errors import Conflict, DomainError, InvalidField, InvalidInput, ServiceMessageOptOut
 from prefcenter.interactions import service as interactions
 from prefcenter.interactions.schemas import CONTACT_CHANNELS, InteractionCreate
 from prefcenter.staff import service as staff_accounts
@@ -49,11 +50,22 @@ PathId = Annotated[str, Parameter(max_length=36, pattern=SINGLE_LINE_PATTERN)]
 Query = Annotated[str | None, Parameter(max_length=340, pattern=SINGLE_LINE_PATTERN)]
 Filter = Annotated[str | None, Parameter(max_length=40, pattern=SINGLE_LINE_PATTERN)]
 
+# A refusal the person can correct in the form (a missing reason, a channel the topic is not offered on):
+# the page again with the form as entered and the error beside it, not the shared error page.
+CORRECTABLE = (InvalidInput, InvalidField, ServiceMessageOptOut, Conflict)
+
 DONE = {
     "interaction": "The contact was recorded.",
     "preference": "The preference change was recorded.",
     "consent": "The verbal consent was recorded.",
 }
+
+
+@dataclass(frozen=True)
+class FormError:
+    form: str  # which form: reveal, interaction, preference or consent
+    detail: str
+    entered: dict[str, object]  # what the person had filled in, to fill the form again
 
 
 def _see(subject_id: str, done: str) -> Redirect:
@@ -85,7 +97,7 @@ async def _person_page(
     channel: str | None = None,
     touchpoint: str | None = None,
     flash: str | None = None,
-    error: str | None = None,
+    form_error: FormError | None = None,
     revealed: people.RevealedIdentity | None = None,
     receipt: str | None = None,
     status: int = 200,
@@ -106,6 +118,7 @@ async def _person_page(
             else []
         )
         deliveries = await subject_deliveries(session, subject_id) if officer_view else []
+        receipts = await consents.reissued_receipts(session, ctx.keys.signing_key, subject_id)
         staff_names = {member.id: member.name for member in await staff_accounts.list_staff(session)}
     catalog_channels = [c.key for c in current.channels]
     return admin_page(
@@ -136,15 +149,79 @@ async def _person_page(
         filter_channel=channel or "",
         filter_touchpoint=touchpoint or "",
         flash=flash,
-        error=error,
+        form_error=form_error,
         revealed=revealed,
         receipt=receipt,
         matrix={f"{p.topic}/{p.channel}": p.status for p in profile.preferences},
+        receipts=receipts,
         staff_names=staff_names,
         zone=staff.time_zone,
         max_reason=MAX_REASON,
         max_summary=MAX_SUMMARY,
     )
+
+
+async def _form_again(
+    ctx: AppContext, staff: SignedInStaff, subject_id: str, which: str, entered: dict, exc: DomainError
+) -> Response:
+    """The single customer view again, ``which`` form filled in as it was posted, with the refusal beside it."""
+    error = FormError(which, exc.detail, entered)
+    return await _person_page(ctx, staff, subject_id, form_error=error, status=exc.status)
+
+
+def _interaction_body(form: dict[str, str], staff_id: str) -> InteractionCreate:
+    return _decode(
+        InteractionCreate,
+        {
+            "channel": form.get("channel", ""),
+            "touchpoint": form.get("touchpoint", ""),
+            "direction": form.get("direction", ""),
+            "topic": form.get("topic") or None,
+            "summary": form.get("summary") or None,
+            "outcome": form.get("outcome") or None,
+            "handle_seconds": _optional_int(form, "handle_seconds"),
+            "agent": staff_id,
+            "continues": form.get("continues") or None,
+        },
+    )
+
+
+def _preferences_body(form: dict[str, str]) -> PreferencesUpdate:
+    reason = required_text(form, "reason", MAX_REASON, "the reason (what the person asked for)")
+    fields: dict[str, object] = {"touchpoint": form.get("touchpoint", ""), "reason": reason, "items": []}
+    if form.get("topic") and form.get("channel") and form.get("status"):
+        fields["items"] = [{"channel": form["channel"], "topic": form["topic"], "status": form["status"]}]
+    if form.get("do_not_contact") in ("yes", "no"):
+        fields["do_not_contact"] = form["do_not_contact"] == "yes"
+    for name in ("preferred_channel", "language", "frequency"):
+        if form.get(name):
+            fields[name] = form[name]
+    if len(fields) == 3 and not fields["items"]:
+        raise InvalidInput("choose a preference or a setting to change")
+    return _decode(PreferencesUpdate, fields)
+
+
+def _verbal_consent(
+    form: dict[str, str], channels: list[str], read_out: dict[str, int]
+) -> tuple[ConsentGrant, Evidence]:
+    """The consent as the API's body (the topic's latest notice is the one read out) and its evidence."""
+    reason = required_text(form, "reason", MAX_REASON, "the reason (what the person said)")
+    topic = form.get("topic", "")
+    if topic not in read_out:
+        raise InvalidInput(f"topic {topic} has no notice to read out")
+    if not channels:
+        raise InvalidInput("choose at least one channel the person agreed to")
+    body = _decode(
+        ConsentGrant,
+        {
+            "topic": topic,
+            "channels": channels,
+            "notice_version": read_out[topic],
+            "method": "verbal",
+            "touchpoint": form.get("touchpoint", ""),
+        },
+    )
+    return body, Evidence(note=reason)
 
 
 class PersonPagesController(Controller):
@@ -202,7 +279,10 @@ class PersonPagesController(Controller):
         """One identity in full, for a stated reason (officers; audited), shown once on this answer."""
         staff = await signed_in(ctx, request, "reveal_identity")
         form = await read_form(request, staff)
-        reason = required_text(form, "reason", MAX_REASON, "the reason for revealing the identity")
+        try:
+            reason = required_text(form, "reason", MAX_REASON, "the reason for revealing the identity")
+        except CORRECTABLE as exc:
+            return await _form_again(ctx, staff, subject_id, "reveal", form, exc)
         async with ctx.unit_of_work() as uow:
             revealed = await people.reveal_identity(uow, staff.actor, subject_id, identity_id, reason)
         return await _person_page(ctx, staff, subject_id, revealed=revealed)
@@ -212,22 +292,12 @@ class PersonPagesController(Controller):
         """Record a contact with the person (the signed-in person is the actor and the agent)."""
         staff = await signed_in(ctx, request, "record_for_person")
         form = await read_form(request, staff)
-        body = _decode(
-            InteractionCreate,
-            {
-                "channel": form.get("channel", ""),
-                "touchpoint": form.get("touchpoint", ""),
-                "direction": form.get("direction", ""),
-                "topic": form.get("topic") or None,
-                "summary": form.get("summary") or None,
-                "outcome": form.get("outcome") or None,
-                "handle_seconds": _optional_int(form, "handle_seconds"),
-                "agent": staff.staff_id,
-                "continues": form.get("continues") or None,
-            },
-        )
-        async with ctx.unit_of_work() as uow:
-            await interactions.record_interaction(uow, staff.actor, subject_id, body)
+        try:
+            body = _interaction_body(form, staff.staff_id)
+            async with ctx.unit_of_work() as uow:
+                await interactions.record_interaction(uow, staff.actor, subject_id, body)
+        except CORRECTABLE as exc:
+            return await _form_again(ctx, staff, subject_id, "interaction", form, exc)
         return _see(subject_id, "interaction")
 
     @post("/{subject_id:str}/preferences", operation_id="adminRecordPreference")
@@ -235,20 +305,12 @@ class PersonPagesController(Controller):
         """Record a preference change or settings the person asked for, with a reason."""
         staff = await signed_in(ctx, request, "record_for_person")
         form = await read_form(request, staff)
-        reason = required_text(form, "reason", MAX_REASON, "the reason (what the person asked for)")
-        fields: dict[str, object] = {"touchpoint": form.get("touchpoint", ""), "reason": reason, "items": []}
-        if form.get("topic") and form.get("channel") and form.get("status"):
-            fields["items"] = [{"channel": form["channel"], "topic": form["topic"], "status": form["status"]}]
-        if form.get("do_not_contact") in ("yes", "no"):
-            fields["do_not_contact"] = form["do_not_contact"] == "yes"
-        for name in ("preferred_channel", "language", "frequency"):
-            if form.get(name):
-                fields[name] = form[name]
-        if len(fields) == 3 and not fields["items"]:
-            raise InvalidInput("choose a preference or a setting to change")
-        body = _decode(PreferencesUpdate, fields)
-        async with ctx.unit_of_work() as uow:
-            await subjects.update_preferences(uow, staff.actor, subject_id, body, None)
+        try:
+            body = _preferences_body(form)
+            async with ctx.unit_of_work() as uow:
+                await subjects.update_preferences(uow, staff.actor, subject_id, body, None)
+        except CORRECTABLE as exc:
+            return await _form_again(ctx, staff, subject_id, "preference", form, exc)
         return _see(subject_id, "preference")
 
     @post("/{subject_id:str}/consents", operation_id="adminRecordConsent")
@@ -256,29 +318,18 @@ class PersonPagesController(Controller):
         """Record a consent the person gave verbally (method ``verbal``), with a reason kept as evidence."""
         staff = await signed_in(ctx, request, "record_for_person")
         form = await read_form(request, staff)
-        reason = required_text(form, "reason", MAX_REASON, "the reason (what the person said)")
-        channels = [str(c) for c in (await request.form()).getall("channels") if isinstance(c, str)]
+        channels = [str(c) for c in (await request.form()).getall("channels", []) if isinstance(c, str)]
         async with ctx.db.read_session() as session:
             current = await catalog.read_catalog(session, ctx.settings.company.name)
         read_out = {t.key: t.notice.version for t in current.topics if t.notice is not None}
-        topic = form.get("topic", "")
-        if topic not in read_out:
-            raise InvalidInput(f"topic {topic} has no notice to read out")
-        body = _decode(
-            ConsentGrant,
-            {
-                "topic": topic,
-                "channels": channels,
-                "notice_version": read_out[topic],
-                "method": "verbal",
-                "touchpoint": form.get("touchpoint", ""),
-            },
-        )
-        evidence = Evidence(note=reason)
-        async with ctx.unit_of_work() as uow:
-            subject = await uow.lock_subject(subject_id)
-            result = await consents.grant(uow, staff.actor, subject_id, body, evidence)
-            uow.bump_revision(subject)
+        try:
+            body, evidence = _verbal_consent(form, channels, read_out)
+            async with ctx.unit_of_work() as uow:
+                subject = await uow.lock_subject(subject_id)
+                result = await consents.grant(uow, staff.actor, subject_id, body, evidence)
+                uow.bump_revision(subject)
+        except CORRECTABLE as exc:
+            return await _form_again(ctx, staff, subject_id, "consent", {**form, "channels": channels}, exc)
         if result.status == "pending_confirmation":
             # After the commit, as the API does: a mail failure is logged and the consent stays pending.
             await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))

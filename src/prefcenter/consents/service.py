@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from prefcenter.core.decisions import consent_expiry
 from prefcenter.core.receipts import issue_receipt
 from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.i18n import DEFAULT_LOCALE
-from prefcenter.store.models import Consent, Notice, Subject, Topic
+from prefcenter.store.models import Consent, Event, Notice, Subject, Topic
 from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_instant
 
 ACTIVE = ("granted", "pending_confirmation")
@@ -48,9 +49,54 @@ async def read_consents(session: AsyncSession, subject_id: str) -> list[ConsentR
     return [consent_read(c) for c in rows.scalars()]
 
 
+# The events that answer with a receipt, and the consent's status each leaves.
+RECEIPT_EVENTS = {
+    "consent.granted": "granted",
+    "consent.pending_confirmation": "pending_confirmation",
+    "consent.confirmed": "granted",
+    "consent.withdrawn": "withdrawn",
+}
+
+
 def _receipt(uow: UnitOfWork, consent: Consent, event_seq: int, event_type: str) -> str:
+    return _signed(
+        uow.keys.signing_key, consent, event_seq, event_type, consent.status, format_instant(uow.now)
+    )
+
+
+async def reissued_receipts(session: AsyncSession, signing_key: bytes, subject_id: str) -> dict[str, str]:
+    """The signed receipt of each of the subject's current consents, issued again from its last event that
+    answered with one: the same claims, so the same token as the answer gave then (Ed25519 signs
+    deterministically) while the signing key is unchanged."""
+    current = {
+        c.id: c
+        for c in (
+            await session.execute(
+                select(Consent).where(Consent.subject_id == subject_id, Consent.is_current.is_(True))
+            )
+        ).scalars()
+    }
+    events = await session.execute(
+        select(Event.seq, Event.type, Event.occurred_at, Event.data)
+        .where(Event.subject_id == subject_id, Event.type.in_(RECEIPT_EVENTS))
+        .order_by(Event.seq)
+    )
+    last: dict[str, tuple[int, str, str]] = {}
+    for seq, event_type, occurred_at, data in events:
+        consent_id = msgspec.json.decode(data).get("consent_id")
+        if consent_id in current:
+            last[consent_id] = (seq, event_type, occurred_at)
+    return {
+        consent_id: _signed(signing_key, current[consent_id], seq, event_type, RECEIPT_EVENTS[event_type], at)
+        for consent_id, (seq, event_type, at) in last.items()
+    }
+
+
+def _signed(
+    signing_key: bytes, consent: Consent, event_seq: int, event_type: str, status: str, at: str
+) -> str:
     return issue_receipt(
-        uow.keys.signing_key,
+        signing_key,
         {
             "iss": "prefcenter",
             "sub": consent.subject_id,
@@ -59,11 +105,11 @@ def _receipt(uow: UnitOfWork, consent: Consent, event_seq: int, event_type: str)
             "event_seq": event_seq,
             "topic": consent.topic,
             "channels": list(consent.channels),
-            "status": consent.status,
+            "status": status,
             "notice_version": consent.notice_version,
             "method": consent.method,
             "touchpoint": consent.touchpoint,
-            "at": format_instant(uow.now),
+            "at": at,
         },
     )
 
