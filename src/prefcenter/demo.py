@@ -5,7 +5,6 @@ The demo admin (admin@example.com) gets a one-time set-password link on every ru
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from prefcenter.store.models import Channel, Subject
 from prefcenter.store.unit_of_work import SYSTEM
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import IdentityWrite, SubjectCreate
+from prefcenter.web.demo_credentials import credentials_file
 
 CHANNELS = {
     "email": "Email",
@@ -70,10 +70,6 @@ NOTICES = {
 }
 DEMO_CLIENT_ID = "demo-client"
 DEMO_ADMIN_EMAIL = "admin@example.com"
-
-
-def credentials_file(ctx: AppContext) -> Path:
-    return ctx.settings.var_dir / "demo-credentials.json"
 
 
 async def load_demo(ctx: AppContext) -> dict:

@@ -1,6 +1,6 @@
-"""What the auth area contributes: the token endpoint (public) and widget subject tokens (API)."""
+"""What the auth area contributes: the token endpoint (public). Widget subject tokens are minted in web/."""
 
 from prefcenter.area_declaration import Area
-from prefcenter.auth.routes import OAuthController, WidgetTokenController
+from prefcenter.auth.routes import OAuthController
 
-AREA = Area(name="auth", routes=[WidgetTokenController], public_routes=[OAuthController])
+AREA = Area(name="auth", public_routes=[OAuthController])

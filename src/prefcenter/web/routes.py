@@ -11,7 +11,6 @@ from litestar.params import Parameter
 from prefcenter import i18n
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
-from prefcenter.demo import credentials_file
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
 from prefcenter.http.pages import logo_headers, message_page, page, refused_link_page
 from prefcenter.link_revocations.service import ensure_link_current
@@ -20,6 +19,7 @@ from prefcenter.store.models import Subject
 from prefcenter.subjects.people import masked_identities
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.web.bundle import BUNDLE_URL, bundle
+from prefcenter.web.demo_credentials import credentials_file
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
 
 LinkToken = Annotated[
