@@ -48,10 +48,11 @@ import zipfile
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from prefcenter.core import crypto
 from prefcenter.core.csv_cells import neutralise_row
+from prefcenter.dsr.export_letter import letter_facts, write_letter
 from prefcenter.dsr.lifecycle import WORKER, get_request, transition
 from prefcenter.errors import Conflict, Forbidden, Gone, NotFound
 from prefcenter.feedback.service import EXPORT_COLUMNS as FEEDBACK_COLUMNS
@@ -61,7 +62,7 @@ from prefcenter.interactions.service import export_interactions
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, Event, Identity, Notice, Preference, Subject, SubjectKey
 from prefcenter.store.models_dsr import DsrExport, DsrHistory, DsrRequest, ExportLink, Job
-from prefcenter.store.unit_of_work import SubjectKeyMissing, format_instant, load_data_key, utcnow
+from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, format_instant, load_data_key, utcnow
 
 SCHEMA = "prefcenter.export"
 SCHEMA_VERSION = "1.2"
