@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from prefcenter.context import AppContext
 from prefcenter.core.throttle import seconds_locked, throttle_keys
 from prefcenter.errors import RateLimited
 from prefcenter.store.models_auth import SignInFailure
 from prefcenter.store.unit_of_work import utcnow
+from prefcenter.store.upsert import insert_into
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,10 @@ async def failed(ctx: AppContext, attempt: SignInAttempt) -> None:
     now = utcnow()
     window_ends_at = now + timedelta(seconds=ctx.settings.sign_in.window_seconds)
     async with ctx.db.write_session() as session:
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         for key in (attempt.pair_key, attempt.address_key):
-            statement = insert(SignInFailure).values(key=key, failures=1, window_ends_at=window_ends_at)
+            statement = insert_into(session, SignInFailure).values(
+                key=key, failures=1, window_ends_at=window_ends_at
+            )
             await session.execute(
                 statement.on_conflict_do_update(index_elements=["key"], set_=_counted(statement, now))
             )
