@@ -90,14 +90,14 @@ async def test_unsubscribe_page_names_the_company_and_shows_translated_names(bra
     )
     assert r.status_code == 200, r.text
     url = r.json()["items"][0]["url"]
-    assert url.endswith("?site=travel")
+    assert "?" not in url  # the site is signed inside the token
     path = url[url.index("/u/") :]
     page = await api.client.get(path, headers={"Accept-Language": "de"})
     assert page.status_code == 200, page.text
     assert "Nachrichten von Nordwind Reisen" in page.text
     assert "alle Nachrichten nicht mehr per E-Mail erhalten?" in page.text
     assert '<button class="primary" type="submit">Abmelden</button>' in page.text
-    assert 'action="' + path.replace("&", "&amp;") + '"' in page.text
+    assert 'action="' + path + '"' in page.text
     done = await api.client.post(
         path, data={"List-Unsubscribe": "One-Click"}, headers={"Accept-Language": "de"}
     )

@@ -25,6 +25,7 @@ from prefcenter.errors import Conflict, NotFound
 from prefcenter.http.pages import TEMPLATES
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.notify.sender import Message
+from prefcenter.sites.branding import Branding, branding_for, site_of_origin
 from prefcenter.store.models import Consent, Identity, Subject, Topic
 from prefcenter.store.unit_of_work import SYSTEM, Actor, load_data_key, utcnow
 
@@ -54,17 +55,28 @@ async def email_address(session: AsyncSession, keys, subject_id: str) -> str | N
     return crypto.unseal(data_key, row.sealed_value, aad=subject_id.encode()).decode()
 
 
-def confirm_link(ctx, subject_id: str, consent_id: str, locale: str = i18n.DEFAULT_LOCALE) -> str:
-    """The link in the email; it carries the email's language so the confirm page speaks it too."""
+def confirm_link(
+    ctx, subject_id: str, consent_id: str, locale: str = i18n.DEFAULT_LOCALE, site: str | None = None
+) -> str:
+    """The link in the email; it carries the email's language and the site the consent was given on (its
+    key, signed with the rest) so the confirm page speaks that language and shows that site's branding."""
+    claims = {"site": site} if site else {}
     token, _ = ctx.tokens.purpose_token(
-        CONFIRM_PURPOSE, subject_id, ctx.settings.widget.doi_pending_days * 86_400, cid=consent_id, lng=locale
+        CONFIRM_PURPOSE,
+        subject_id,
+        ctx.settings.widget.doi_pending_days * 86_400,
+        cid=consent_id,
+        lng=locale,
+        **claims,
     )
     return f"{ctx.settings.server.public_url}/confirm/{token}"
 
 
 def confirmation_message(
-    company: str, to: str, topic_name: str, link: str, days: int, locale: str = i18n.DEFAULT_LOCALE
+    brand: Branding, to: str, topic_name: str, link: str, days: int, locale: str = i18n.DEFAULT_LOCALE
 ) -> Message:
+    company = brand.company
+
     def t(key: str) -> str:
         return i18n.text(locale, key, company=company, topic=topic_name, days=days)
 
@@ -80,15 +92,24 @@ def confirmation_message(
         button=t("confirm_button"),
         ignore=t("email_ignore"),
         company=company,
+        logo_url=brand.logo_url,
+        accent_colour=brand.accent_colour,
     )
     return Message(to=to, subject=t("email_subject"), text=text, html=body)
 
 
 async def send_confirmation(
-    ctx, subject_id: str, consent_id: str, accept_language: str | None = None
+    ctx,
+    subject_id: str,
+    consent_id: str,
+    accept_language: str | None = None,
+    site: str | None = None,
+    origin: str | None = None,
 ) -> bool:
     """Email the confirm link for a pending consent, in the subject's language (else the request's
-    ``Accept-Language``, else English). Returns False (and logs) when it could not be sent."""
+    ``Accept-Language``, else English), branded for the site it was given on: ``site`` (a widget token's),
+    else the site served from ``origin`` (the token's origin), else the company settings. Returns False (and
+    logs) when it could not be sent."""
     try:
         async with ctx.db.read_session() as session:
             consent = await session.get(Consent, consent_id)
@@ -99,15 +120,18 @@ async def send_confirmation(
             topic = await session.get(Topic, consent.topic)
             subject = await session.get(Subject, subject_id)
             to = await email_address(session, ctx.keys, subject_id)
+            brand = await branding_for(
+                session, ctx.settings.company.name, site or await site_of_origin(session, origin)
+            )
         locale = i18n.pick_locale(subject.language if subject else None, accept_language)
         if to is None:
             log.warning("doi.no_email", subject_id=subject_id, consent_id=consent_id)
             return False
         message = confirmation_message(
-            ctx.settings.company.name,
+            brand,
             to,
             i18n.catalog_text(topic.name, topic.translations, locale) if topic else consent.topic,
-            confirm_link(ctx, subject_id, consent_id, locale),
+            confirm_link(ctx, subject_id, consent_id, locale, brand.site),
             ctx.settings.widget.doi_pending_days,
             locale,
         )

@@ -97,7 +97,14 @@ class ConsentController(Controller):
             uow.bump_revision(subject)
         if result.status == "pending_confirmation":
             # After the commit: a mail failure is logged and the consent stays pending (it can be resent).
-            await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))
+            await doi.send_confirmation(
+                ctx,
+                subject_id,
+                result.id,
+                request.headers.get("accept-language"),
+                site=request.user.site,
+                origin=request.user.origin,
+            )
         return result
 
     @post("/{consent_id:str}/withdraw", operation_id="withdrawConsent", status_code=200)
@@ -154,7 +161,12 @@ class ConsentController(Controller):
         """Send the double opt-in confirmation email for a pending consent again."""
         ensure_subject_access(request.user, subject_id)
         sent = await doi.send_confirmation(
-            ctx, subject_id, consent_id, request.headers.get("accept-language")
+            ctx,
+            subject_id,
+            consent_id,
+            request.headers.get("accept-language"),
+            site=request.user.site,
+            origin=request.user.origin,
         )
         return ConfirmationEmailRead(consent_id=consent_id, sent=sent)
 

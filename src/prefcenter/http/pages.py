@@ -4,12 +4,13 @@ Templates live with their area, in ``<area>/templates/``, and are named ``<area>
 (``admin/dsr_detail.html``, ``web/demo.html``): the loader maps a name's first part to that package's
 folder, so this module knows no area. ``page`` answers a page with the headers every page sends;
 ``message_page`` and ``refused_link_page`` are the pages the emailed links share
-(``http/layout.html``, ``http/message.html``).
+(``http/layout.html``, ``http/message.html``); ``is_link_token`` tells a link token from a mangled one.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,9 @@ def logo_headers(logo_url: str | None) -> dict[str, str]:
         return {}
     scheme, _, rest = logo_url.partition("://")
     origin = f"{scheme}://{rest.split('/', 1)[0]}"
-    return {"Content-Security-Policy": PAGE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")}
+    return {
+        "Content-Security-Policy": PAGE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+    }
 
 
 class AreaTemplateLoader(BaseLoader):
@@ -133,6 +136,15 @@ def page(
 
 def message_page(heading: str, text: str, *, status: int = 200, lang: str = "en") -> Template:
     return page("http/message.html", status=status, title=heading, heading=heading, text=text, lang=lang)
+
+
+LINK_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def is_link_token(text: str, max_length: int) -> bool:
+    """Whether ``text`` could be a signed link token at all (base64url, JWT dots, at most ``max_length``):
+    a link pages answer; anything else (cut, run on, mangled by a mail client) gets the "not valid" page."""
+    return len(text) <= max_length and LINK_TOKEN_SHAPE.fullmatch(text) is not None
 
 
 def refused_link_page(locale: str, reason: str, gone_text: str = "link_expired_text") -> Template:

@@ -2,7 +2,8 @@
 
 The allowed names come from the app's own OpenAPI document, so the contract and the check cannot drift:
 an operation's documented query parameters are accepted, each once unless documented as an array.
-Routes outside the document (pages) are left alone.
+Pages are left alone, in the document (an emailed link's page: mail tools append tracking parameters, and a
+person clicking it gets the page) or not.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 
 from litestar import Request
 from litestar.exceptions import ValidationException
-from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import OpenAPI, Operation, Schema
 
 _TYPED_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -26,13 +27,18 @@ def _is_array(schema: object) -> bool:
     return any(_is_array(s) for s in (schema.one_of or []) + (schema.any_of or []))
 
 
+def _answers_a_page(operation: Operation) -> bool:
+    answer = (operation.responses or {}).get("200")
+    return "text/html" in (getattr(answer, "content", None) or {})
+
+
 def documented_query_parameters(schema: OpenAPI) -> dict[tuple[str, str], dict[str, bool]]:
     """(METHOD, path) -> {query parameter name: may repeat}."""
     allowed: dict[tuple[str, str], dict[str, bool]] = {}
     for path, item in (schema.paths or {}).items():
         for method in _METHODS:
             operation = getattr(item, method, None)
-            if operation is None:
+            if operation is None or _answers_a_page(operation):
                 continue
             allowed[(method.upper(), path)] = {
                 p.name: _is_array(p.schema)

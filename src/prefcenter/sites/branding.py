@@ -1,7 +1,8 @@
 """Which company a customer-facing page or email speaks for: the site's branding, else the company settings.
 
-Links carry the site they belong to (a ``site`` claim in manage and confirm links, ``?site=`` on unsubscribe
-links); a consent given in the widget belongs to the site its token's origin is served from.
+Links carry the site they belong to, signed (a ``site`` claim in manage and confirm links, the site's key in
+an unsubscribe token); a consent given in the widget belongs to its token's site, else to the site its
+token's origin is served from.
 """
 
 from __future__ import annotations

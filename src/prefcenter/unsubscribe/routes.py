@@ -12,28 +12,18 @@ from prefcenter import i18n
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import Gone, InvalidInput, NotFound
-from prefcenter.http.pages import logo_headers, message_page, page, refused_link_page
+from prefcenter.http.pages import is_link_token, logo_headers, message_page, page, refused_link_page
 from prefcenter.sites.branding import branding_for
 from prefcenter.unsubscribe import service
 from prefcenter.unsubscribe.schemas import UnsubscribeLinksCreate, UnsubscribeLinksRead
-from prefcenter.vocabulary import KEY_PATTERN, SINGLE_LINE_PATTERN
+from prefcenter.unsubscribe.tokens import UnsubscribeClaim
 
+# Any text is taken: a link cut short, run on or mangled by a mail client gets the "not valid" page (404) in
+# the person's language, never a validation problem in a browser tab.
 Token = Annotated[
-    str,
-    Parameter(
-        description="The signed unsubscribe token from the link", max_length=600, pattern=SINGLE_LINE_PATTERN
-    ),
+    str, Parameter(description="The signed unsubscribe token from the link (the link carries the site)")
 ]
-
-SiteKey = Annotated[
-    str | None,
-    Parameter(
-        description="The site the mail belongs to (the page shows its branding)",
-        max_length=40,
-        pattern=KEY_PATTERN,
-        required=False,
-    ),
-]
+TOKEN_MAX_LENGTH = 600
 
 # A link that is not valid (404) or expired or revoked (410) is answered with a page, as the person clicked it.
 REFUSED_LINK_PAGES = {
@@ -80,18 +70,17 @@ class OneClickUnsubscribeController(Controller):
         media_type=MediaType.HTML,
         responses=REFUSED_LINK_PAGES,
     )
-    async def confirmation_page(
-        self, ctx: AppContext, request: Request, token: Token, site: SiteKey = None
-    ) -> Response[str]:
-        """A confirmation page naming the company; a GET never changes anything (scanners follow links)."""
+    async def confirmation_page(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
+        """A confirmation page naming the company (the site the link carries); a GET never changes anything
+        (scanners follow links)."""
         locale = i18n.pick_locale(None, request.headers.get("accept-language"))
         try:
-            claim = service.open_link(ctx, token)
+            claim = _open_link(ctx, token)
             channel, topic = await service.describe_link(ctx, claim, locale)
         except (NotFound, Gone) as exc:
             return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
         async with ctx.db.read_session() as session:
-            brand = await branding_for(session, ctx.settings.company.name, site)
+            brand = await branding_for(session, ctx.settings.company.name, claim.site)
 
         def t(key: str) -> str:
             return i18n.text(locale, key, topic=topic, channel=channel, company=brand.company)
@@ -106,7 +95,7 @@ class OneClickUnsubscribeController(Controller):
             heading=t("unsub_heading"),
             question=t("unsub_question"),
             button=t("unsub_button"),
-            action=str(request.url.path) + (f"?site={brand.site}" if brand.site else ""),
+            action=str(request.url.path),
         )
 
     @post(
@@ -116,15 +105,14 @@ class OneClickUnsubscribeController(Controller):
         media_type=MediaType.HTML,
         responses=REFUSED_LINK_PAGES,
     )
-    async def one_click(
-        self, ctx: AppContext, request: Request, token: Token, site: SiteKey = None
-    ) -> Response[str]:
+    async def one_click(self, ctx: AppContext, request: Request, token: Token) -> Response[str]:
         """RFC 8058 one-click: POST `List-Unsubscribe=One-Click` records the opt-out (replays are harmless).
 
-        An expired or revoked link answers 410, a link that is not valid 404; neither changes anything."""
+        An expired or revoked link answers 410, a link that is not valid (or names nobody we know) 404;
+        neither changes anything."""
         locale = i18n.pick_locale(None, request.headers.get("accept-language"))
         try:
-            claim = service.open_link(ctx, token)
+            claim = _open_link(ctx, token)
         except (NotFound, Gone) as exc:
             return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
         form = await request.form()
@@ -133,7 +121,7 @@ class OneClickUnsubscribeController(Controller):
         try:
             status = await service.apply_unsubscribe(ctx, claim)
             channel, topic = await service.describe_link(ctx, claim, locale)
-        except Gone as exc:
+        except (NotFound, Gone) as exc:
             return refused_link_page(locale, str(exc.extra.get("reason")), "unsub_gone_text")
 
         def t(key: str) -> str:
@@ -142,3 +130,10 @@ class OneClickUnsubscribeController(Controller):
         response = message_page(t("unsubscribed_heading"), t(f"{status}_text"), lang=locale)
         response.headers["X-Unsubscribe-Status"] = status
         return response
+
+
+def _open_link(ctx: AppContext, token: str) -> UnsubscribeClaim:
+    """The claim of a link that may be used now; NotFound for text that is no token at all."""
+    if not is_link_token(token, TOKEN_MAX_LENGTH):
+        raise NotFound("this unsubscribe link is not valid", reason="invalid")
+    return service.open_link(ctx, token)

@@ -57,8 +57,8 @@ async def mint_links(ctx: AppContext, body: UnsubscribeLinksCreate) -> list[Unsu
             uuid.UUID(subject_id)
         except ValueError:
             raise InvalidInput("subjects must be prefcenter ids (UUIDs)") from None
-        token, expires = issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS)
-        url = link_url(ctx, token) + (f"?site={body.site}" if body.site else "")
+        token, expires = issuer.mint(subject_id, body.channel, body.topic or ALL_TOPICS, site=body.site)
+        url = link_url(ctx, token)
         out.append(
             UnsubscribeLinkRead(
                 subject_id=subject_id,

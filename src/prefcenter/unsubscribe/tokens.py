@@ -3,15 +3,17 @@
 A JWT for the same claims is ~230 characters; this is ~145. Layout (then base64url, no padding)::
 
     version(1) | subject uuid(16) | len(1) channel | len(1) topic ("*" = the whole channel)
-               | issued at, ms(8) | expires at, s(4) | sig(64)
+               | len(1) site (0: none) | issued at, ms(8) | expires at, s(4) | sig(64)
 
 ``sig`` is Ed25519 (the installation's signing key) over a domain-separation prefix plus the payload, so the
 token proves only "this subject may opt out of this channel/topic until it expires" and nothing else: it
 is not a JWT (no API or link endpoint accepts it), it names no other subject, and the prefix keeps its
 signature from being valid for any other message this key signs (checkpoints, receipts, JWTs).
 
-Version 1 tokens (no expiry, issue time in seconds) were minted before links expired; they are still
-accepted until ``issued at + lifetime`` (``PREFCENTER_UNSUBSCRIBE_LINK_DAYS``), like a new link of that age.
+The site the mail belongs to (its key: the page shows that site's branding) is signed with the rest, so
+nobody can dress a link in another site's branding. Version 2 tokens (no site) are still accepted, as are
+version 1 tokens (no expiry, issue time in seconds; minted before links expired) until ``issued at +
+lifetime`` (``PREFCENTER_UNSUBSCRIBE_LINK_DAYS``), like a new link of that age.
 """
 
 from __future__ import annotations
@@ -27,10 +29,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from prefcenter.errors import Gone, NotFound
 
-VERSION = 2
-LEGACY_VERSION = 1  # issued at in seconds (4 bytes), no expiry
-DOMAIN = {VERSION: b"prefcenter/unsubscribe/v2\x00", LEGACY_VERSION: b"prefcenter/unsubscribe/v1\x00"}
-TAIL = {VERSION: ">QI", LEGACY_VERSION: ">I"}
+VERSION = 3
+SITELESS_VERSION = 2  # no site
+LEGACY_VERSION = 1  # no site, issued at in seconds (4 bytes), no expiry
+DOMAIN = {
+    VERSION: b"prefcenter/unsubscribe/v3\x00",
+    SITELESS_VERSION: b"prefcenter/unsubscribe/v2\x00",
+    LEGACY_VERSION: b"prefcenter/unsubscribe/v1\x00",
+}
+TAIL = {VERSION: ">QI", SITELESS_VERSION: ">QI", LEGACY_VERSION: ">I"}
 SIG_SIZE = 64
 ALL_TOPICS = "*"
 DAY_SECONDS = 86_400
@@ -43,6 +50,7 @@ class UnsubscribeClaim:
     topic: str  # "*" = every topic on the channel
     issued_at_ms: int
     expires_at: int  # unix seconds; the link is refused from then on
+    site: str | None = None  # the site the mail belongs to (its key), signed with the rest
 
 
 def _b64(data: bytes) -> str:
@@ -64,12 +72,17 @@ class UnsubscribeTokens:
         self.lifetime_seconds = lifetime_days * DAY_SECONDS
 
     def mint(
-        self, subject_id: str, channel: str, topic: str = ALL_TOPICS, issued_at_ms: int | None = None
+        self,
+        subject_id: str,
+        channel: str,
+        topic: str = ALL_TOPICS,
+        issued_at_ms: int | None = None,
+        site: str | None = None,
     ) -> tuple[str, int]:
-        """The token and when it expires (unix seconds)."""
-        ch, tp = channel.encode(), topic.encode()
-        if not (0 < len(ch) < 256 and 0 < len(tp) < 256):
-            raise ValueError("channel and topic must be 1-255 bytes")
+        """The token and when it expires (unix seconds); ``site`` (a site key) brands the page it opens."""
+        ch, tp, st = channel.encode(), topic.encode(), (site or "").encode()
+        if not (0 < len(ch) < 256 and 0 < len(tp) < 256 and len(st) < 256):
+            raise ValueError("channel and topic must be 1-255 bytes, a site at most 255")
         issued = time.time_ns() // 1_000_000 if issued_at_ms is None else issued_at_ms
         expires = issued // 1000 + self.lifetime_seconds
         payload = (
@@ -79,6 +92,8 @@ class UnsubscribeTokens:
             + ch
             + bytes([len(tp)])
             + tp
+            + bytes([len(st)])
+            + st
             + struct.pack(TAIL[VERSION], issued, expires)
         )
         return _b64(payload + self._private.sign(DOMAIN[VERSION] + payload)), expires
@@ -100,7 +115,7 @@ class UnsubscribeTokens:
         if version not in DOMAIN:
             raise _invalid()
         tail = struct.calcsize(TAIL[version])
-        if len(raw) < 1 + 16 + 2 + tail + SIG_SIZE:
+        if len(raw) < 1 + 16 + 2 + (version == VERSION) + tail + SIG_SIZE:
             raise _invalid()
         payload, signature = raw[:-SIG_SIZE], raw[-SIG_SIZE:]
         try:
@@ -116,6 +131,11 @@ class UnsubscribeTokens:
             tp_len = payload[pos]
             topic = payload[pos + 1 : pos + 1 + tp_len].decode()
             pos += 1 + tp_len
+            site = None
+            if version == VERSION:
+                st_len = payload[pos]
+                site = payload[pos + 1 : pos + 1 + st_len].decode() or None
+                pos += 1 + st_len
             times = struct.unpack(TAIL[version], payload[pos : pos + tail])
             if pos + tail != len(payload):
                 raise ValueError("trailing bytes")
@@ -127,4 +147,4 @@ class UnsubscribeTokens:
                 subject, channel, topic, issued_s * 1000, issued_s + self.lifetime_seconds
             )
         issued_ms, expires = times
-        return UnsubscribeClaim(subject, channel, topic, issued_ms, expires)
+        return UnsubscribeClaim(subject, channel, topic, issued_ms, expires, site)

@@ -12,19 +12,19 @@ from prefcenter import i18n
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
-from prefcenter.http.pages import logo_headers, message_page, page, refused_link_page
+from prefcenter.http.pages import is_link_token, logo_headers, message_page, page, refused_link_page
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.sites.branding import branding_for
 from prefcenter.store.models import Subject
 from prefcenter.subjects.people import masked_identities
-from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 from prefcenter.web.bundle import BUNDLE_URL, bundle
 from prefcenter.web.demo_credentials import credentials_file
 from prefcenter.web.links import MANAGE_PURPOSE, manage_url
 
-LinkToken = Annotated[
-    str, Parameter(description="A signed link token", max_length=2000, pattern=SINGLE_LINE_PATTERN)
-]
+# Any text is taken: a link cut short, run on or mangled by a mail client gets the "not valid" page (404) in
+# the person's language, never a validation problem in a browser tab.
+LinkToken = Annotated[str, Parameter(description="A signed link token")]
+LINK_TOKEN_MAX_LENGTH = 2000
 DEMO_AGENT_ID = "agent-42"
 LONG_CACHE = "public, max-age=31536000, immutable"
 
@@ -121,14 +121,14 @@ class PageController(Controller):
     async def manage(self, ctx: AppContext, request: Request, token: LinkToken) -> Response[str]:
         """The hosted preference centre an email "manage my preferences" link opens."""
         try:
-            claims = ctx.tokens.verify_purpose(token, MANAGE_PURPOSE)
+            claims = _link_claims(ctx, token, MANAGE_PURPOSE)
         except Unauthorized as exc:
             return _bad_link(exc, _page_locale(request))
         subject_id = str(claims["sub"])
         async with ctx.db.read_session() as session:
             subject = await session.get(Subject, subject_id)
         if subject is None or subject.erased_at is not None:
-            return message_page("Link not valid", "This link does not point at any preferences.", status=404)
+            return refused_link_page(_page_locale(request), "invalid")
         try:
             ensure_link_current(subject, ctx.tokens.issued_at_ms(claims))
         except Gone as exc:
@@ -170,22 +170,26 @@ class PageController(Controller):
         """The double opt-in link: shows a button; it never confirms on GET (mail scanners prefetch links)."""
         locale = _page_locale(request)
         try:
-            claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
+            claims = _link_claims(ctx, token, doi.CONFIRM_PURPOSE)
             locale = _page_locale(request, claims)
             link = await doi.inspect_link(ctx, claims)
         except (Unauthorized, NotFound, Gone) as exc:
             return _bad_link(exc, locale)
         if link.status != "pending_confirmation":
             return _status_page(link.status, locale)
-        company = ctx.settings.company.name
+        async with ctx.db.read_session() as session:
+            brand = await branding_for(session, ctx.settings.company.name, claims.get("site"))
 
         def t(key: str) -> str:
-            return i18n.text(locale, key, company=company, topic=link.topic_name)
+            return i18n.text(locale, key, company=brand.company, topic=link.topic_name)
 
         return page(
             "web/confirm.html",
+            headers=logo_headers(brand.logo_url),
             title=t("confirm_title"),
             lang=locale,
+            brand=brand,
+            from_company=t("unsub_from"),
             text=t("confirm_text"),
             button=t("confirm_button"),
             note=t("confirm_note"),
@@ -197,7 +201,7 @@ class PageController(Controller):
         """The confirm button: the pending consent becomes granted (actor customer, touchpoint email_link)."""
         locale = _page_locale(request)
         try:
-            claims = ctx.tokens.verify_purpose(token, doi.CONFIRM_PURPOSE)
+            claims = _link_claims(ctx, token, doi.CONFIRM_PURPOSE)
             locale = _page_locale(request, claims)
             await doi.confirm_from_link(ctx, claims)
         except (Unauthorized, NotFound, Gone) as exc:
@@ -205,6 +209,13 @@ class PageController(Controller):
         except Conflict as exc:
             return _status_page(str(exc.extra.get("reason", "")), locale)
         return _status_page("granted", locale)
+
+
+def _link_claims(ctx: AppContext, token: str, purpose: str) -> dict:
+    """The claims of a link token made for ``purpose``; Unauthorized for text that is no token at all."""
+    if not is_link_token(token, LINK_TOKEN_MAX_LENGTH):
+        raise Unauthorized("this link is not valid", reason="invalid")
+    return ctx.tokens.verify_purpose(token, purpose)
 
 
 def _landing_page() -> Response[str]:
