@@ -8,6 +8,7 @@ from litestar.params import Parameter, QueryParameter
 
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
+from prefcenter.errors import InvalidInput
 from prefcenter.insights import service
 from prefcenter.insights.schemas import (
     GroupBy,
@@ -19,6 +20,14 @@ from prefcenter.insights.schemas import (
 )
 
 DEFAULT_DAYS = 90
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?!\n)$"
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not a date: {text}", reason=name) from exc
 
 
 class InsightsController(Controller):
@@ -38,13 +47,20 @@ class InsightsController(Controller):
             ),
         ],
         start: Annotated[
-            date | None,
+            str | None,
             QueryParameter(
-                name="from", description="First day, inclusive (UTC); default 90 days before `to`"
+                name="from",
+                description="First day, inclusive (UTC, YYYY-MM-DD); default 90 days before `to`",
+                pattern=DATE_PATTERN,
             ),
         ] = None,
         end: Annotated[
-            date | None, QueryParameter(name="to", description="Last day, exclusive (UTC); default tomorrow")
+            str | None,
+            QueryParameter(
+                name="to",
+                description="Last day, exclusive (UTC, YYYY-MM-DD); default tomorrow",
+                pattern=DATE_PATTERN,
+            ),
         ] = None,
         interval: Annotated[
             Interval, Parameter(description="`day`, `week` (from Monday) or `month`")
@@ -59,11 +75,11 @@ class InsightsController(Controller):
         ] = "json",
     ) -> Response[InsightSeries]:
         """One metric's figures per period and group: aggregates only, small groups' figures null."""
-        end = end or datetime.now(UTC).date() + timedelta(days=1)
+        last = _day(end, "to") if end else datetime.now(UTC).date() + timedelta(days=1)
         query = InsightQuery(
             metric=metric,
-            start=start or end - timedelta(days=DEFAULT_DAYS),
-            end=end,
+            start=_day(start, "from") if start else last - timedelta(days=DEFAULT_DAYS),
+            end=last,
             interval=interval,
             group_by=group_by,
         )
