@@ -78,7 +78,7 @@ async def test_compact_mode_signs_up_from_the_signup_touchpoint(server, page):
     await page.goto(server.url + "/signup-test")
     widget = page.locator("prefcenter-preferences")
     box = widget.locator('input[data-pc="compact-checkbox"][data-topic="offers"]')
-    await expect(box).to_have_accessible_name("Offers and discounts")
+    await expect(box).to_have_accessible_name("Offers and discounts by Email")
     await box.check()
     await save_and_wait(widget)
     granted = of_type(server.events(sid), "consent.granted")[-1]
