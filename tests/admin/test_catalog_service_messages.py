@@ -34,7 +34,7 @@ async def test_catalog_page_counts_stored_opt_outs_of_service_messages(api):
     try:
         async with signed_in(api, "admin") as staff:
             html = await staff.page("/admin/catalog")
-        assert "Service message" in html and "yes: 2 stored opt-outs stay in force" in html
+        assert "Service message" in html and "Yes: 2 stored opt-outs stay in force" in html
     finally:
         async with api.ctx.db.write_session() as session:
             await session.execute(delete(Preference).where(Preference.topic == "invoices_pages"))

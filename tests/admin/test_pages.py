@@ -89,7 +89,7 @@ async def test_catalog_page_lists_channels_topics_and_notices(api):
         "<caption>Channels</caption>",
         "Push notifications",
         "Offers and discounts",
-        "legitimate_interest",
+        "Legitimate interest",  # a readable label, not the stored code
         "730 days",
         "We send you our newsletter about once a month",
     ):

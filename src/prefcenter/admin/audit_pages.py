@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import structlog
@@ -40,6 +41,8 @@ class AuditPagesController(Controller):
             flash="A checkpoint of the current head is signed." if done == "checkpoint" else None,
             verification=result,
             checkpoints=checkpoints,
+            # stored as the RFC 3339 text that was signed; shown in the person's time zone
+            signed_at={c.seq: datetime.fromisoformat(c.signed_at) for c in checkpoints},
         )
 
     @post("/checkpoint", operation_id="adminAuditCheckpoint", status_code=303)

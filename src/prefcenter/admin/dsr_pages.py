@@ -17,11 +17,14 @@ from prefcenter.admin.forms import read_form, required_text
 from prefcenter.admin.pages import admin_page, message_page
 from prefcenter.admin.session import NotAllowed, SignedInStaff, signed_in
 from prefcenter.context import AppContext
+from prefcenter.core.labels import readable
 from prefcenter.dsr import deadlines, intake, lifecycle, reads, verification
 from prefcenter.dsr import export as exports
 from prefcenter.dsr.actions import allowed_actions
 from prefcenter.dsr.schemas import DsrCreate, DsrStatus, DsrType
 from prefcenter.errors import DomainError, InvalidInput
+from prefcenter.staff import service as staff_accounts
+from prefcenter.subjects import people
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Touchpoint
 
 STATUSES = get_args(DsrStatus)
@@ -68,8 +71,8 @@ def _new_request_page(
         status=status,
         error=error,
         form=form,
-        type_choices=[(t, t) for t in TYPES],
-        touchpoint_choices=[(t, t) for t in TOUCHPOINTS],
+        type_choices=[(t, readable(t)) for t in TYPES],
+        touchpoint_choices=[(t, readable(t)) for t in TOUCHPOINTS],
     )
 
 
@@ -85,13 +88,17 @@ async def _detail_page(
 ) -> Response:
     async with ctx.db.read_session() as session:
         r = await reads.read_request(session, request_id)
+        shown = await people.people_shown(session, ctx.keys, [r.subject_id] if r.subject_id else [])
+        staff_names = {member.id: member.name for member in await staff_accounts.list_staff(session)}
     return admin_page(
         "dsr_detail.html",
         staff,
-        title=f"{r.type} request {r.id[:8]}",
+        title=f"{readable(r.type)} request {r.id[:8]}",
         current="/admin/dsr",
         status=status,
         r=r,
+        people=shown,
+        staff_names=staff_names,
         actions=[
             a
             for a in allowed_actions(r, RolePermissions(staff), has_export=r.export is not None)
@@ -136,6 +143,9 @@ class DsrPagesController(Controller):
                 cursor=cursor,
                 limit=limit,
             )
+            shown = await people.people_shown(
+                session, ctx.keys, [r.subject_id for r in found.items if r.subject_id]
+            )
         filters = {k: v for k, v in (("status", status), ("type", type), ("overdue", overdue)) if v}
         if limit != PAGE_SIZE:
             filters["limit"] = str(limit)
@@ -147,9 +157,10 @@ class DsrPagesController(Controller):
             status_filter=status,
             type_filter=type,
             overdue_filter=overdue,
-            status_choices=[(s, s) for s in STATUSES],
-            type_choices=[(t, t) for t in TYPES],
+            status_choices=[(s, readable(s)) for s in STATUSES],
+            type_choices=[(t, readable(t)) for t in TYPES],
             requests=found.items,
+            people=shown,
             first_page="/admin/dsr?" + urlencode(filters) if cursor else None,
             next_page=(
                 "/admin/dsr?" + urlencode({**filters, "cursor": found.next_cursor})

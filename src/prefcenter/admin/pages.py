@@ -44,7 +44,8 @@ def admin_page(
     cookies: Sequence[Cookie] | None = None,
     **context: object,
 ) -> Template:
-    """``admin/<template>`` for ``staff`` (None on the sign-in pages: no nav)."""
+    """``admin/<template>`` for ``staff`` (None on the sign-in pages: no nav). Templates show moments in the
+    person's own time zone (``zone``, a per-person setting on ``/admin/me``; UTC before sign-in)."""
     links = [link for link in NAV if staff.may(link.action)] if staff else []
     return page(
         f"admin/{template}",
@@ -55,6 +56,7 @@ def admin_page(
         staff=staff,
         nav_links=links,
         current=current,
+        zone=staff.time_zone if staff else "UTC",
         **context,
     )
 

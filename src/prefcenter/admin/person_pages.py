@@ -155,7 +155,6 @@ async def _person_page(
         matrix={f"{p.topic}/{p.channel}": p.status for p in profile.preferences},
         receipts=receipts,
         staff_names=staff_names,
-        zone=staff.time_zone,
         max_reason=MAX_REASON,
         max_summary=MAX_SUMMARY,
     )
@@ -244,7 +243,6 @@ class PersonPagesController(Controller):
             current="/admin/subjects",
             query=text,
             found=found,
-            zone=staff.time_zone,
         )
 
     @get("/{subject_id:str}", operation_id="adminPerson")

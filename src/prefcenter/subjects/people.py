@@ -33,6 +33,14 @@ class MaskedIdentity(msgspec.Struct, frozen=True):
     masked: str
 
 
+class PersonShown(msgspec.Struct, frozen=True):
+    """How staff pages name a person instead of a bare id: their first identity masked and their external id."""
+
+    subject_id: str
+    masked: str | None  # the oldest identity, masked (``[erased]`` once shredded); None: no identity
+    external_id: str | None
+
+
 class RevealedIdentity(msgspec.Struct, frozen=True):
     id: str
     kind: str
@@ -88,6 +96,44 @@ async def masked_identities(
         )
         for row in rows
     ]
+
+
+async def people_shown(
+    session: AsyncSession, keys: KeyMaterial, subject_ids: list[str]
+) -> dict[str, PersonShown]:
+    """``subject_ids`` as pages name them (one read of their subjects and identities, one unseal each)."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return {}
+    external = dict(
+        (await session.execute(select(Subject.id, Subject.external_id).where(Subject.id.in_(wanted)))).all()
+    )
+    first: dict[str, Identity] = {}
+    for row in (
+        await session.execute(
+            select(Identity)
+            .where(Identity.subject_id.in_(wanted))
+            .order_by(Identity.subject_id, Identity.added_at, Identity.id)
+        )
+    ).scalars():
+        first.setdefault(row.subject_id, row)
+    shown = {}
+    for subject_id in wanted:
+        if subject_id not in external:
+            continue
+        masked = None
+        if (identity := first.get(subject_id)) is not None:
+            data_key = await _data_key(session, keys, subject_id)
+            masked = (
+                "[erased]"
+                if data_key is None
+                else mask_identity(
+                    identity.kind,
+                    crypto.unseal(data_key, identity.sealed_value, aad=subject_id.encode()).decode(),
+                )
+            )
+        shown[subject_id] = PersonShown(subject_id, masked, external[subject_id])
+    return shown
 
 
 async def record_view(uow: UnitOfWork, actor: Actor, subject_id: str) -> None:
