@@ -83,10 +83,35 @@ async def create_request(
             data={"request_id": open_one.id, "type": body.type},
         )
         return open_one, False
+    req = await _received(
+        uow,
+        actor,
+        body.type,
+        subject.id,
+        addressed_by,
+        source=source,
+        note=body.note,
+        touchpoint=body.touchpoint,
+    )
+    return req, True
+
+
+async def _received(
+    uow: UnitOfWork,
+    actor: Actor,
+    type: str,
+    subject_id: str | None,
+    addressed_by: str,
+    *,
+    source: DsrSource,
+    note: str | None,
+    touchpoint: str | None = None,
+) -> DsrRequest:
+    """A new request in status ``received``, due in a month: its history line and its ``dsr.received`` event."""
     req = DsrRequest(
         id=str(uuid.uuid4()),
-        type=body.type,
-        subject_id=subject.id,
+        type=type,
+        subject_id=subject_id,
         addressed_by=addressed_by,
         status="received",
         received_at=uow.now,
@@ -102,20 +127,20 @@ async def create_request(
     )
     uow.session.add(req)
     await uow.session.flush()
-    record(uow, req, "status", actor, body.note, None, "received")
+    record(uow, req, "status", actor, note, None, "received")
     await uow.append_event(
         "dsr.received",
         actor=actor,
-        subject_id=subject.id,
-        touchpoint=body.touchpoint,
+        subject_id=subject_id,
+        touchpoint=touchpoint,
         data={
             "request_id": req.id,
-            "type": body.type,
+            "type": type,
             "addressed_by": addressed_by,
             "due_at": req.due_at.isoformat(),
         },
     )
-    return req, True
+    return req
 
 
 async def record_without_subject(
@@ -123,37 +148,7 @@ async def record_without_subject(
 ) -> DsrRequest:
     """A verified request about someone we hold no data about: recorded as a DSR without a subject and
     closed at once with the outcome ``no_data`` (the requester is told "we hold no data about you")."""
-    req = DsrRequest(
-        id=str(uuid.uuid4()),
-        type=type,
-        subject_id=None,
-        addressed_by=f"identity:{kind}",
-        status="received",
-        received_at=uow.now,
-        due_at=add_months(uow.now, 1),
-        extended_months=0,
-        verification_attempts=0,
-        run_number=0,
-        duplicates=0,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        updated_at=uow.now,
-        source=source,
-    )
-    uow.session.add(req)
-    await uow.session.flush()
-    record(uow, req, "status", actor, why, None, "received")
-    await uow.append_event(
-        "dsr.received",
-        actor=actor,
-        subject_id=None,
-        data={
-            "request_id": req.id,
-            "type": type,
-            "addressed_by": req.addressed_by,
-            "due_at": req.due_at.isoformat(),
-        },
-    )
+    req = await _received(uow, actor, type, None, f"identity:{kind}", source=source, note=why)
     req.verified_at, req.verification_method, req.outcome = uow.now, "code", "no_data"
     await transition(uow, req, "verified", actor, "the requester confirmed the one-time code")
     await transition(uow, req, "completed", actor, "we hold no data about the requester")
