@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefcenter.audit import subject_view
 from prefcenter.audit.schemas import EventPage, EventRead, LogEventPage, LogEventRead
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, StoredEvent, verify_chain, verify_checkpoint
+from prefcenter.core.cursors import decode_cursor, encode_cursor
 from prefcenter.errors import InvalidInput
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Checkpoint, Event
@@ -23,19 +23,19 @@ from prefcenter.store.unit_of_work import format_instant
 MAX_PAGE = 500
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+def seq_cursor(seq: int) -> str:
+    return encode_cursor(f"seq:{seq}")
 
 
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "seq":
-            raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this API returned") from None
+def _seq(text: str) -> int:
+    kind, _, value = text.partition(":")
+    if kind != "seq":
+        raise ValueError
+    return int(value)
+
+
+def cursor_seq(cursor: str) -> int:
+    return decode_cursor(cursor, _seq)
 
 
 def event_read(e: Event) -> EventRead:
@@ -55,7 +55,7 @@ async def subject_history(
     session: AsyncSession, subject_id: str, cursor: str | None, limit: int, *, for_subject: bool = False
 ) -> EventPage:
     """A page of the subject's events; ``for_subject``: only what the subject may see (``subject_view``)."""
-    after = decode_cursor(cursor) if cursor else 0
+    after = cursor_seq(cursor) if cursor else 0
     statement = select(Event).where(Event.subject_id == subject_id, Event.seq > after)
     if for_subject:
         statement = statement.where(Event.type.in_(subject_view.visible_types()))
@@ -63,7 +63,7 @@ async def subject_history(
     items = [event_read(e) for e in rows[:limit]]
     if for_subject:
         items = [seen for seen in map(subject_view.for_subject, items) if seen is not None]
-    next_cursor = encode_cursor(items[-1].seq) if len(rows) > limit else None
+    next_cursor = seq_cursor(items[-1].seq) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
 
 
@@ -116,7 +116,7 @@ async def search_log(session: AsyncSession, where: LogFilter, cursor: str | None
     never decrypted (nor returned). Indexes: by actor, by type, by subject, each with ``seq``."""
     statement = select(Event)
     if cursor:
-        statement = statement.where(Event.seq < decode_cursor(cursor))
+        statement = statement.where(Event.seq < cursor_seq(cursor))
     if where.actor is not None:
         actor_type, has_id, actor_id = where.actor.partition(":")
         statement = statement.where(Event.actor_type == actor_type)
@@ -132,7 +132,7 @@ async def search_log(session: AsyncSession, where: LogFilter, cursor: str | None
         statement = statement.where(Event.occurred_at < parse_instant(where.until, "to"))
     rows = (await session.execute(statement.order_by(Event.seq.desc()).limit(limit + 1))).scalars().all()
     items = [log_event_read(e) for e in rows[:limit]]
-    return LogEventPage(items=items, next_cursor=encode_cursor(items[-1].seq) if len(rows) > limit else None)
+    return LogEventPage(items=items, next_cursor=seq_cursor(items[-1].seq) if len(rows) > limit else None)
 
 
 def stored_event(e: Event) -> StoredEvent:

@@ -3,16 +3,15 @@ cursor-paged, newest first."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.core.cursors import decode_cursor, encode_cursor
 from prefcenter.dsr.actions import FINAL, OPEN
 from prefcenter.dsr.lifecycle import get_request
 from prefcenter.dsr.schemas import DsrPage, DsrRead, ExportInfo, HistoryRead, SystemOutcome
-from prefcenter.errors import InvalidInput
 from prefcenter.store.models_dsr import DownstreamSystem, DsrExport, DsrHistory, DsrRequest, DsrSystemTask
 from prefcenter.store.unit_of_work import utcnow
 
@@ -89,17 +88,13 @@ async def read_request(session: AsyncSession, request_id: str) -> DsrRead:
     return out
 
 
-def _encode_cursor(req: DsrRequest) -> str:
-    return base64.urlsafe_b64encode(f"{req.received_at.isoformat()}|{req.id}".encode()).decode().rstrip("=")
+def _request_cursor(req: DsrRequest) -> str:
+    return encode_cursor(f"{req.received_at.isoformat()}|{req.id}")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, rid = raw.partition("|")
-        return datetime.fromisoformat(at), rid
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this API returned") from None
+def _received_and_id(text: str) -> tuple[datetime, str]:
+    at, _, rid = text.partition("|")
+    return datetime.fromisoformat(at), rid
 
 
 async def list_requests(
@@ -125,7 +120,7 @@ async def list_requests(
     elif overdue is False:
         statement = statement.where(or_(DsrRequest.status.in_(FINAL), DsrRequest.due_at >= now))
     if cursor:
-        at, rid = _decode_cursor(cursor)
+        at, rid = decode_cursor(cursor, _received_and_id)
         statement = statement.where(
             or_(DsrRequest.received_at < at, and_(DsrRequest.received_at == at, DsrRequest.id < rid))
         )
@@ -139,4 +134,4 @@ async def list_requests(
         .all()
     )
     items = [_summary(r, now) for r in rows[:limit]]
-    return DsrPage(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+    return DsrPage(items=items, next_cursor=_request_cursor(rows[limit - 1]) if len(rows) > limit else None)

@@ -8,7 +8,6 @@ subject's data key, in the row and in the event, so erasing the key shreds it ev
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto
+from prefcenter.core.cursors import decode_cursor, encode_cursor
 from prefcenter.errors import InvalidInput
 from prefcenter.interactions.schemas import (
     CONTACT_CHANNELS,
@@ -93,19 +93,14 @@ async def record_interaction(
     return interaction
 
 
-def encode_cursor(moment: datetime, interaction_id: str) -> str:
-    raw = f"{format_instant(moment)}|{interaction_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _interaction_cursor(moment: datetime, interaction_id: str) -> str:
+    return encode_cursor(f"{format_instant(moment)}|{interaction_id}")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, _, interaction_id = raw.partition("|")
-        uuid.UUID(interaction_id)
-        return datetime.fromisoformat(moment.replace("Z", "+00:00")), interaction_id
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this API returned") from None
+def _occurred_and_id(text: str) -> tuple[datetime, str]:
+    moment, _, interaction_id = text.partition("|")
+    uuid.UUID(interaction_id)
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")), interaction_id
 
 
 def interaction_read(row: Interaction, data_key: bytes | None) -> InteractionRead:
@@ -152,7 +147,7 @@ async def list_interactions(
     """A page of the subject's interactions, newest first (ties broken by id, so a page never skips one)."""
     statement = select(Interaction).where(Interaction.subject_id == subject_id)
     if cursor:
-        before, before_id = decode_cursor(cursor)
+        before, before_id = decode_cursor(cursor, _occurred_and_id)
         statement = statement.where(
             or_(
                 Interaction.occurred_at < before,
@@ -172,7 +167,7 @@ async def list_interactions(
     items = [interaction_read(row, data_key) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return InteractionPage(
-        items=items, next_cursor=encode_cursor(last.occurred_at, last.id) if last else None
+        items=items, next_cursor=_interaction_cursor(last.occurred_at, last.id) if last else None
     )
 
 
