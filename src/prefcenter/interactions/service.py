@@ -26,7 +26,7 @@ from prefcenter.interactions.schemas import (
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel
 from prefcenter.store.models_interactions import Interaction
-from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, format_instant, load_data_key
+from prefcenter.store.unit_of_work import Actor, UnitOfWork, format_instant, kept_data_key
 
 RECORDED = "interaction.recorded"
 
@@ -128,13 +128,6 @@ def interaction_read(row: Interaction, data_key: bytes | None) -> InteractionRea
     )
 
 
-async def _summary_key(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> bytes | None:
-    try:
-        return await load_data_key(session, keys, subject_id)
-    except SubjectKeyMissing:  # erased: the summaries are shredded
-        return None
-
-
 async def list_interactions(
     session: AsyncSession,
     keys: KeyMaterial,
@@ -163,7 +156,9 @@ async def list_interactions(
         .scalars()
         .all()
     )
-    data_key = await _summary_key(session, keys, subject_id) if with_summary and rows else None
+    data_key = (
+        await kept_data_key(session, keys, subject_id) if with_summary and rows else None
+    )  # None: shredded
     items = [interaction_read(row, data_key) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return InteractionPage(

@@ -288,6 +288,14 @@ async def load_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
     return crypto.unwrap_key(keys.master_key_by_id(stored.master_key_id), stored.wrapped_key, subject_id)
 
 
+async def kept_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> bytes | None:
+    """The subject's data key; None once it is shredded (the subject was erased)."""
+    try:
+        return await load_data_key(session, keys, subject_id)
+    except SubjectKeyMissing:
+        return None
+
+
 @asynccontextmanager
 async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfWork]:
     async with db.write_session() as session:

@@ -15,12 +15,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto
-from prefcenter.core.normalise import mask_identity
 from prefcenter.core.person_search import person_query
 from prefcenter.errors import InvalidInput, NotFound
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Identity, Subject
-from prefcenter.store.unit_of_work import Actor, SubjectKeyMissing, UnitOfWork, load_data_key
+from prefcenter.store.unit_of_work import Actor, UnitOfWork, kept_data_key
+from prefcenter.subjects.service import shown_identity
 
 MAX_FOUND = 20
 VIEWED = "staff.subject_viewed"
@@ -67,13 +67,6 @@ async def find_people(session: AsyncSession, pepper: bytes, text: str) -> list[S
     return list(rows.scalars())
 
 
-async def _data_key(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> bytes | None:
-    try:
-        return await load_data_key(session, keys, subject_id)
-    except SubjectKeyMissing:
-        return None  # shredded: identities show as [erased]
-
-
 async def masked_identities(
     session: AsyncSession, keys: KeyMaterial, subject_id: str
 ) -> list[MaskedIdentity]:
@@ -84,15 +77,10 @@ async def masked_identities(
         )
     ).scalars()
     rows = list(rows)
-    data_key = await _data_key(session, keys, subject_id) if rows else None
-    aad = subject_id.encode()
+    data_key = await kept_data_key(session, keys, subject_id) if rows else None
     return [
         MaskedIdentity(
-            id=row.id,
-            kind=row.kind,
-            masked="[erased]"
-            if data_key is None
-            else mask_identity(row.kind, crypto.unseal(data_key, row.sealed_value, aad=aad).decode()),
+            id=row.id, kind=row.kind, masked=shown_identity(data_key, subject_id, row.kind, row.sealed_value)
         )
         for row in rows
     ]
@@ -123,15 +111,8 @@ async def people_shown(
             continue
         masked = None
         if (identity := first.get(subject_id)) is not None:
-            data_key = await _data_key(session, keys, subject_id)
-            masked = (
-                "[erased]"
-                if data_key is None
-                else mask_identity(
-                    identity.kind,
-                    crypto.unseal(data_key, identity.sealed_value, aad=subject_id.encode()).decode(),
-                )
-            )
+            data_key = await kept_data_key(session, keys, subject_id)
+            masked = shown_identity(data_key, subject_id, identity.kind, identity.sealed_value)
         shown[subject_id] = PersonShown(subject_id, masked, external[subject_id])
     return shown
 
@@ -154,7 +135,7 @@ async def reveal_identity(
     identity = await uow.session.get(Identity, identity_id)
     if identity is None or identity.subject_id != subject_id:
         raise NotFound(f"no identity {identity_id} for this subject")
-    data_key = await _data_key(uow.session, uow.keys, subject_id)
+    data_key = await kept_data_key(uow.session, uow.keys, subject_id)
     if data_key is None:
         raise NotFound("this subject was erased: the identity is shredded")
     value = crypto.unseal(data_key, identity.sealed_value, aad=subject_id.encode()).decode()

@@ -21,7 +21,7 @@ from prefcenter.keys import KeyMaterial
 from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
 from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.projection_rows import ProfileRows
-from prefcenter.store.unit_of_work import Actor, NewEvent, SubjectKeyMissing, UnitOfWork, load_data_key
+from prefcenter.store.unit_of_work import Actor, NewEvent, UnitOfWork, kept_data_key
 from prefcenter.subjects.schemas import (
     IdentityRead,
     IdentityWrite,
@@ -175,12 +175,7 @@ async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subjec
         .scalars()
         .all()
     )
-    data_key = None
-    if rows:
-        try:
-            data_key = await load_data_key(session, keys, subject.id)
-        except SubjectKeyMissing:
-            data_key = None  # shredded: shown as [erased]
+    data_key = await kept_data_key(session, keys, subject.id) if rows else None  # None: shown as [erased]
     return SubjectRead(
         id=subject.id,
         external_id=subject.external_id,
@@ -193,17 +188,21 @@ async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subjec
 def masked_identities(data_key: bytes | None, subject_id: str, rows) -> list[IdentityRead]:
     """Identity rows (``kind``, ``sealed_value``, ``added_at``) as shown: masked, or ``[erased]`` once the
     subject's data key is shredded (``data_key`` None)."""
-    aad = subject_id.encode()
     return [
         IdentityRead(
             kind=row.kind,
-            masked="[erased]"
-            if data_key is None
-            else mask_identity(row.kind, crypto.unseal(data_key, row.sealed_value, aad=aad).decode()),
+            masked=shown_identity(data_key, subject_id, row.kind, row.sealed_value),
             added_at=row.added_at,
         )
         for row in rows
     ]
+
+
+def shown_identity(data_key: bytes | None, subject_id: str, kind: str, sealed_value: bytes) -> str:
+    """One identity as staff and clients see it: masked, or ``[erased]`` once the data key is shredded."""
+    if data_key is None:
+        return "[erased]"
+    return mask_identity(kind, crypto.unseal(data_key, sealed_value, aad=subject_id.encode()).decode())
 
 
 def subject_from_rows(keys: KeyMaterial, rows: ProfileRows) -> SubjectRead:
