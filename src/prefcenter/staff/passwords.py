@@ -51,7 +51,3 @@ async def password_matches(stored: str | None, password: str) -> bool:
     loop = asyncio.get_running_loop()
     matches = await loop.run_in_executor(_checks, _matches, stored or _NO_ACCOUNT, password[:MAX_LENGTH])
     return matches and stored is not None
-
-
-def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)

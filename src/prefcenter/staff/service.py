@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto, totp
@@ -188,10 +188,6 @@ async def disable_staff(uow: UnitOfWork, actor: Actor, ref: str) -> StaffMember:
     return member
 
 
-async def count_staff(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(StaffMember))).scalar_one())
-
-
 # --- second factor -------------------------------------------------------------------------------------------
 
 
@@ -218,15 +214,6 @@ def _check_enrolment(secret: bytes | None, code: str | None, now: float) -> byte
     if totp.accepts(secret, code, now) is None:
         raise InvalidField("totp_code", "the code does not match the secret; check the device's clock")
     return secret
-
-
-async def enrol_totp(uow: UnitOfWork, member: StaffMember, secret: bytes, code: str) -> None:
-    """Turn on a second factor: the person shows a code made from ``secret`` (proof their device holds it)."""
-    seal_totp_secret(uow, member, _check_enrolment(secret, code, uow.now.timestamp()))
-    member.updated_at = uow.now
-    await uow.append_event(
-        "staff.second_factor_enrolled", actor=staff_actor(member), data={"staff_id": member.id}
-    )
 
 
 # --- one-time links ------------------------------------------------------------------------------------------
