@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 
 from prefcenter.jobs.worker import Worker
 from prefcenter.settings import DsrSettings
@@ -58,3 +60,17 @@ async def get_request(api, request_id: str) -> dict:
     r = await api.client.get(f"/v1/dsr-requests/{request_id}", headers=await dsr_headers(api))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+async def exported_archive(api, subject_id: str) -> zipfile.ZipFile:
+    """The subject's access export: a verified access request run to completion, downloaded through a signed
+    link (no bearer token)."""
+    req = await verified_request(api, subject_id, "access")
+    await drain(api)
+    assert (await get_request(api, req["id"]))["status"] == "completed"
+    link = (
+        await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(api))
+    ).json()
+    r = await api.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])
+    assert r.status_code == 200, r.text
+    return zipfile.ZipFile(io.BytesIO(r.content))

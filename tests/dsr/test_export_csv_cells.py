@@ -6,9 +6,8 @@ import csv
 import io
 import json
 import uuid
-import zipfile
 
-from tests.dsr.support import drain, dsr_headers, get_request, verified_request
+from tests.dsr.support import exported_archive
 
 
 async def test_export_csv_cells_never_reach_a_spreadsheet_as_formulas(api):
@@ -23,15 +22,7 @@ async def test_export_csv_cells_never_reach_a_spreadsheet_as_formulas(api):
             {"kind": "phone", "value": phone},
         ]
     )
-    req = await verified_request(api, subject["id"], "access")
-    await drain(api)
-    assert (await get_request(api, req["id"]))["status"] == "completed"
-    link = (
-        await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(api))
-    ).json()
-    r = await api.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])
-    assert r.status_code == 200, r.text
-    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    archive = await exported_archive(api, subject["id"])
 
     rows = list(csv.DictReader(io.StringIO(archive.read("identities.csv").decode(), newline="")))
     values = {row["kind"]: row["value"] for row in rows}

@@ -8,12 +8,11 @@ import csv
 import io
 import json
 import uuid
-import zipfile
 
 from sqlalchemy import select
 
 from prefcenter.store.models_feedback import Feedback
-from tests.dsr.support import drain, dsr_headers, get_request, verified_request
+from tests.dsr.support import drain, exported_archive, get_request, verified_request
 
 
 def _answer(**overrides) -> dict:
@@ -126,15 +125,7 @@ async def test_exported_with_the_subject_json_and_csv(api):
     first = (await _send(api, subject=sid, comment="=1+1 was hard")).json()
     second = (await _send(api, subject=sid, metric="nps", score=10)).json()
     await _send(api, metric="nps", score=3)  # someone else's (anonymous)
-    req = await verified_request(api, sid, "access")
-    await drain(api)
-    assert (await get_request(api, req["id"]))["status"] == "completed"
-    link = (
-        await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(api))
-    ).json()
-    r = await api.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])
-    assert r.status_code == 200, r.text
-    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    archive = await exported_archive(api, sid)
     document = json.loads(archive.read("export.json"))
     assert document["schema_version"] == "1.2"
     exported = document["feedback"]

@@ -8,14 +8,13 @@ import csv
 import io
 import json
 import uuid
-import zipfile
 
 from sqlalchemy import select
 
 from prefcenter.core import crypto
 from prefcenter.store.models import Event
 from prefcenter.store.unit_of_work import load_data_key
-from tests.dsr.support import drain, dsr_headers, get_request, verified_request
+from tests.dsr.support import drain, exported_archive, get_request, verified_request
 
 
 def _contact(**overrides) -> dict:
@@ -237,15 +236,7 @@ async def test_access_export_contains_them_json_and_csv(api):
     sid = (await api.new_subject())["id"]
     first = await _record(api, sid, summary='=HYPERLINK("http://evil.example")')
     second = await _record(api, sid, channel="phone", continues=first["id"], outcome="resolved")
-    req = await verified_request(api, sid, "access")
-    await drain(api)
-    assert (await get_request(api, req["id"]))["status"] == "completed"
-    link = (
-        await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(api))
-    ).json()
-    r = await api.client.get("/" + link["url"].split("://", 1)[1].split("/", 1)[1])
-    assert r.status_code == 200, r.text
-    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    archive = await exported_archive(api, sid)
     document = json.loads(archive.read("export.json"))
     exported = document["interactions"]
     assert [i["id"] for i in exported] == [first["id"], second["id"]]
