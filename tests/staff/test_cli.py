@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PREFCENTER = str(Path(sys.executable).with_name("prefcenter"))
-
-
-def run(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([PREFCENTER, *args], env=env, capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"prefcenter {' '.join(args)} failed: {result.stderr}")
-    return result
+from tests.support.cli import run
 
 
 @pytest.fixture
