@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+
 from tests.conftest import make_settings
 from tests.support.cli import run
 
