@@ -43,3 +43,12 @@ async def tab_to(page: Page, match, limit: int = 60) -> dict:
 
 def of_type(events: list[dict], kind: str) -> list[dict]:
     return [e for e in events if e["type"] == kind]
+
+
+def serious_violations(results) -> list[str]:
+    """The serious and critical findings of an axe-core run, each with its rule, help text and first targets."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

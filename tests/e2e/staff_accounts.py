@@ -35,3 +35,10 @@ async def sign_in(page, server, email: str) -> None:
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
+
+
+def staff_events(server, staff_id: str) -> list[dict]:
+    """Everything the audit log holds as done by this person (``actor=staff:<id>``), newest first."""
+    r = server.get("/v1/audit/events", params={"actor": f"staff:{staff_id}", "limit": 200})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]

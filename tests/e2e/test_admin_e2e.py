@@ -9,17 +9,10 @@ import uuid
 import pytest
 from playwright.async_api import expect
 
+from tests.e2e.helpers import serious_violations
 from tests.e2e.staff_accounts import PASSWORD, new_staff, set_password
 
 pytestmark = pytest.mark.e2e
-
-
-def _serious(results) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 async def test_an_officer_records_and_verifies_a_request(server, page):
@@ -44,7 +37,7 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     await expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
     await expect(page.get_by_role("heading", name="Open GDPR requests")).to_be_visible()
     await expect(page.get_by_text("intact")).to_be_visible()
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
 
     await page.get_by_role("link", name="Record a new request").first.click()
     await page.get_by_label("Type of request").select_option("access")
@@ -61,13 +54,13 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     history = page.get_by_role("table", name="History, oldest first")
     await expect(history).to_contain_text("ID card checked at the desk <b>ok</b>")  # shown as text, escaped
     await expect(history).to_contain_text(f"staff:{officer_id}")
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
 
     await page.set_viewport_size({"width": 320, "height": 800})
     await page.reload()
     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the request page scrolls sideways by {overflow}px at 320px"
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
 
     await page.set_viewport_size({"width": 1280, "height": 800})
     await page.get_by_role("navigation", name="Admin").get_by_role("link", name="GDPR requests").click()

@@ -12,23 +12,10 @@ import pytest
 from playwright.async_api import expect
 
 from prefcenter.core import totp
-from tests.e2e.staff_accounts import PASSWORD, new_staff, set_password, sign_in
+from tests.e2e.helpers import serious_violations
+from tests.e2e.staff_accounts import PASSWORD, new_staff, set_password, sign_in, staff_events
 
 pytestmark = pytest.mark.e2e
-
-
-def _serious(results) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def staff_events(server, staff_id: str) -> list[dict]:
-    r = server.get("/v1/audit/events", params={"actor": f"staff:{staff_id}", "limit": 200})
-    assert r.status_code == 200, r.text
-    return r.json()["items"]
 
 
 async def test_the_demo_admin_sets_a_password_and_adds_a_staff_member(server, page):
@@ -41,7 +28,7 @@ async def test_the_demo_admin_sets_a_password_and_adds_a_staff_member(server, pa
     assert match, server.log()[-3000:]
     await page.goto(match.group(1))
     await expect(page.get_by_role("heading", level=1, name="Set your password")).to_be_visible()
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     secret = totp.secret_from_text(await page.locator("#totp-secret").inner_text())
     await page.get_by_label("New password").fill(PASSWORD)
     await page.get_by_label("The same password again").fill(PASSWORD)
@@ -69,7 +56,7 @@ async def test_the_demo_admin_sets_a_password_and_adds_a_staff_member(server, pa
     link = await page.locator("#new-link").inner_text()
     assert "/admin/set-password/" in link
     await expect(page.get_by_role("table", name="Staff members")).to_contain_text("Nia Newcomer")
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
 
     admin_id = next(
         p["id"] for p in server.get("/v1/staff").json()["items"] if p["email"] == "admin@example.com"
@@ -93,7 +80,7 @@ async def test_password_sign_in_with_a_totp_code(server, page):
 
     await page.goto(server.url + "/admin")
     await expect(page).to_have_url(re.compile(r"/admin/login"))
-    assert _serious(await Axe().run(page)) == []
+    assert serious_violations(await Axe().run(page)) == []
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD + "-wrong")
     await page.get_by_role("button", name="Sign in").click()

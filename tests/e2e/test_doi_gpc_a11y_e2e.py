@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import COMPANY
-from tests.e2e.helpers import cell, deep_active, loaded, of_type, save_and_wait, tab_to
+from tests.e2e.helpers import cell, deep_active, loaded, of_type, save_and_wait, serious_violations, tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -142,14 +142,6 @@ async def test_keyboard_only_use(server, page):
     assert offers["channels"] == ["sms"] and offers["status"] == "granted"
 
 
-def _serious(results) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 async def test_axe_finds_no_serious_violations_and_320px_is_readable(server, page):
     from axe_playwright_python.async_playwright import Axe
 
@@ -157,12 +149,12 @@ async def test_axe_finds_no_serious_violations_and_320px_is_readable(server, pag
     await page.goto(server.url + "/")
     await loaded(page.locator("#pc-full"))
     await loaded(page.locator("#pc-agent"))
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
 
     await page.set_viewport_size({"width": 320, "height": 800})
     await page.goto(server.manage_url(server.new_subject()))
     widget = await loaded(page.locator("#pc-manage"))
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 320px"
     box = await cell(widget, "offers", "email").bounding_box()

@@ -11,18 +11,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
+from tests.e2e.helpers import serious_violations
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "chart reader seven lanterns"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-
-
-def _serious(results) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def _seed(server) -> None:
@@ -84,7 +78,7 @@ async def test_an_analyst_reads_the_charts(server, page):
         await section.get_by_role("link", name="Download CSV").click()
     download = await download_info.value
     assert (await download.path()).read_text().startswith("period,group,responses,csat,nps,ces")
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SHOTS / "insights-1280.png", full_page=True)
     await section.screenshot(path=SHOTS / "insights-chart.png")
@@ -93,5 +87,5 @@ async def test_an_analyst_reads_the_charts(server, page):
     await page.reload()
     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the insights page scrolls sideways by {overflow}px at 320px"
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     await page.screenshot(path=SHOTS / "insights-320.png", full_page=True)

@@ -13,26 +13,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.staff_accounts import new_staff, set_password, sign_in
+from tests.e2e.helpers import serious_violations
+from tests.e2e.staff_accounts import new_staff, set_password, sign_in, staff_events
 
 pytestmark = pytest.mark.e2e
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 TIMELINE = "Everything that happened, newest first"
-
-
-def _serious(results) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _staff_events(server, staff_id: str) -> list[dict]:
-    r = server.get("/v1/audit/events", params={"actor": f"staff:{staff_id}", "limit": 200})
-    assert r.status_code == 200, r.text
-    return r.json()["items"]
 
 
 def _person(server) -> tuple[str, str]:
@@ -72,12 +59,12 @@ async def _check_layout(page: Page, name: str) -> None:
     axe = Axe()
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.set_viewport_size({"width": 1280, "height": 900})
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     await page.screenshot(path=SHOTS / f"{name}-1280.png", full_page=True)
     await page.set_viewport_size({"width": 320, "height": 800})
     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 320px"
-    assert _serious(await axe.run(page)) == []
+    assert serious_violations(await axe.run(page)) == []
     await page.screenshot(path=SHOTS / f"{name}-320.png", full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -111,7 +98,7 @@ async def test_an_agent_finds_a_person_and_records_for_them_with_the_keyboard(se
     await expect(page.get_by_role("button", name="Reveal")).to_have_count(0)
     contacts = page.get_by_role("table", name="Contacts, newest first")
     await expect(contacts).to_contain_text("Charged twice in March")
-    assert "staff.subject_viewed" in [e["type"] for e in _staff_events(server, agent_id)]
+    assert "staff.subject_viewed" in [e["type"] for e in staff_events(server, agent_id)]
 
     # A phone call that continues the chat, recorded with the keyboard alone.
     await _tab_to(page, "contact-channel")  # phone, support, inbound are the defaults
@@ -200,7 +187,7 @@ async def test_an_agent_finds_a_person_and_records_for_them_with_the_keyboard(se
     await _check_layout(page, "person")
 
     # Everything the agent did is in the audit log as them, the consent given verbally.
-    events = _staff_events(server, agent_id)
+    events = staff_events(server, agent_id)
     mine = {e["type"] for e in events if e["subject_id"] == sid}
     assert {"staff.subject_viewed", "interaction.recorded", "preference.set"} <= mine
     consent = next(e for e in events if e["type"] == "consent.granted")
@@ -224,6 +211,6 @@ async def test_an_officer_reveals_an_identity_for_a_reason(server, page):
     await page.goto(server.url + f"/admin/subjects/{sid}")  # shown once: the page is masked again
     assert email not in (await page.content()).lower()
 
-    revealed = [e for e in _staff_events(server, officer_id) if e["type"] == "staff.identity_revealed"]
+    revealed = [e for e in staff_events(server, officer_id) if e["type"] == "staff.identity_revealed"]
     assert len(revealed) == 1 and revealed[0]["subject_id"] == sid
     assert "Caller asked" not in str(revealed[0])  # the reason is sealed
