@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, get_type_hints
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from litestar import Litestar
@@ -101,6 +102,8 @@ class StructSchemaFromMsgspec(StructSchemaPlugin):
         for field in msgspec.structs.fields(struct_type):
             documented = (schema.properties or {}).get(field.encode_name)
             exact = _msgspec_schema(hints[field.name])
+            if exact is None and isinstance(documented, Schema):
+                _document_key_constraints(documented, hints[field.name])
             if exact is None or not isinstance(documented, Schema):
                 continue
             exact.default = documented.default
@@ -108,6 +111,17 @@ class StructSchemaFromMsgspec(StructSchemaPlugin):
             exact.examples = exact.examples or documented.examples
             schema.properties[field.encode_name] = exact
         return schema
+
+
+def _document_key_constraints(documented: Schema, annotation: object) -> None:
+    """A ``dict[Key, Struct]`` field (e.g. translations by language): say what its keys must be."""
+    while get_origin(annotation) is Annotated or get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = args[0]
+    if get_origin(annotation) is dict:
+        (key,), components = msgspec.json.schema_components([get_args(annotation)[0]])
+        if not components and set(key) - {"type"}:  # only keys with constraints are worth saying
+            documented.property_names = _as_schema(key)
 
 
 def _msgspec_schema(annotation: object) -> Schema | None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.dsr.schemas import Code, DsrType, IdentityRef
+from prefcenter.dsr.schemas import Code, DsrType
 from prefcenter.vocabulary import MULTI_LINE_PATTERN
 
 Details = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=MULTI_LINE_PATTERN)]
@@ -15,12 +15,18 @@ Locale = Annotated[
 ]
 
 
+# How a customer names themselves: an email address or a phone number (a code is sent there).
+AddressRef = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=340, pattern=r"^(email|phone):[^\x00-\x1f\x7f]+(?!\n)$")
+]
+
+
 class PrivacyRequestCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A customer's own request. ``identity`` is ``email:…`` or ``phone:…`` (E.164); ``details`` says, for
     a rectification, what is wrong and what it should be."""
 
     type: DsrType
-    identity: IdentityRef
+    identity: AddressRef
     locale: Locale = "en"
     details: Details | None = None
 

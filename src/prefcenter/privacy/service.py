@@ -22,7 +22,7 @@ from prefcenter.core.normalise import InvalidIdentity, parse_identity_ref
 from prefcenter.dsr import intake
 from prefcenter.dsr.schemas import DsrCreate
 from prefcenter.dsr.verification import MAX_CODE_ATTEMPTS, mark_verified
-from prefcenter.errors import Conflict, Gone, InvalidField, InvalidInput, NotFound, RateLimited
+from prefcenter.errors import Conflict, Gone, InvalidInput, NotFound, RateLimited
 from prefcenter.notify.sender import Message
 from prefcenter.notify.sms import TextMessage
 from prefcenter.privacy import texts
@@ -90,9 +90,11 @@ async def file_request(ctx, body: PrivacyRequestCreate, client_address: str | No
     try:
         kind, value = parse_identity_ref(body.identity)
     except InvalidIdentity as exc:
-        raise InvalidField("identity", str(exc)) from exc
+        raise InvalidInput(str(exc), reason="invalid_identity") from exc
     if kind not in ADDRESS_KINDS:
-        raise InvalidField("identity", "give an email address (email:…) or a phone number (phone:+…)")
+        raise InvalidInput(
+            "give an email address (email:…) or a phone number (phone:+…)", reason="invalid_identity"
+        )
     keys, now = ctx.keys, utcnow()
     locale = i18n.pick_locale(body.locale)
     request_id = str(uuid.uuid4())

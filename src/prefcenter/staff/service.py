@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto, totp
@@ -25,7 +25,7 @@ from prefcenter.core.staff_rules import (
     new_link_token,
     normalise_staff_email,
 )
-from prefcenter.errors import Conflict, Gone, InvalidField, NotFound
+from prefcenter.errors import Conflict, Gone, InvalidField, InvalidInput, NotFound
 from prefcenter.staff.passwords import check_password_rules, hash_password
 from prefcenter.staff.schemas import PasswordLinkRead, StaffRead
 from prefcenter.store.models_staff import StaffLink, StaffMember
@@ -73,15 +73,15 @@ def _email(value: str) -> str:
     try:
         return normalise_staff_email(value)
     except InvalidIdentity as exc:
-        raise InvalidField("email", str(exc)) from None
+        raise InvalidInput(str(exc), reason="invalid_email") from None
 
 
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidField(
-            "time_zone", f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+        raise InvalidInput(
+            f"unknown time zone {value!r}; use an IANA name such as Europe/Paris", reason="invalid_time_zone"
         ) from None
     return value
 
@@ -188,6 +188,10 @@ async def disable_staff(uow: UnitOfWork, actor: Actor, ref: str) -> StaffMember:
     return member
 
 
+async def count_staff(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(StaffMember))).scalar_one())
+
+
 # --- second factor -------------------------------------------------------------------------------------------
 
 
@@ -214,6 +218,15 @@ def _check_enrolment(secret: bytes | None, code: str | None, now: float) -> byte
     if totp.accepts(secret, code, now) is None:
         raise InvalidField("totp_code", "the code does not match the secret; check the device's clock")
     return secret
+
+
+async def enrol_totp(uow: UnitOfWork, member: StaffMember, secret: bytes, code: str) -> None:
+    """Turn on a second factor: the person shows a code made from ``secret`` (proof their device holds it)."""
+    seal_totp_secret(uow, member, _check_enrolment(secret, code, uow.now.timestamp()))
+    member.updated_at = uow.now
+    await uow.append_event(
+        "staff.second_factor_enrolled", actor=staff_actor(member), data={"staff_id": member.id}
+    )
 
 
 # --- one-time links ------------------------------------------------------------------------------------------
