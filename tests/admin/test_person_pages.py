@@ -105,8 +105,14 @@ async def test_an_officer_reveals_an_identity_with_a_reason_audited(api):
         r = await officer.client.post(
             action, data={"csrf": csrf_of(html), "reason": "Caller asked to confirm"}
         )
-        assert r.status_code == 200 and email.lower() in r.text
+        # POST-redirect-GET: the answer is a redirect (a reload never reveals again) and the value is not in it.
+        assert r.status_code == 303 and r.headers["location"] == f"/admin/subjects/{sid}#revealed"
+        assert email.lower() not in r.text and email.lower() not in r.headers["location"]
+        r = await officer.client.get(f"/admin/subjects/{sid}")
+        assert r.status_code == 200 and email.lower() in r.text and 'id="revealed"' in r.text
         assert r.headers["cache-control"] == "no-store"
+        again = await officer.page(f"/admin/subjects/{sid}")  # a reload: shown once, gone now
+        assert email.lower() not in again and 'id="revealed"' not in again
         revealed = await _events(api, sid, "staff.identity_revealed")
         assert len(revealed) == 1 and revealed[0].actor_id == officer.staff_id
         assert revealed[0].sealed is not None and b"Caller" not in revealed[0].sealed

@@ -3,8 +3,8 @@
 Finding is exact (``subjects.people.find_people``: lookup hashes and ids, never a scan of plaintext). The
 single customer view reads the person's identities (masked), settings, preferences, consents, contacts, GDPR
 requests, legal hold and downstream state, and one timeline from the audit log; opening it is an audit event
-(``staff.subject_viewed``). Revealing an identity is a separate POST with a reason, officers only, answered
-once and never cached. The workspace records a contact, a preference change or a verbal consent for the
+(``staff.subject_viewed``). Revealing an identity is a separate POST with a reason, officers only, audited,
+that redirects to the page, which shows the value once (``admin/revealed_once.py``): a reload never reveals again. The workspace records a contact, a preference change or a verbal consent for the
 person through the same services as the API and the widget's agent mode, with the signed-in person as
 actor (``staff:<id>``) and a reason.
 """
@@ -16,9 +16,11 @@ from typing import Annotated, TypeVar, get_args
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from prefcenter.admin import revealed_once
 from prefcenter.admin.forms import read_form, required_text
 from prefcenter.admin.pages import admin_page
 from prefcenter.admin.session import SignedInStaff, signed_in
@@ -101,6 +103,7 @@ async def _person_page(
     revealed: people.RevealedIdentity | None = None,
     receipt: str | None = None,
     status: int = 200,
+    cookies: list[Cookie] | None = None,
 ) -> Response:
     officer_view = staff.may("dsr")
     async with ctx.db.read_session() as session:
@@ -127,6 +130,7 @@ async def _person_page(
         title="Person " + (identities[0].masked if identities else (subject.external_id or subject_id[:8])),
         current="/admin/subjects",
         status=status,
+        cookies=cookies,
         subject=subject,
         profile=profile,
         identities=identities,
@@ -261,6 +265,7 @@ class PersonPagesController(Controller):
             subject_id = (await subjects.get_subject(session, subject_id)).id
         async with ctx.unit_of_work() as uow:
             await people.record_view(uow, staff.actor, subject_id)
+        revealed, cookies = revealed_once.take(ctx, request, staff, subject_id)
         return await _person_page(
             ctx,
             staff,
@@ -268,13 +273,15 @@ class PersonPagesController(Controller):
             channel=channel or None,
             touchpoint=touchpoint or None,
             flash=DONE.get(done or ""),
+            revealed=revealed,
+            cookies=cookies,
         )
 
     @post("/{subject_id:str}/identities/{identity_id:str}/reveal", operation_id="adminRevealIdentity")
     async def reveal(
         self, ctx: AppContext, request: Request, subject_id: PathId, identity_id: PathId
     ) -> Response:
-        """One identity in full, for a stated reason (officers; audited), shown once on this answer."""
+        """One identity in full, for a stated reason (officers; audited), shown once on the page this redirects to."""
         staff = await signed_in(ctx, request, "reveal_identity")
         form = await read_form(request, staff)
         try:
@@ -283,7 +290,8 @@ class PersonPagesController(Controller):
             return await _form_again(ctx, staff, subject_id, "reveal", form, exc)
         async with ctx.unit_of_work() as uow:
             revealed = await people.reveal_identity(uow, staff.actor, subject_id, identity_id, reason)
-        return await _person_page(ctx, staff, subject_id, revealed=revealed)
+        handover = revealed_once.hand_over(ctx, request, staff, subject_id, revealed)
+        return Redirect(f"/admin/subjects/{subject_id}#revealed", status_code=303, cookies=[handover])
 
     @post("/{subject_id:str}/interactions", operation_id="adminRecordInteraction")
     async def record_interaction(self, ctx: AppContext, request: Request, subject_id: PathId) -> Response:

@@ -18,6 +18,7 @@ from prefcenter.admin.errors import EXCEPTION_HANDLERS
 from prefcenter.admin.insights_pages import InsightsPagesController
 from prefcenter.admin.password_pages import SetPasswordController
 from prefcenter.admin.person_pages import PersonPagesController
+from prefcenter.admin.settings_pages import SettingsPagesController
 from prefcenter.admin.sign_in import SignInController
 from prefcenter.admin.staff_pages import StaffPagesController
 from prefcenter.admin.systems_pages import SystemsPagesController
@@ -33,6 +34,7 @@ ADMIN_CONTROLLERS = [
     CatalogPagesController,
     SystemsPagesController,
     StaffPagesController,
+    SettingsPagesController,
 ]
 
 admin_router = Router(

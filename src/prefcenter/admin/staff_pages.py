@@ -15,6 +15,7 @@ from prefcenter.admin.forms import read_form
 from prefcenter.admin.pages import admin_page
 from prefcenter.admin.session import SignedInStaff, signed_in
 from prefcenter.context import AppContext
+from prefcenter.core.labels import readable
 from prefcenter.core.staff_rules import ROLES
 from prefcenter.errors import DomainError
 from prefcenter.staff import service
@@ -47,7 +48,7 @@ async def _staff_page(
         status=status,
         members=members,
         form=form or {},
-        role_choices=[(r, r) for r in ROLES],
+        role_choices=[(r, readable(r)) for r in ROLES],
         flash=flash,
         error=error,
         new_link=new_link,

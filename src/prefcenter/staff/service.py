@@ -1,4 +1,5 @@
-"""Staff accounts: add, list, disable, one-time set-password links, setting a password, enrolling TOTP.
+"""Staff accounts: add, list, disable, one-time set-password links, setting a password, enrolling TOTP, and
+one's own time zone.
 
 Every change is an audited event (``staff.*``) carrying the person's id, never their email or name (the log
 is shared with downstream systems and kept for years). The CLI and ``/v1/staff`` both call these.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefcenter.core import crypto, totp
@@ -25,7 +26,7 @@ from prefcenter.core.staff_rules import (
     new_link_token,
     normalise_staff_email,
 )
-from prefcenter.errors import Conflict, Gone, InvalidField, InvalidInput, NotFound
+from prefcenter.errors import Conflict, Gone, InvalidField, NotFound
 from prefcenter.staff.passwords import check_password_rules, hash_password
 from prefcenter.staff.schemas import PasswordLinkRead, StaffRead
 from prefcenter.store.models_staff import StaffLink, StaffMember
@@ -73,15 +74,15 @@ def _email(value: str) -> str:
     try:
         return normalise_staff_email(value)
     except InvalidIdentity as exc:
-        raise InvalidInput(str(exc), reason="invalid_email") from None
+        raise InvalidField("email", str(exc)) from None
 
 
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"unknown time zone {value!r}; use an IANA name such as Europe/Paris", reason="invalid_time_zone"
+        raise InvalidField(
+            "time_zone", f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
         ) from None
     return value
 
@@ -188,8 +189,18 @@ async def disable_staff(uow: UnitOfWork, actor: Actor, ref: str) -> StaffMember:
     return member
 
 
-async def count_staff(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(StaffMember))).scalar_one())
+async def set_time_zone(uow: UnitOfWork, actor: Actor, staff_id: str, time_zone: str) -> StaffMember:
+    """The person's own time zone (an IANA name, checked with zoneinfo): the console shows every date in it.
+    Audited (``staff.time_zone_changed``) when it changes."""
+    member = await get_member(uow.session, staff_id)
+    zone = _time_zone(time_zone)
+    if member.time_zone == zone:
+        return member
+    before, member.time_zone, member.updated_at = member.time_zone, zone, uow.now
+    await uow.append_event(
+        "staff.time_zone_changed", actor=actor, data={"staff_id": member.id, "from": before, "to": zone}
+    )
+    return member
 
 
 # --- second factor -------------------------------------------------------------------------------------------
@@ -218,15 +229,6 @@ def _check_enrolment(secret: bytes | None, code: str | None, now: float) -> byte
     if totp.accepts(secret, code, now) is None:
         raise InvalidField("totp_code", "the code does not match the secret; check the device's clock")
     return secret
-
-
-async def enrol_totp(uow: UnitOfWork, member: StaffMember, secret: bytes, code: str) -> None:
-    """Turn on a second factor: the person shows a code made from ``secret`` (proof their device holds it)."""
-    seal_totp_secret(uow, member, _check_enrolment(secret, code, uow.now.timestamp()))
-    member.updated_at = uow.now
-    await uow.append_event(
-        "staff.second_factor_enrolled", actor=staff_actor(member), data={"staff_id": member.id}
-    )
 
 
 # --- one-time links ------------------------------------------------------------------------------------------
