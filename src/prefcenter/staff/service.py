@@ -26,7 +26,7 @@ from prefcenter.core.staff_rules import (
     new_link_token,
     normalise_staff_email,
 )
-from prefcenter.errors import Conflict, Gone, InvalidField, NotFound
+from prefcenter.errors import Conflict, Gone, InvalidField, InvalidInput, NotFound
 from prefcenter.staff.passwords import check_password_rules, hash_password
 from prefcenter.staff.schemas import PasswordLinkRead, StaffRead
 from prefcenter.store.models_staff import StaffLink, StaffMember
@@ -74,15 +74,15 @@ def _email(value: str) -> str:
     try:
         return normalise_staff_email(value)
     except InvalidIdentity as exc:
-        raise InvalidField("email", str(exc)) from None
+        raise InvalidInput(str(exc), reason="invalid_email") from None
 
 
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidField(
-            "time_zone", f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+        raise InvalidInput(
+            f"unknown time zone {value!r}; use an IANA name such as Europe/Paris", reason="invalid_time_zone"
         ) from None
     return value
 
