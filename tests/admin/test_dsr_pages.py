@@ -23,7 +23,11 @@ async def test_create_verify_note_extend_and_cancel(api):
 
         rid = await _new_request(officer, type="access", identity="email:Admin-Pages-A@example.com")
         detail = await officer.page(f"/admin/dsr/{rid}?done=created")
-        assert "The request was recorded." in detail and "named them by their email" in detail
+        assert (
+            "The request was recorded." in detail
+            and "named them by their email" in detail
+            and "a***@e***.com" in detail
+        )
         req = await get_request(api, rid)
         assert req["status"] == "received" and req["subject_id"] == s["id"]
         assert (

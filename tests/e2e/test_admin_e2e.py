@@ -46,14 +46,16 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     await page.get_by_role("button", name="Record the request").click()
     await expect(page.get_by_role("status")).to_contain_text("The request was recorded.")
     request_id = re.search(r"/admin/dsr/([0-9a-f-]{36})", page.url).group(1)
-    await expect(page.get_by_text(subject_id)).to_be_visible()
+    person = page.locator(f'a[href="/admin/subjects/{subject_id}"]')  # by masked identity, not a bare id
+    await expect(person).to_be_visible()
+    assert subject_id not in await person.inner_text()
 
     await page.get_by_label("How identity was checked").fill("ID card checked at the desk <b>ok</b>")
     await page.get_by_role("button", name="Mark verified").click()
     await expect(page.get_by_role("status")).to_contain_text("Identity verified")
     history = page.get_by_role("table", name="History, oldest first")
     await expect(history).to_contain_text("ID card checked at the desk <b>ok</b>")  # shown as text, escaped
-    await expect(history).to_contain_text(f"staff:{officer_id}")
+    await expect(history).to_contain_text("E2E Officer (staff)")  # the person by name, not an actor code
     assert serious_violations(await axe.run(page)) == []
 
     await page.set_viewport_size({"width": 320, "height": 800})
