@@ -4,8 +4,8 @@ Finding is exact (``subjects.people.find_people``: lookup hashes and ids, never 
 single customer view reads the person's identities (masked), settings, preferences, consents, contacts, GDPR
 requests, legal hold and downstream state, and one timeline from the audit log; opening it is an audit event
 (``staff.subject_viewed``). Revealing an identity is a separate POST with a reason, officers only, audited,
-that redirects to the page, which shows the value once (``admin/revealed_once.py``): a reload never reveals again. The workspace records a contact, a preference change or a verbal consent for the
-person through the same services as the API and the widget's agent mode, with the signed-in person as
+that redirects to the page, which shows the value once (``admin/revealed_once.py``): a reload never reveals
+again. The workspace records a contact, a preference change or a verbal consent for the person through the same services as the API and the widget's agent mode, with the signed-in person as
 actor (``staff:<id>``) and a reason.
 """
 
