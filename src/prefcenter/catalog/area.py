@@ -1,6 +1,7 @@
-"""What the catalog area contributes: the catalog API."""
+"""What the catalog area contributes: the catalog API and ``prefcenter catalog check-translations``."""
 
 from prefcenter.area_declaration import Area
+from prefcenter.catalog.cli import register
 from prefcenter.catalog.routes import CatalogController
 
-AREA = Area(name="catalog", routes=[CatalogController])
+AREA = Area(name="catalog", routes=[CatalogController], cli=register)

@@ -4,7 +4,8 @@ For each request in the batch, in ONE transaction (so a killed worker leaves not
 1. a subject under legal hold: the request is rejected with the hold's reason; nothing is touched;
 2. otherwise the keyed hash of every identity goes to ``erasure_suppressions``; identities,
    preferences, consents (with their sealed evidence), interactions (with their sealed summaries), exports
-   and the subject's data key are deleted;
+   and the subject's data key are deleted; feedback loses its links to the person and its sealed comment
+   and keeps the bare score;
    ``external_id`` and the settings projection are cleared; stored idempotent responses naming the
    subject are dropped; ``subject.erased`` is appended (the chain keeps its ciphertext, now unreadable);
 3. one task per active downstream system is written to the outbox, and the request waits in
@@ -16,19 +17,19 @@ A job run again after a crash finds its request no longer ``verified`` and does 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import LargeBinary, delete, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select, update
 
 from prefcenter.dsr.lifecycle import WORKER, transition
 from prefcenter.jobs import queue
 from prefcenter.store.models import Consent, IdempotencyRecord, Identity, Preference, Subject, SubjectKey
 from prefcenter.store.models_dsr import DsrExport, DsrRequest, ErasureSuppression, ExportLink, Job
+from prefcenter.store.models_feedback import Feedback
 from prefcenter.store.models_interactions import Interaction
+from prefcenter.store.shredding import answers_naming_any, truncate_sqlite_wal, zero_deleted_pages
+from prefcenter.store.upsert import insert_into
 from prefcenter.webhooks.outbox import add_erasure_tasks
 
 RUNNABLE = ("verified", "in_progress")
@@ -41,8 +42,7 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
     external_ids: dict[str, str | None] = {}
     async with ctx.unit_of_work() as uow:
         session = uow.session
-        if uow.dialect == "sqlite":
-            await session.execute(text("PRAGMA secure_delete=ON"))
+        await zero_deleted_pages(session)
         requests = (
             (
                 await session.execute(
@@ -87,9 +87,8 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
             ).all()
             request_of = {r.subject_id: r.id for r in to_erase}
             if identities:
-                insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
                 await session.execute(
-                    insert(ErasureSuppression)
+                    insert_into(session, ErasureSuppression)
                     .values(
                         [
                             dict(lookup_hash=h, kind=k, erased_at=uow.now, request_id=request_of.get(sid))
@@ -108,8 +107,13 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
             await session.execute(delete(Preference).where(Preference.subject_id.in_(erase_ids)))
             await session.execute(delete(Consent).where(Consent.subject_id.in_(erase_ids)))
             await session.execute(delete(Interaction).where(Interaction.subject_id.in_(erase_ids)))
+            await session.execute(  # the bare score stays for aggregates; nothing leads back to the person
+                update(Feedback)
+                .where(Feedback.subject_id.in_(erase_ids))
+                .values(subject_id=None, interaction_id=None, comment_sealed=None, actor_id=None)
+            )
             await session.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(erase_ids)))
-            await session.execute(delete(IdempotencyRecord).where(_names_any(uow.dialect, erase_ids)))
+            await session.execute(delete(IdempotencyRecord).where(answers_naming_any(session, erase_ids)))
             external_ids = {sid: subjects[sid].external_id for sid in erase_ids}
             for sid in erase_ids:
                 subject = subjects[sid]
@@ -152,34 +156,5 @@ async def erase_requests(ctx, jobs: list[Job], worker_id: str) -> None:
                 await transition(uow, req, "completed", WORKER, "erased; no downstream systems registered")
         await session.flush()
         await queue.mark_done(session, [j.id for j in jobs], worker_id)
-    if erase_ids and ctx.db.is_sqlite:
-        await _sqlite_purge(ctx)
-
-
-def _names_any(dialect: str, subject_ids: list[str]):
-    """Stored idempotent responses (bytes) that mention one of the subjects (their bodies may hold the
-    external id and masked identities)."""
-    body = IdempotencyRecord.body
-    if dialect == "postgresql":
-        return or_(
-            *[body.op("LIKE")(literal(b"%" + sid.encode() + b"%", LargeBinary)) for sid in subject_ids]
-        )
-    return or_(*[func.instr(body, literal(sid.encode(), LargeBinary)) > 0 for sid in subject_ids])
-
-
-async def _sqlite_purge(ctx) -> None:
-    """Deleted rows linger in SQLite's free pages and WAL; ``secure_delete`` zeroes them on delete, and a
-    ``wal_checkpoint(TRUNCATE)`` copies the zeroed pages into the database file and empties the WAL,
-    so no older page image holding a deleted data key survives in either file."""
-    async with ctx.db.write_engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        for attempt in range(3):  # each try already waits busy_timeout for readers still on old frames
-            cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            busy, _log_frames, _done = await cursor.fetchone()
-            await cursor.close()
-            if not busy:
-                return
-            await asyncio.sleep(0.05 * (attempt + 1))
-        log.warning(
-            "erasure: the WAL could not be truncated yet; old page images remain until the next checkpoint"
-        )
+    if erase_ids:
+        await truncate_sqlite_wal(ctx.db)
