@@ -33,6 +33,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
 
 test-widget: $(NPM_STAMP)
 	cd widget && npm test --silent

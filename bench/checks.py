@@ -520,7 +520,9 @@ def run(args) -> dict:
                     r.raise_for_status()
                     for chunk in r.iter_bytes():
                         exported += chunk.count(b"\n")
-                results.update(suppression_rows=exported - 1, suppression_seconds=time.perf_counter() - started)
+                results.update(
+                    suppression_rows=exported - 1, suppression_seconds=time.perf_counter() - started
+                )
         finally:
             server.stop()
 

@@ -79,8 +79,13 @@ def load_keys(settings: KeySettings) -> KeyMaterial:
     previous = ()
     if settings.previous_master_key_file is not None:
         previous = (
-            _read_secret(settings.previous_master_key_file, "previous master key",
-                         "PREFCENTER_PREVIOUS_MASTER_KEY_FILE", crypto.new_master_key, False),
+            _read_secret(
+                settings.previous_master_key_file,
+                "previous master key",
+                "PREFCENTER_PREVIOUS_MASTER_KEY_FILE",
+                crypto.new_master_key,
+                False,
+            ),
         )
     return KeyMaterial(
         previous_master_keys=previous,

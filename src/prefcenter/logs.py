@@ -99,4 +99,6 @@ def configure_logging(settings: LogSettings, stream=None) -> None:
     access_log = structlog.get_logger("prefcenter.access").bind()
 
 
-access_log: Any = structlog.get_logger("prefcenter.access")  # the per-request access line (http/request_context.py)
+access_log: Any = structlog.get_logger(
+    "prefcenter.access"
+)  # the per-request access line (http/request_context.py)

@@ -92,9 +92,7 @@ async def test_gdpr_request_pages_show_labels_and_people_not_codes_and_uuids(api
 
         detail = await officer.page(page)
         assert "<h1>Access request" in detail and link in detail
-        assert (
-            "named them by subject id" in detail and "<dd>Admin</dd>" in detail
-        )  # filed in the console
+        assert "named them by subject id" in detail and "<dd>Admin</dd>" in detail  # filed in the console
         assert "by officer" in detail  # verified by an officer
         assert re.search(r"<td>Status</td><td>Received</td><td>Verified</td><td>[^<]+ \(staff\)</td>", detail)
         assert "staff:" not in detail  # the history names people, not actor codes

@@ -131,7 +131,9 @@ async def test_history_is_cursor_paginated(api):
     # this API returned: 422
     r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"cursor": "garbage!"}, headers=h)
     assert r.status_code == 400
-    r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"cursor": "Z2FyYmFnZQ"}, headers=h)
+    r = await api.client.get(
+        f"/v1/subjects/{subject['id']}/events", params={"cursor": "Z2FyYmFnZQ"}, headers=h
+    )
     assert r.status_code == 422
     r = await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 100000}, headers=h)
     assert r.status_code == 400
@@ -151,10 +153,14 @@ async def test_consents_past_their_lifetime_are_denied_then_swept_to_expired(api
     consent = (await _grant(api, subject["id"], h, channels=["email"])).json()
     async with api.ctx.db.write_session() as session:  # let a year pass
         await session.execute(
-            update(Consent).where(Consent.id == consent["id"]).values(expires_at=utcnow() - timedelta(seconds=1))
+            update(Consent)
+            .where(Consent.id == consent["id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     check = await api.client.get(
-        "/v1/consent-checks", params={"subject": subject["id"], "channel": "email", "topic": "offers"}, headers=h
+        "/v1/consent-checks",
+        params={"subject": subject["id"], "channel": "email", "topic": "offers"},
+        headers=h,
     )
     assert check.json()["allowed"] is False and check.json()["reason"] == "consent_expired"
 

@@ -36,7 +36,12 @@ def test_forged_and_altered_tokens_are_refused_even_when_a_good_one_is_cached():
     forged, _ = TokenIssuer(other_key, "prefcenter", 900, 900).client_token("c1", ["admin"])
     header, payload, signature = good.split(".")
     flipped = signature[:10] + ("B" if signature[10] == "A" else "A") + signature[11:]  # a whole 6-bit group
-    for bad in (forged, f"{header}.{payload}.", f"{header}.{payload}.{flipped}", f"{header}x.{payload}.{signature}"):
+    for bad in (
+        forged,
+        f"{header}.{payload}.",
+        f"{header}.{payload}.{flipped}",
+        f"{header}x.{payload}.{signature}",
+    ):
         with pytest.raises(Unauthorized):
             issuer.principal(bad)
     expired, _ = issuer.client_token("c1", ["consent:check"], ttl=-120)

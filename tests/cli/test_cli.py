@@ -30,7 +30,16 @@ def test_embedded_default_generates_private_keys_and_migrates(sqlite_env, tmp_pa
 
 def test_clients_create_prints_the_secret_once_and_stores_a_hash(sqlite_env, tmp_path):
     run(sqlite_env, "db", "upgrade")
-    out = run(sqlite_env, "clients", "create", "--name", "crm", "--scopes", "consent:check preferences:read", "--json")
+    out = run(
+        sqlite_env,
+        "clients",
+        "create",
+        "--name",
+        "crm",
+        "--scopes",
+        "consent:check preferences:read",
+        "--json",
+    )
     created = json.loads(out.stdout)
     assert created["scopes"] == ["consent:check", "preferences:read"]
     listing = run(sqlite_env, "clients", "list").stdout

@@ -68,7 +68,7 @@ def test_link_tokens_are_random_and_only_their_hash_is_kept():
 
 def test_a_link_works_once_and_until_it_expires():
     expires = NOW + LINK_TTL
-    assert LINK_TTL == timedelta(hours=24)
+    assert timedelta(hours=24) == LINK_TTL
     assert link_usable(expires, None, NOW)
     assert link_usable(expires, None, expires - timedelta(seconds=1))
     assert not link_usable(expires, None, expires)

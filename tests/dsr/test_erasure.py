@@ -40,7 +40,12 @@ async def _rich_subject(api, tag: str) -> tuple[dict, dict[str, bytes]]:
         headers={**await api.headers("preferences:write"), "Idempotency-Key": f"k-{tag}"},
     )
     assert r.status_code == 200, r.text
-    needles = {"email": email.encode(), "phone": phone.encode(), "name": name.encode(), "external_id": f"cust-{tag}".encode()}
+    needles = {
+        "email": email.encode(),
+        "phone": phone.encode(),
+        "name": name.encode(),
+        "external_id": f"cust-{tag}".encode(),
+    }
     return s, needles
 
 
@@ -83,25 +88,44 @@ async def test_erasure_shreds_everything_and_the_chain_verifies(api):
     read = await api.headers("preferences:read", "audit:read")
     profile = (await api.client.get(f"/v1/subjects/{subject['id']}/profile", headers=read)).json()
     assert profile["subject"]["erased_at"] and profile["subject"]["identities"] == []
-    assert profile["subject"]["external_id"] is None and profile["preferences"] == [] and profile["consents"] == []
+    assert (
+        profile["subject"]["external_id"] is None
+        and profile["preferences"] == []
+        and profile["consents"] == []
+    )
     verification = (await api.client.get("/v1/audit/verification", headers=read)).json()
     assert verification["ok"], verification
-    events = (await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 500}, headers=read)).json()
+    events = (
+        await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 500}, headers=read)
+    ).json()
     assert [e["type"] for e in events["items"]].count("subject.erased") == 1
 
     # Changes to the erased subject are refused; the same email cannot sign up again unnoticed.
     w = await api.headers("preferences:write")
-    r = await api.client.patch(f"/v1/subjects/{subject['id']}/preferences", json={"touchpoint": "web", "do_not_contact": False}, headers=w)
+    r = await api.client.patch(
+        f"/v1/subjects/{subject['id']}/preferences",
+        json={"touchpoint": "web", "do_not_contact": False},
+        headers=w,
+    )
     assert r.status_code == 409
-    r = await api.client.post("/v1/subjects", json={"identities": [{"kind": "email", "value": needles["email"].decode().upper()}]}, headers=w)
+    r = await api.client.post(
+        "/v1/subjects",
+        json={"identities": [{"kind": "email", "value": needles["email"].decode().upper()}]},
+        headers=w,
+    )
     assert r.status_code == 409 and r.json()["reason"] == "erased_identity", r.text
-    r = await api.client.post("/v1/dsr-requests", json={"type": "access", "identity": "email:" + needles["email"].decode()},
-                              headers=await dsr_headers(api))
+    r = await api.client.post(
+        "/v1/dsr-requests",
+        json={"type": "access", "identity": "email:" + needles["email"].decode()},
+        headers=await dsr_headers(api),
+    )
     assert r.status_code == 409 and r.json()["reason"] == "erased", r.text
 
     dump = await _all_rows_bytes(api)
     for what, needle in needles.items():
-        assert needle not in dump, f"{what} survives in a table after erasure: " + repr(dump[max(0, dump.find(needle) - 300): dump.find(needle) + 100])
+        assert needle not in dump, f"{what} survives in a table after erasure: " + repr(
+            dump[max(0, dump.find(needle) - 300) : dump.find(needle) + 100]
+        )
     if api.engine == "sqlite":
         path = api.settings.database.sqlite_path
         raw = path.read_bytes()
@@ -111,7 +135,11 @@ async def test_erasure_shreds_everything_and_the_chain_verifies(api):
             assert needle not in raw, f"{what} survives in the SQLite file or WAL after erasure"
     else:
         async with api.ctx.db.read_session() as session:
-            tables = (await session.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars().all()
+            tables = (
+                (await session.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+                .scalars()
+                .all()
+            )
             for table in tables:
                 rows = (await session.execute(text(f'SELECT t::text FROM "{table}" t'))).scalars().all()
                 blob = "\n".join(rows).encode()
@@ -120,16 +148,24 @@ async def test_erasure_shreds_everything_and_the_chain_verifies(api):
 
 
 async def test_legal_hold_blocks_erasure_with_its_reason(api):
-    subject = await api.new_subject(identities=[{"kind": "email", "value": f"held-{uuid.uuid4().hex[:8]}@example.com"}])
+    subject = await api.new_subject(
+        identities=[{"kind": "email", "value": f"held-{uuid.uuid4().hex[:8]}@example.com"}]
+    )
     h = await dsr_headers(api)
-    r = await api.client.put(f"/v1/subjects/{subject['id']}/legal-hold", json={"reason": "litigation 2026-17"}, headers=h)
+    r = await api.client.put(
+        f"/v1/subjects/{subject['id']}/legal-hold", json={"reason": "litigation 2026-17"}, headers=h
+    )
     assert r.status_code == 200 and r.json()["legal_hold"] == "litigation 2026-17", r.text
     req = await verified_request(api, subject["id"], "erasure")
     await drain(api)
     done = await get_request(api, req["id"])
     assert done["status"] == "rejected" and done["outcome"] == "legal_hold"
     assert "litigation 2026-17" in done["history"][-1]["reason"]
-    profile = (await api.client.get(f"/v1/subjects/{subject['id']}/profile", headers=await api.headers("preferences:read"))).json()
+    profile = (
+        await api.client.get(
+            f"/v1/subjects/{subject['id']}/profile", headers=await api.headers("preferences:read")
+        )
+    ).json()
     assert profile["subject"]["erased_at"] is None and len(profile["subject"]["identities"]) == 1
 
     r = await api.client.delete(f"/v1/subjects/{subject['id']}/legal-hold", headers=h)

@@ -23,9 +23,15 @@ async def test_export_download_once_and_audited(api):
     email = f"export-{uuid.uuid4().hex[:8]}@example.com"
     subject = await api.new_subject(identities=[{"kind": "email", "value": email}])
     w = await api.headers("preferences:write")
-    await api.client.patch(f"/v1/subjects/{subject['id']}/preferences",
-                           json={"touchpoint": "web", "language": "de", "items": [{"channel": "email", "topic": "*", "status": "opted_in"}]},
-                           headers=w)
+    await api.client.patch(
+        f"/v1/subjects/{subject['id']}/preferences",
+        json={
+            "touchpoint": "web",
+            "language": "de",
+            "items": [{"channel": "email", "topic": "*", "status": "opted_in"}],
+        },
+        headers=w,
+    )
     req = await verified_request(api, subject["id"], "access")
     await drain(api)
     done = await get_request(api, req["id"])
@@ -42,14 +48,23 @@ async def test_export_download_once_and_audited(api):
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/zip")
     archive = zipfile.ZipFile(io.BytesIO(r.content))
-    assert {"export.json", "README.md", "identities.csv", "preferences.csv", "consents.csv", "events.csv",
-            "dsr_requests.csv"} <= set(archive.namelist())
+    assert {
+        "export.json",
+        "README.md",
+        "identities.csv",
+        "preferences.csv",
+        "consents.csv",
+        "events.csv",
+        "dsr_requests.csv",
+    } <= set(archive.namelist())
     import json
 
     document = json.loads(archive.read("export.json"))
     assert document["schema"] == "prefcenter.export" and document["schema_version"] == "1.2"
     assert document["identities"][0]["value"] == email
-    assert any(e["type"] == "identity.added" and e["personal"] == {"value": email} for e in document["events"])
+    assert any(
+        e["type"] == "identity.added" and e["personal"] == {"value": email} for e in document["events"]
+    )
     assert document["subject"]["settings"]["language"] == "de"
     assert any(x["id"] == req["id"] for x in document["dsr_requests"])
     rows = list(csv.DictReader(io.StringIO(archive.read("identities.csv").decode())))
@@ -65,12 +80,21 @@ async def test_export_download_once_and_audited(api):
     expired = (await api.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=h)).json()
     link_id = expired["url"].rsplit("/", 1)[1].split(".")[0]
     async with api.ctx.db.write_session() as session:
-        await session.execute(update(ExportLink).where(ExportLink.id == link_id).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(ExportLink)
+            .where(ExportLink.id == link_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     r = await api.client.get("/" + expired["url"].split("://", 1)[1].split("/", 1)[1])
     assert r.status_code == 410 and r.json()["reason"] == "link_expired"
 
-    events = (await api.client.get(f"/v1/subjects/{subject['id']}/events", params={"limit": 500},
-                                   headers=await api.headers("preferences:read"))).json()["items"]
+    events = (
+        await api.client.get(
+            f"/v1/subjects/{subject['id']}/events",
+            params={"limit": 500},
+            headers=await api.headers("preferences:read"),
+        )
+    ).json()["items"]
     assert [e["type"] for e in events].count("dsr.export_downloaded") == 1
 
 
@@ -90,7 +114,9 @@ async def test_a_link_minted_before_a_master_key_rotation_still_downloads(new_ba
         req = await verified_request(before, subject["id"], "access")
         await drain(before)
         link = (
-            await before.client.post(f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(before))
+            await before.client.post(
+                f"/v1/dsr-requests/{req['id']}/export-links", headers=await dsr_headers(before)
+            )
         ).json()
     finally:
         await close_api(before)

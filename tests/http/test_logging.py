@@ -31,10 +31,16 @@ async def test_request_logs_have_request_ids_and_no_personal_data(api, captured_
     email = f"private.person.{uuid.uuid4().hex[:6]}@example.org"
     phone = "+44 7700 900123"
     h = await api.headers("preferences:write", "preferences:read")
-    subject = await api.new_subject(identities=[{"kind": "email", "value": email}, {"kind": "phone", "value": phone}])
+    subject = await api.new_subject(
+        identities=[{"kind": "email", "value": email}, {"kind": "phone", "value": phone}]
+    )
     await api.client.get("/v1/subjects", params={"identity": f"email:{email}"}, headers=h)
-    await api.client.post("/v1/subjects", json={"identities": [{"kind": "email", "value": email}]}, headers=h)  # 409
-    await api.client.post("/v1/subjects", json={"identities": [{"kind": "email", "value": "broken@"}]}, headers=h)  # 422
+    await api.client.post(
+        "/v1/subjects", json={"identities": [{"kind": "email", "value": email}]}, headers=h
+    )  # 409
+    await api.client.post(
+        "/v1/subjects", json={"identities": [{"kind": "email", "value": "broken@"}]}, headers=h
+    )  # 422
     await api.client.post(
         f"/v1/subjects/{subject['id']}/consents",
         json={

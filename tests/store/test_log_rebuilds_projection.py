@@ -19,13 +19,23 @@ from prefcenter.store.unit_of_work import Actor
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate, SubjectCreate
 
-PAIRS = [("email", "newsletter"), ("sms", "newsletter"), ("email", "product_updates"), ("push", "product_updates"),
-         ("sms", "*"), ("email", "*"), ("post", "billing")]
+PAIRS = [
+    ("email", "newsletter"),
+    ("sms", "newsletter"),
+    ("email", "product_updates"),
+    ("push", "product_updates"),
+    ("sms", "*"),
+    ("email", "*"),
+    ("post", "billing"),
+]
 changes = st.lists(
     st.tuples(
         st.integers(0, 2),  # which subject
-        st.lists(st.tuples(st.sampled_from(PAIRS), st.sampled_from(["opted_in", "opted_out"])), max_size=4,
-                 unique_by=lambda item: item[0]),
+        st.lists(
+            st.tuples(st.sampled_from(PAIRS), st.sampled_from(["opted_in", "opted_out"])),
+            max_size=4,
+            unique_by=lambda item: item[0],
+        ),
         st.one_of(st.none(), st.booleans()),  # do_not_contact
     ),
     min_size=1,
@@ -73,7 +83,9 @@ async def _check(backend, plan) -> None:
                     dnc_replayed[e.subject_id] = data["do_not_contact"]
             projection = {
                 (p.subject_id, p.channel, p.topic): p.status
-                for p in (await session.execute(select(Preference).where(Preference.subject_id.in_(ids)))).scalars()
+                for p in (
+                    await session.execute(select(Preference).where(Preference.subject_id.in_(ids)))
+                ).scalars()
             }
             assert {k: v for k, v in replayed.items() if k[0] in ids} == projection
             for subject in (await session.execute(select(Subject).where(Subject.id.in_(ids)))).scalars():

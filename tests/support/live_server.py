@@ -51,11 +51,15 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def live_server(settings: Settings, *args: str, **extra_env: str) -> Iterator[LiveServer]:
     port = _free_port()
-    env = server_env(settings, PREFCENTER_PORT=str(port), PREFCENTER_PUBLIC_URL=f"http://127.0.0.1:{port}", **extra_env)
+    env = server_env(
+        settings, PREFCENTER_PORT=str(port), PREFCENTER_PUBLIC_URL=f"http://127.0.0.1:{port}", **extra_env
+    )
     log_path = settings.var_dir / f"server-{port}.log"
     prefcenter = str(Path(sys.executable).with_name("prefcenter"))
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([prefcenter, "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [prefcenter, "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

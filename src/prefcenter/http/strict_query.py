@@ -66,8 +66,16 @@ class StrictQuery:
         problems = []
         for name in request.query_params:
             if name not in spec:
-                problems.append({"message": f"unknown query parameter {name[:60]!r}", "key": name[:60], "source": "query"})
+                problems.append(
+                    {"message": f"unknown query parameter {name[:60]!r}", "key": name[:60], "source": "query"}
+                )
             elif not spec[name] and len(request.query_params.getall(name)) > 1:
-                problems.append({"message": f"query parameter {name!r} given more than once", "key": name, "source": "query"})
+                problems.append(
+                    {
+                        "message": f"query parameter {name!r} given more than once",
+                        "key": name,
+                        "source": "query",
+                    }
+                )
         if problems:
             raise ValidationException(detail=problems[0]["message"], extra=problems)

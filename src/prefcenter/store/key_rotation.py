@@ -20,12 +20,22 @@ async def rewrap_batch(uow: UnitOfWork) -> int:
     """Re-wrap up to BATCH data keys that are not under the current master key; returns how many."""
     current = uow.keys.master_key_id
     rows = (
-        await uow.session.execute(select(SubjectKey).where(SubjectKey.master_key_id != current).limit(BATCH))
-    ).scalars().all()
+        (
+            await uow.session.execute(
+                select(SubjectKey).where(SubjectKey.master_key_id != current).limit(BATCH)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
-        data_key = crypto.unwrap_key(uow.keys.master_key_by_id(row.master_key_id), row.wrapped_key, row.subject_id)
+        data_key = crypto.unwrap_key(
+            uow.keys.master_key_by_id(row.master_key_id), row.wrapped_key, row.subject_id
+        )
         row.wrapped_key = crypto.wrap_key(uow.keys.master_key, data_key, row.subject_id)
         row.master_key_id = current
     if rows:
-        await uow.append_event("keys.rewrapped", actor=SYSTEM, data={"count": len(rows), "master_key_id": current})
+        await uow.append_event(
+            "keys.rewrapped", actor=SYSTEM, data={"count": len(rows), "master_key_id": current}
+        )
     return len(rows)

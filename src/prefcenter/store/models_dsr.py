@@ -69,7 +69,9 @@ class DsrRequest(Base):
     actor_type: Mapped[str] = mapped_column(String(12))
     actor_id: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    source: Mapped[str] = mapped_column(String(20), default="api", server_default="api")  # vocabulary.DsrSource
+    source: Mapped[str] = mapped_column(
+        String(20), default="api", server_default="api"
+    )  # vocabulary.DsrSource
 
 
 class DsrHistory(Base):
