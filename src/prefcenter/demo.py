@@ -15,7 +15,7 @@ from prefcenter.catalog.schemas import ChannelWrite, NoticeWrite, TopicWrite
 from prefcenter.context import AppContext
 from prefcenter.private_files import open_private
 from prefcenter.staff import service as staff
-from prefcenter.store.models import Channel, Subject
+from prefcenter.store.models import ApiClient, Channel, Subject
 from prefcenter.store.unit_of_work import SYSTEM
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import IdentityWrite, SubjectCreate
@@ -83,7 +83,12 @@ async def load_demo(ctx: AppContext) -> dict:
                 await catalog.put_topic(uow, SYSTEM, key, topic)
             for key, text in NOTICES.items():
                 await catalog.add_notice(uow, SYSTEM, key, NoticeWrite(text=text))
-        if not path.exists():
+        # The file alone is not enough: it may name a client of an earlier database (the database was
+        # deleted or replaced, the file kept), whose secret this database would refuse.
+        has_client = await uow.session.get(ApiClient, DEMO_CLIENT_ID) is not None
+        if has_client and not path.exists():
+            raise RuntimeError(f"{path} is missing but the database has the demo client: restore the file")
+        if not has_client:
             client = await create_client(
                 uow, "Demo client (all scopes)", list(SCOPES), client_id=DEMO_CLIENT_ID
             )

@@ -98,3 +98,20 @@ def test_postgres_with_key_files_migrates(pg_base, tmp_path):
     run(env, "db", "upgrade")
     run(env, "demo")
     assert "audit log OK" in run(env, "audit", "verify").stdout
+
+
+def test_demo_credentials_left_from_another_database_are_replaced(sqlite_env, tmp_path):
+    """`make run` after the database was deleted (or made elsewhere) but demo-credentials.json kept: the demo
+    client is made again and the file names a secret this database accepts."""
+    run(sqlite_env, "db", "upgrade")
+    var = tmp_path / "var"
+    (var / "demo-credentials.json").write_text(
+        json.dumps(
+            {"client_id": "demo-client", "client_secret": "from-another-database", "demo_subject_id": "x"}
+        )
+    )
+    printed = json.loads(run(sqlite_env, "demo").stdout)
+    assert printed["client_secret"] != "from-another-database"
+    assert (
+        json.loads((var / "demo-credentials.json").read_text())["client_secret"] == printed["client_secret"]
+    )
