@@ -192,3 +192,12 @@ async def test_feedback_scores_per_metric_and_small_groups(fresh):
         headers=await fresh.headers("insights:read"),
     )
     assert r.text.splitlines()[0] == "period,group,responses,csat,nps,ces"
+
+
+async def test_dates_near_the_calendars_ends_are_refused_not_a_server_error(api):
+    """`to=0001-01-05` (the default start would lie before year 1) and a month range up to 9999 overflowed."""
+    headers = await api.headers("insights:read")
+    for query in ("to=0001-01-05", "from=9999-12-30&to=9999-12-31", "from=1000-01-01&to=9999-12-31"):
+        r = await api.client.get(f"/v1/insights/consent-rates?{query}", headers=headers)
+        assert r.status_code == 422, (query, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -23,11 +23,17 @@ DEFAULT_DAYS = 90
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?!\n)$"
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 1, 1)  # far from date's limits: periods never overflow
+
+
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"{name} is not a date: {text}", reason=name) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"{name} must lie between {FIRST_DAY} and {LAST_DAY}", reason=name)
+    return day
 
 
 class InsightsController(Controller):
