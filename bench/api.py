@@ -39,7 +39,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.checks import PREFCENTER, ROOT, Server, free_port, log
+from bench.checks import ROOT, Server, demo_database, free_port, log
 
 CONNECTIONS = 8
 THREADS = {"grant/withdraw": 8}  # wrk threads per case (default 2, as in the side-by-side run)
@@ -212,24 +212,7 @@ def run(args) -> dict:
             url = create_database(cluster.__enter__(), "bench_api")
         else:
             url = f"sqlite+aiosqlite:///{work / 'var' / 'prefcenter.db'}"
-        env = {
-            **os.environ,
-            "PREFCENTER_VAR_DIR": str(work / "var"),
-            "PREFCENTER_DATABASE_URL": url,
-            "PREFCENTER_MASTER_KEY_FILE": str(work / "keys" / "master.key"),
-            "PREFCENTER_PEPPER_FILE": str(work / "keys" / "pepper.key"),
-            "PREFCENTER_SIGNING_KEY_FILE": str(work / "keys" / "signing.key"),
-            "PREFCENTER_RATE_LIMIT_RPS": "0",
-            "PREFCENTER_LOG_LEVEL": "WARNING",
-            "PREFCENTER_LOG_FORMAT": "json",
-        }
-        subprocess.run(
-            [PREFCENTER, "keys", "generate", "--dir", str(work / "keys")], check=True, capture_output=True
-        )
-        subprocess.run([PREFCENTER, "db", "upgrade"], env=env, check=True, capture_output=True)
-        creds = json.loads(
-            subprocess.run([PREFCENTER, "demo"], env=env, check=True, capture_output=True).stdout
-        )
+        env, creds = demo_database(work, url)
         server = Server(env, free_port(), args.workers)
         try:
             client_token = httpx.post(

@@ -195,6 +195,28 @@ def populate(engine: str, url: str, n: int, pepper: bytes, master_key: bytes) ->
 # --- server and load -----------------------------------------------------------------------------------
 
 
+def demo_database(work: Path, url: str) -> tuple[dict, dict]:
+    """Keys under ``work/keys``, the schema and the demo catalog and client at ``url``: the server's
+    environment (no rate limit, quiet logs) and the demo credentials."""
+    env = {
+        **os.environ,
+        "PREFCENTER_VAR_DIR": str(work / "var"),
+        "PREFCENTER_DATABASE_URL": url,
+        "PREFCENTER_MASTER_KEY_FILE": str(work / "keys" / "master.key"),
+        "PREFCENTER_PEPPER_FILE": str(work / "keys" / "pepper.key"),
+        "PREFCENTER_SIGNING_KEY_FILE": str(work / "keys" / "signing.key"),
+        "PREFCENTER_RATE_LIMIT_RPS": "0",
+        "PREFCENTER_LOG_LEVEL": "WARNING",
+        "PREFCENTER_LOG_FORMAT": "json",
+    }
+    subprocess.run(
+        [PREFCENTER, "keys", "generate", "--dir", str(work / "keys")], check=True, capture_output=True
+    )
+    subprocess.run([PREFCENTER, "db", "upgrade"], env=env, check=True, capture_output=True)
+    creds = json.loads(subprocess.run([PREFCENTER, "demo"], env=env, check=True, capture_output=True).stdout)
+    return env, creds
+
+
 class Server:
     def __init__(self, env: dict, port: int, workers: int = 1) -> None:
         self.port = port
@@ -398,24 +420,7 @@ def run(args) -> dict:
         else:
             url = f"sqlite+aiosqlite:///{work / 'var' / 'prefcenter.db'}"
             import_url = f"sqlite+aiosqlite:///{work / 'import' / 'prefcenter.db'}"
-        env = {
-            **os.environ,
-            "PREFCENTER_VAR_DIR": str(work / "var"),
-            "PREFCENTER_DATABASE_URL": url,
-            "PREFCENTER_MASTER_KEY_FILE": str(work / "keys" / "master.key"),
-            "PREFCENTER_PEPPER_FILE": str(work / "keys" / "pepper.key"),
-            "PREFCENTER_SIGNING_KEY_FILE": str(work / "keys" / "signing.key"),
-            "PREFCENTER_RATE_LIMIT_RPS": "0",
-            "PREFCENTER_LOG_LEVEL": "WARNING",
-            "PREFCENTER_LOG_FORMAT": "json",
-        }
-        subprocess.run(
-            [PREFCENTER, "keys", "generate", "--dir", str(work / "keys")], check=True, capture_output=True
-        )
-        subprocess.run([PREFCENTER, "db", "upgrade"], env=env, check=True, capture_output=True)
-        creds = json.loads(
-            subprocess.run([PREFCENTER, "demo"], env=env, check=True, capture_output=True).stdout
-        )
+        env, creds = demo_database(work, url)
         import base64
 
         pepper = base64.b64decode((work / "keys" / "pepper.key").read_text())
