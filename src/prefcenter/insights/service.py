@@ -47,21 +47,25 @@ class _Periods:
             raise InvalidInput(f"at most {MAX_PERIODS} periods in one answer: use a longer interval")
         self.interval = query.interval
         self.start, self.end = query.start, query.end
+        self.firsts = [first for first, _ in self.spans]
 
     def of(self, day: date) -> date | None:
         return period_start(day, self.interval) if self.start <= day < self.end else None
 
 
 def _rows(
+    ctx: AppContext,
+    firsts: Iterable[date],
     metric: str,
-    spans: Iterable[date],
     groups: dict[tuple[date, str | None], Figures],
     size: Callable[[Figures], int],
-    min_group: int,
 ) -> list[InsightRow]:
+    """The answer's rows, period by period and group by group; a group smaller than the minimum keeps its
+    row with its figures suppressed."""
+    min_group = ctx.settings.insights.min_group
     names = sorted({g for _, g in groups}, key=lambda g: (g is None, g or ""))
     out = []
-    for first in spans:
+    for first in firsts:
         for group in names:
             figures = groups.get((first, group))
             if figures is None:
@@ -98,13 +102,7 @@ async def _consent_rates(
                 "opted_out": opted_out,
                 "opt_in_rate": share(opted_in, subjects),
             }
-    return _rows(
-        "consent-rates",
-        (s for s, _ in p.spans),
-        groups,
-        lambda f: int(f["subjects"] or 0),
-        ctx.settings.insights.min_group,
-    ), as_of
+    return _rows(ctx, p.firsts, "consent-rates", groups, lambda f: int(f["subjects"] or 0)), as_of
 
 
 async def _event_counts(
@@ -134,13 +132,7 @@ async def _collection(ctx: AppContext, query: InsightQuery, p: _Periods) -> tupl
         opted_in = n["opted_in"] + n["granted"] + n["pending_confirmation"]
         opted_out = n["opted_out"] + n["withdrawn"]
         groups[key] = {"changes": opted_in + opted_out, "opted_in": opted_in, "opted_out": opted_out}
-    return _rows(
-        "collection",
-        (s for s, _ in p.spans),
-        groups,
-        lambda f: int(f["changes"] or 0),
-        ctx.settings.insights.min_group,
-    ), as_of
+    return _rows(ctx, p.firsts, "collection", groups, lambda f: int(f["changes"] or 0)), as_of
 
 
 async def _unsubscribes(
@@ -150,13 +142,7 @@ async def _unsubscribes(
     groups: dict[tuple[date, str | None], Figures] = {
         k: {"unsubscribes": n["opted_out"]} for k, n in sums.items()
     }
-    return _rows(
-        "unsubscribes",
-        (s for s, _ in p.spans),
-        groups,
-        lambda f: int(f["unsubscribes"] or 0),
-        ctx.settings.insights.min_group,
-    ), as_of
+    return _rows(ctx, p.firsts, "unsubscribes", groups, lambda f: int(f["unsubscribes"] or 0)), as_of
 
 
 async def _doi(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -182,7 +168,7 @@ async def _doi(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[
             "median_seconds_to_confirm": median,
         }
     size = lambda f: max(int(f["requested"] or 0), int(f["confirmed"] or 0))  # noqa: E731
-    return _rows("doi", (s for s, _ in p.spans), groups, size, ctx.settings.insights.min_group), as_of
+    return _rows(ctx, p.firsts, "doi", groups, size), as_of
 
 
 async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -198,9 +184,7 @@ async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[lis
     groups: dict[tuple[date, str | None], Figures] = {
         (today, g): {"subjects": n, "reachable": reachable} for g, (n, reachable) in sums.items()
     }
-    return _rows(
-        "reach", [today], groups, lambda f: int(f["subjects"] or 0), ctx.settings.insights.min_group
-    ), as_of
+    return _rows(ctx, [today], "reach", groups, lambda f: int(f["subjects"] or 0)), as_of
 
 
 async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -223,13 +207,7 @@ async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[
         }
         for key, by_metric in scores.items()
     }
-    return _rows(
-        "feedback",
-        (s for s, _ in p.spans),
-        groups,
-        lambda f: int(f["responses"] or 0),
-        ctx.settings.insights.min_group,
-    ), as_of
+    return _rows(ctx, p.firsts, "feedback", groups, lambda f: int(f["responses"] or 0)), as_of
 
 
 async def _service(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -280,9 +258,7 @@ async def _service(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[l
             "channel_switches": s["switches"],
         }
     sizes = {id(f): people[k] for k, f in groups.items()}
-    return _rows(
-        "service", (s for s, _ in p.spans), groups, lambda f: sizes[id(f)], ctx.settings.insights.min_group
-    ), as_of
+    return _rows(ctx, p.firsts, "service", groups, lambda f: sizes[id(f)]), as_of
 
 
 async def _dsr(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -314,7 +290,7 @@ async def _dsr(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[
                 "open": sum(1 for t in ts if t.status == "pending"),
             }
         size = lambda f: int(f["requests"] or 0)  # noqa: E731
-        return _rows("dsr", (s for s, _ in p.spans), groups, size, ctx.settings.insights.min_group), now
+        return _rows(ctx, p.firsts, "dsr", groups, size), now
     by: dict[tuple[date, str | None], list] = defaultdict(list)
     for r in requests:
         first = p.of(r.received_at.astimezone(UTC).date())
@@ -334,13 +310,7 @@ async def _dsr(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[
             "overdue": sum(1 for r in still_open if r.due_at < now),
             "extensions": sum(1 for r in rs if r.extended_months),
         }
-    return _rows(
-        "dsr",
-        (s for s, _ in p.spans),
-        groups,
-        lambda f: int(f["requests"] or 0),
-        ctx.settings.insights.min_group,
-    ), now
+    return _rows(ctx, p.firsts, "dsr", groups, lambda f: int(f["requests"] or 0)), now
 
 
 READERS = {
