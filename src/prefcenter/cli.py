@@ -56,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             f"Widget demo:     {base}/\n"
             f"Widget bundle:   {base}{BUNDLE_URL}\n"
-            f'  integrity="{bundle()[2]}" crossorigin="anonymous"\n'
+            f'  integrity="{bundle().sri}" crossorigin="anonymous"\n'
             f"API docs:        {base}/schema\n"
             f"Staff console:   {base}/admin\n",
             flush=True,

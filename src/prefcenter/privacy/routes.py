@@ -15,6 +15,7 @@ from prefcenter.dsr.routes import problem_spec
 from prefcenter.errors import Forbidden, Gone, NotFound
 from prefcenter.http.client_address import client_ip
 from prefcenter.http.pages import message_page, page
+from prefcenter.http.scripts import integrity_response, script_response
 from prefcenter.privacy import service, texts
 from prefcenter.privacy.bundle import PRIVACY_BUNDLE_URL, privacy_bundle
 from prefcenter.privacy.schemas import (
@@ -81,28 +82,12 @@ class PrivacyAssetController(Controller):
     @get("/privacy.js", operation_id="privacyBundle")
     async def script(self, request: Request) -> Response[bytes]:
         """The ``<prefcenter-privacy-request>`` element (IIFE), cacheable for a year, loadable from any origin."""
-        data, etag, sri = privacy_bundle()
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "ETag": etag,
-            "Access-Control-Allow-Origin": "*",
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "X-Content-Type-Options": "nosniff",
-            "X-Integrity": sri,
-        }
-        if etag in (request.headers.get("if-none-match") or ""):
-            return Response(b"", status_code=304, headers=headers)
-        return Response(data, media_type="text/javascript", headers=headers)
+        return script_response(request, privacy_bundle())
 
     @get("/privacy.js.sri", operation_id="privacyBundleIntegrity")
     async def integrity(self) -> Response[str]:
         """The bundle's Subresource Integrity value (``sha384-...``) for the ``integrity`` attribute."""
-        _, etag, sri = privacy_bundle()
-        return Response(
-            sri + "\n",
-            media_type="text/plain",
-            headers={"Cache-Control": "no-cache", "ETag": etag, "Access-Control-Allow-Origin": "*"},
-        )
+        return integrity_response(privacy_bundle())
 
 
 class PrivacyPageController(Controller):
@@ -120,7 +105,7 @@ class PrivacyPageController(Controller):
             lang=locale,
             intro=texts.text(locale, "page_intro"),
             bundle_url=PRIVACY_BUNDLE_URL,
-            sri=privacy_bundle()[2],
+            sri=privacy_bundle().sri,
             api=str(request.base_url).rstrip("/"),
         )
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
 from pathlib import Path
+
+from prefcenter.http.scripts import BuiltScript, built_script
 
 HERE = Path(__file__).parent
 BUNDLE = HERE / "widget" / "prefcenter.js"
@@ -12,9 +12,6 @@ BUNDLE_SRI = HERE / "widget" / "prefcenter.js.sri"
 BUNDLE_URL = "/widget/v1/prefcenter.js"
 
 
-@cache
-def bundle() -> tuple[bytes, str, str]:
+def bundle() -> BuiltScript:
     """The built widget: bytes, its ETag and its SRI value (checked-in, so read once per process)."""
-    data = BUNDLE.read_bytes()
-    sri = BUNDLE_SRI.read_text().strip()
-    return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', sri
+    return built_script(BUNDLE)

@@ -13,6 +13,7 @@ from prefcenter.consents import double_opt_in as doi
 from prefcenter.context import AppContext
 from prefcenter.errors import Conflict, Gone, NotFound, Unauthorized
 from prefcenter.http.pages import is_link_token, logo_headers, message_page, page, refused_link_page
+from prefcenter.http.scripts import integrity_response, script_head_response, script_response
 from prefcenter.link_revocations.service import ensure_link_current
 from prefcenter.sites.branding import branding_for
 from prefcenter.store.models import Subject
@@ -26,7 +27,6 @@ from prefcenter.web.links import MANAGE_PURPOSE, manage_url
 LinkToken = Annotated[str, Parameter(description="A signed link token")]
 LINK_TOKEN_MAX_LENGTH = 2000
 DEMO_AGENT_ID = "agent-42"
-LONG_CACHE = "public, max-age=31536000, immutable"
 
 
 def _origin(request: Request) -> str:
@@ -38,42 +38,20 @@ class WidgetAssetController(Controller):
     tags = ["widget"]
     include_in_schema = False
 
-    @staticmethod
-    def _bundle_headers(etag: str, sri: str) -> dict[str, str]:
-        return {
-            "Cache-Control": LONG_CACHE,
-            "ETag": etag,
-            "Access-Control-Allow-Origin": "*",
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "X-Content-Type-Options": "nosniff",
-            "X-Integrity": sri,
-        }
-
     @get("/prefcenter.js", operation_id="widgetBundle")
     async def script(self, request: Request) -> Response[bytes]:
         """The widget bundle (IIFE, CSS included), cacheable for a year, loadable from any origin."""
-        data, etag, sri = bundle()
-        headers = self._bundle_headers(etag, sri)
-        if etag in (request.headers.get("if-none-match") or ""):
-            return Response(b"", status_code=304, headers=headers)
-        return Response(data, media_type="text/javascript", headers=headers)
+        return script_response(request, bundle())
 
     @head("/prefcenter.js", operation_id="widgetBundleHead")
     async def script_head(self) -> Response[None]:
         """The bundle's headers without its body (CDNs and link checkers ask with HEAD)."""
-        data, etag, sri = bundle()
-        headers = {**self._bundle_headers(etag, sri), "Content-Length": str(len(data))}
-        return Response(None, media_type="text/javascript", headers=headers)
+        return script_head_response(bundle())
 
     @get("/prefcenter.js.sri", operation_id="widgetBundleIntegrity")
     async def integrity(self) -> Response[str]:
         """The bundle's Subresource Integrity value (``sha384-...``) for the ``integrity`` attribute."""
-        _, etag, sri = bundle()
-        return Response(
-            sri + "\n",
-            media_type="text/plain",
-            headers={"Cache-Control": "no-cache", "ETag": etag, "Access-Control-Allow-Origin": "*"},
-        )
+        return integrity_response(bundle())
 
 
 class PageController(Controller):
@@ -224,7 +202,7 @@ def _landing_page() -> Response[str]:
 
 def _widget_script(api: str, locale: str | None = None) -> dict[str, str | None]:
     """What ``web/widget_script.html`` needs to load the bundle (with its SRI) against ``api``."""
-    return {"bundle_url": BUNDLE_URL, "sri": bundle()[2], "api": api, "locale": locale or None}
+    return {"bundle_url": BUNDLE_URL, "sri": bundle().sri, "api": api, "locale": locale or None}
 
 
 def _page_locale(request: Request, claims: dict | None = None) -> str:
