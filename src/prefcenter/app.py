@@ -25,6 +25,7 @@ from prefcenter.http.json_body import DepthBoundedRequest
 from prefcenter.http.openapi import (
     StructSchemaFromMsgspec,
     answer_options_with_every_method,
+    document_answer_media_types,
     document_parameters_as_sent,
     document_problem_responses,
 )
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # structlog (prefcenter.logs) owns logging
     )
     document_problem_responses(app.openapi_schema)
+    document_answer_media_types(app, app.openapi_schema)
     document_parameters_as_sent(app.openapi_schema)
     document_scopes(app, app.openapi_schema)
     answer_options_with_every_method(app)

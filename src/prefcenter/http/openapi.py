@@ -46,6 +46,10 @@ _DESCRIPTIONS = {
     "503": "The database is unreachable, restarting or read-only; retry after Retry-After",
     "507": "The database's disk is full; retry after Retry-After",
 }
+# A handler whose success answer comes in several media types names them all: ``opt={ANSWERS_OPT: (...)}``.
+# The document then lists exactly those for its 2xx answer (JSON keeps its schema; the others are text).
+ANSWERS_OPT = "answers"
+
 _PUBLIC = ("400", "404", "413", "422", "429", "500", "503")
 _WRITES = ("put", "post", "delete", "patch")
 
@@ -83,6 +87,30 @@ def document_problem_responses(schema: OpenAPI) -> None:
                     description="Not ready: the database does not answer",
                     content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=ref)},
                 )
+
+
+def document_answer_media_types(app: Litestar, schema: OpenAPI) -> None:
+    """Each handler's ``ANSWERS_OPT`` media types become the content of its documented success answer."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            media_types = handler.opt.get(ANSWERS_OPT)
+            if not media_types:
+                continue
+            for method in handler.http_methods:
+                operation = getattr((schema.paths or {}).get(route.path_format), method.lower(), None)
+                if operation is None:
+                    continue
+                for code, response in (operation.responses or {}).items():
+                    if not code.startswith("2") or not isinstance(response, OpenAPIResponse):
+                        continue
+                    documented = response.content or {}
+                    response.content = {
+                        media: documented.get(media)
+                        or OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+                        for media in media_types
+                    }
 
 
 class StructSchemaFromMsgspec(StructSchemaPlugin):

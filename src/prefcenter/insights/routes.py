@@ -9,6 +9,7 @@ from litestar.params import Parameter, QueryParameter
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import InvalidInput
+from prefcenter.http.openapi import ANSWERS_OPT
 from prefcenter.insights import service
 from prefcenter.insights.schemas import (
     GroupBy,
@@ -41,7 +42,7 @@ class InsightsController(Controller):
     tags = ["insights"]
     guards = [requires("insights:read")]
 
-    @get("/{metric:str}", operation_id="readInsight")
+    @get("/{metric:str}", operation_id="readInsight", opt={ANSWERS_OPT: ("application/json", "text/csv")})
     async def read(
         self,
         ctx: AppContext,

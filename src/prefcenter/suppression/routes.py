@@ -9,6 +9,7 @@ from litestar.response import Stream
 from prefcenter.auth.guards import requires
 from prefcenter.context import AppContext
 from prefcenter.errors import Forbidden, InvalidInput
+from prefcenter.http.openapi import ANSWERS_OPT
 from prefcenter.store.projections import projection_reader
 from prefcenter.suppression import service
 from prefcenter.suppression.schemas import ChangesRead
@@ -22,7 +23,7 @@ class SuppressionController(Controller):
     tags = ["suppression"]
     guards = [requires("consent:check")]
 
-    @get("/", operation_id="exportSuppressions")
+    @get("/", operation_id="exportSuppressions", opt={ANSWERS_OPT: ("text/csv", "application/x-ndjson")})
     async def export(
         self,
         ctx: AppContext,
