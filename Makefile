@@ -40,7 +40,8 @@ test-widget: $(NPM_STAMP)
 	cd widget && npm run --silent check-built
 
 test-python: setup system-deps
-	PREFCENTER_REQUIRE_PG=1 PREFCENTER_REQUIRE_BROWSER=1 $(BIN)/pytest -q -p no:cacheprovider
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} PREFCENTER_REQUIRE_PG=1 PREFCENTER_REQUIRE_BROWSER=1 \
+		$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint test-widget test-python
 
