@@ -38,9 +38,9 @@ from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings
 
 # Open, or authenticating themselves (signed links, the admin pages' cookie session): no bearer token.
-PUBLIC_ROUTES = [health, ready, *(route for area in AREAS for route in area.public_routes)]
+PUBLIC_ROUTES = [health, ready, *(route for area in AREAS for route in area.load_public_routes())]
 # Everything under /v1 needs a bearer token; writes there honour Idempotency-Key.
-API_ROUTES = [route for area in AREAS for route in area.routes]
+API_ROUTES = [route for area in AREAS for route in area.load_routes()]
 
 
 class PrefcenterPlugin(InitPluginProtocol):

@@ -17,7 +17,6 @@ from prefcenter.cli_arguments import single_line
 from prefcenter.cli_support import CommandError, command_context, run_command
 from prefcenter.logs import configure_logging
 from prefcenter.settings import Settings, SettingsError
-from prefcenter.worker import build_worker, stop_with_parent
 
 # --- serve ------------------------------------------------------------------------------------------------
 
@@ -119,6 +118,8 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from prefcenter.worker import build_worker, stop_with_parent  # every area's jobs: only this command
+
     async def main() -> int:
         ctx = command_context()
         configure_logging(ctx.settings.log)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from prefcenter.context import AppContext
 from prefcenter.settings import Settings
+
+if TYPE_CHECKING:
+    from prefcenter.context import AppContext
 
 T = TypeVar("T")
 
@@ -19,6 +21,8 @@ class CommandError(Exception):
 
 def command_context() -> AppContext:
     """The context a command works in, from the environment (PREFCENTER_*); its caller disposes of its db."""
+    from prefcenter.context import AppContext  # the database, keys and services: only for a command that runs
+
     return AppContext.build(Settings.from_env())
 
 

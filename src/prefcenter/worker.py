@@ -9,14 +9,14 @@ from prefcenter.areas import AREAS
 from prefcenter.context import AppContext
 from prefcenter.jobs.handlers import NOOP, Handler, Sweep
 from prefcenter.jobs.worker import Worker, WorkerTimings
-from prefcenter.webhooks.area import DELIVERY_LANE
+from prefcenter.webhooks.jobs import DELIVERY_LANE
 from prefcenter.worker_processes import parent_gone
 
 
 def _job_handlers() -> dict[str, Handler]:
     handlers = {NOOP.kind: NOOP}
     for area in AREAS:
-        for handler in area.job_handlers:
+        for handler in area.load_job_handlers():
             if handler.kind in handlers:
                 raise ValueError(f"job kind {handler.kind!r} is declared twice (area {area.name})")
             handlers[handler.kind] = handler
@@ -24,7 +24,7 @@ def _job_handlers() -> dict[str, Handler]:
 
 
 HANDLERS: dict[str, Handler] = _job_handlers()
-SWEEPS: tuple[Sweep, ...] = tuple(sweep for area in AREAS for sweep in area.sweeps)
+SWEEPS: tuple[Sweep, ...] = tuple(sweep for area in AREAS for sweep in area.load_sweeps())
 
 
 def build_worker(

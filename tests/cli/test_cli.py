@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_keys_generate_refuses_to_overwrite(tmp_path):
 def test_postgres_with_key_files_migrates(pg_base, tmp_path):
     from tests.support.postgres import create_database
 
-    settings = make_settings(tmp_path / "var", create_database(pg_base, "cli_db"))
+    settings = make_settings(tmp_path / "var", create_database(pg_base, f"cli_db_{uuid.uuid4().hex[:12]}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFCENTER_")}
     env.update(
         PREFCENTER_DATABASE_URL=settings.database.url,

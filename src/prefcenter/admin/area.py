@@ -1,6 +1,5 @@
 """What the admin area contributes: the /admin pages (public routes: their own cookie session, not bearer tokens)."""
 
-from prefcenter.admin.routes import admin_router
 from prefcenter.area_declaration import Area
 
-AREA = Area(name="admin", public_routes=[admin_router])
+AREA = Area(name="admin", public_routes=["prefcenter.admin.routes:admin_router"])

@@ -1,6 +1,5 @@
 """What the auth area contributes: the token endpoint (public). Widget subject tokens are minted in web/."""
 
 from prefcenter.area_declaration import Area
-from prefcenter.auth.routes import OAuthController
 
-AREA = Area(name="auth", public_routes=[OAuthController])
+AREA = Area(name="auth", public_routes=["prefcenter.auth.routes:OAuthController"])

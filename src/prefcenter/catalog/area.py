@@ -2,6 +2,5 @@
 
 from prefcenter.area_declaration import Area
 from prefcenter.catalog.cli import register
-from prefcenter.catalog.routes import CatalogController
 
-AREA = Area(name="catalog", routes=[CatalogController], cli=register)
+AREA = Area(name="catalog", routes=["prefcenter.catalog.routes:CatalogController"], cli=register)

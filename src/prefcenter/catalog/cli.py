@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from prefcenter.catalog.service import translation_gaps
 from prefcenter.cli_support import run_command
 from prefcenter.i18n import LOCALES
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from prefcenter.catalog.service import translation_gaps
+
     locales = tuple(args.locale) if args.locale else LOCALES
 
     async def run(ctx):

@@ -5,6 +5,5 @@ by the app factory itself: they wrap the whole application rather than add route
 
 from prefcenter.area_declaration import Area
 from prefcenter.checks.cli import register
-from prefcenter.checks.routes import ConsentCheckController
 
-AREA = Area(name="checks", routes=[ConsentCheckController], cli=register)
+AREA = Area(name="checks", routes=["prefcenter.checks.routes:ConsentCheckController"], cli=register)

@@ -2,18 +2,10 @@
 
 from prefcenter.area_declaration import Area
 from prefcenter.consents.cli import register
-from prefcenter.consents.routes import ConsentController, ProfileController
-from prefcenter.consents.service import expire_due
-from prefcenter.jobs.handlers import Sweep
-
-
-async def _expire(ctx, worker_id: str) -> int:
-    return await expire_due(ctx)
-
 
 AREA = Area(
     name="consents",
-    routes=[ConsentController, ProfileController],
+    routes=["prefcenter.consents.routes:ConsentController", "prefcenter.consents.routes:ProfileController"],
     cli=register,
-    sweeps=[Sweep("consents.expire", _expire)],  # lapsed consents and double opt-ins never confirmed
+    sweeps="prefcenter.consents.jobs:SWEEPS",
 )

@@ -8,10 +8,11 @@ import argparse
 import json
 
 from prefcenter.cli_support import run_command
-from prefcenter.consents.service import expire_lapsed, expire_unconfirmed
 
 
 def cmd_consents(args: argparse.Namespace) -> int:
+    from prefcenter.consents.service import expire_lapsed, expire_unconfirmed
+
     async def run(ctx):
         days = args.days if args.days is not None else ctx.settings.widget.doi_pending_days
         async with ctx.unit_of_work() as uow:

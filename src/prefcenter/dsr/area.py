@@ -3,48 +3,17 @@ export and action jobs (a job out of attempts fails its request) the deadline sw
 the acknowledgements of downstream systems."""
 
 from prefcenter.area_declaration import Area
-from prefcenter.dsr.acknowledgements import TaskAckController, resolve_undeliverable_tasks
 from prefcenter.dsr.cli import register
-from prefcenter.dsr.downstream import sweep
-from prefcenter.dsr.erasure import erase_requests
-from prefcenter.dsr.export import run_export
-from prefcenter.dsr.lifecycle import mark_failed
-from prefcenter.dsr.preference_actions import run_action
-from prefcenter.dsr.routes import DsrController, ExportDownloadController, LegalHoldController
-from prefcenter.jobs.handlers import Handler, Sweep
-
-
-async def _export(ctx, jobs, worker_id: str) -> None:
-    for job in jobs:
-        await run_export(ctx, job, worker_id)
-
-
-async def _action(ctx, jobs, worker_id: str) -> None:
-    for job in jobs:
-        await run_action(ctx, job, worker_id)
-
-
-async def _request_failed(ctx, job) -> None:
-    await mark_failed(ctx, job.payload["request_id"], job.last_error or "the job failed")
-
-
-async def _deadlines(ctx, worker_id: str) -> int:
-    return await sweep(ctx)
-
 
 AREA = Area(
     name="dsr",
-    routes=[DsrController, LegalHoldController],
+    routes=["prefcenter.dsr.routes:DsrController", "prefcenter.dsr.routes:LegalHoldController"],
     # the signed, expiring link is the credential; acknowledgements are signed with the system's secret
-    public_routes=[ExportDownloadController, TaskAckController],
+    public_routes=[
+        "prefcenter.dsr.routes:ExportDownloadController",
+        "prefcenter.dsr.acknowledgements:TaskAckController",
+    ],
     cli=register,
-    job_handlers=[
-        Handler("dsr.erasure", erase_requests, batch=100, on_dead=_request_failed),
-        Handler("dsr.export", _export, on_dead=_request_failed),
-        Handler("dsr.action", _action, on_dead=_request_failed),
-    ],
-    sweeps=[
-        Sweep("dsr.deadlines", _deadlines),  # acknowledgement deadlines, expired exports
-        Sweep("dsr.undeliverable_tasks", resolve_undeliverable_tasks),  # webhooks dead-lettered
-    ],
+    job_handlers="prefcenter.dsr.jobs:HANDLERS",
+    sweeps="prefcenter.dsr.jobs:SWEEPS",
 )

@@ -2,6 +2,5 @@
 
 from prefcenter.area_declaration import Area
 from prefcenter.sites.cli import register
-from prefcenter.sites.routes import SiteController
 
-AREA = Area(name="sites", routes=[SiteController], cli=register)
+AREA = Area(name="sites", routes=["prefcenter.sites.routes:SiteController"], cli=register)

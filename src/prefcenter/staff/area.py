@@ -2,6 +2,10 @@
 
 from prefcenter.area_declaration import Area
 from prefcenter.staff.cli import register
-from prefcenter.staff.routes import SsoController, StaffController
 
-AREA = Area(name="staff", routes=[StaffController], public_routes=[SsoController], cli=register)
+AREA = Area(
+    name="staff",
+    routes=["prefcenter.staff.routes:StaffController"],
+    public_routes=["prefcenter.staff.routes:SsoController"],
+    cli=register,
+)

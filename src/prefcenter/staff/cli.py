@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from prefcenter.cli_arguments import single_line
 from prefcenter.cli_support import CommandError, run_command
 from prefcenter.core.staff_rules import ROLES
-from prefcenter.errors import DomainError
-from prefcenter.staff import service
-from prefcenter.store.unit_of_work import Actor
+
+if TYPE_CHECKING:
+    from prefcenter.store.unit_of_work import Actor
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _operator() -> Actor:
+    from prefcenter.store.unit_of_work import Actor
+
     try:
         return Actor("agent", f"cli:{getpass.getuser()}")
     except (KeyError, OSError):
@@ -45,6 +48,9 @@ def _operator() -> Actor:
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
+    from prefcenter.errors import DomainError
+    from prefcenter.staff import service
+
     actor = _operator()
 
     async def run(ctx):

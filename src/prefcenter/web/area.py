@@ -2,12 +2,12 @@
 manage links (API)."""
 
 from prefcenter.area_declaration import Area
-from prefcenter.web.links import ManageLinkController
-from prefcenter.web.routes import PageController, WidgetAssetController
-from prefcenter.web.widget_tokens import WidgetTokenController
 
 AREA = Area(
     name="web",
-    routes=[WidgetTokenController, ManageLinkController],
-    public_routes=[WidgetAssetController, PageController],
+    routes=[
+        "prefcenter.web.widget_tokens:WidgetTokenController",
+        "prefcenter.web.links:ManageLinkController",
+    ],
+    public_routes=["prefcenter.web.routes:WidgetAssetController", "prefcenter.web.routes:PageController"],
 )
