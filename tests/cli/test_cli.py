@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.support.cli import run
+from tests.support.live_server import server_env
 
 
 @pytest.fixture
@@ -89,13 +90,7 @@ def test_postgres_with_key_files_migrates(pg_base, tmp_path):
     from tests.support.postgres import create_database
 
     settings = make_settings(tmp_path / "var", create_database(pg_base, f"cli_db_{uuid.uuid4().hex[:12]}"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFCENTER_")}
-    env.update(
-        PREFCENTER_DATABASE_URL=settings.database.url,
-        PREFCENTER_MASTER_KEY_FILE=str(settings.keys.master_key_file),
-        PREFCENTER_PEPPER_FILE=str(settings.keys.pepper_file),
-        PREFCENTER_SIGNING_KEY_FILE=str(settings.keys.signing_key_file),
-    )
+    env = server_env(settings)  # its own var dir: nothing is written into the checkout
     run(env, "db", "upgrade")
     run(env, "demo")
     assert "audit log OK" in run(env, "audit", "verify").stdout

@@ -21,6 +21,7 @@ from prefcenter.imports.schemas import ImportConsent, ImportIdentity, ImportPref
 from prefcenter.imports.source import CSV_COLUMNS, UnusableHeader
 from prefcenter.store.models import Subject
 from tests.conftest import BACKENDS, make_settings
+from tests.support.live_server import server_env
 
 PREFCENTER = str(Path(sys.executable).with_name("prefcenter"))
 
@@ -131,12 +132,7 @@ def cli_env(request, tmp_path) -> dict[str, str]:
             tmp_path / "var",
             create_database(request.getfixturevalue("pg_base"), f"imp_{uuid.uuid4().hex[:12]}"),
         )
-        env.update(
-            PREFCENTER_DATABASE_URL=settings.database.url,
-            PREFCENTER_MASTER_KEY_FILE=str(settings.keys.master_key_file),
-            PREFCENTER_PEPPER_FILE=str(settings.keys.pepper_file),
-            PREFCENTER_SIGNING_KEY_FILE=str(settings.keys.signing_key_file),
-        )
+        env = server_env(settings)  # its own var dir: nothing is written into the checkout
     for args in (["db", "upgrade"], ["demo"]):
         done = subprocess.run([PREFCENTER, *args], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
