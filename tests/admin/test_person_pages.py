@@ -175,14 +175,19 @@ async def test_the_agent_workspace_records_as_the_staff_member(api):
                 "reason": "Said yes on the phone",
             },
         )
-        assert r.status_code == 200 and "Consent receipt" in r.text, r.text[:3000]
+        # Post/redirect/get: a reload shows the page again (with the receipt) and records nothing twice.
+        assert r.status_code == 303, r.text[:3000]
+        shown = await agent.client.get(r.headers["location"])
+        assert shown.status_code == 200 and "Consent receipt (signed):" in shown.text
+        again = await agent.client.get(r.headers["location"])
+        assert "Consent receipt (signed):" in again.text
         events = [e for e in await _events(api, sid, "") if e.actor_type == "staff"]
         types = {e.type for e in events}
         assert {"interaction.recorded", "preference.set"} <= types
         assert types & {"consent.granted", "consent.pending_confirmation"}
         assert all(e.actor_id == agent.staff_id for e in events)
-        granted = [e for e in events if e.type.startswith("consent.")][0]
-        assert '"method":"verbal"' in granted.data
+        granted = [e for e in events if e.type.startswith("consent.")]
+        assert len(granted) == 1 and '"method":"verbal"' in granted[0].data
 
 
 async def test_a_refused_workspace_form_comes_back_filled_in_with_its_error(api):

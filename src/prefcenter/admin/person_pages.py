@@ -70,8 +70,9 @@ class FormError:
     entered: dict[str, object]  # what the person had filled in, to fill the form again
 
 
-def _see(subject_id: str, done: str) -> Redirect:
-    return Redirect(f"/admin/subjects/{subject_id}?done={done}#workspace", status_code=303)
+def _see(subject_id: str, done: str, consent: str | None = None) -> Redirect:
+    shown = f"&consent={consent}" if consent else ""
+    return Redirect(f"/admin/subjects/{subject_id}?done={done}{shown}#workspace", status_code=303)
 
 
 def _decode(kind: type[Body], fields: dict) -> Body:
@@ -101,7 +102,7 @@ async def _person_page(
     flash: str | None = None,
     form_error: FormError | None = None,
     revealed: people.RevealedIdentity | None = None,
-    receipt: str | None = None,
+    receipt_of: str | None = None,
     status: int = 200,
     cookies: list[Cookie] | None = None,
 ) -> Response:
@@ -155,7 +156,7 @@ async def _person_page(
         flash=flash,
         form_error=form_error,
         revealed=revealed,
-        receipt=receipt,
+        receipt=receipts.get(receipt_of) if receipt_of else None,
         matrix={f"{p.topic}/{p.channel}": p.status for p in profile.preferences},
         receipts=receipts,
         staff_names=staff_names,
@@ -258,8 +259,10 @@ class PersonPagesController(Controller):
         channel: Filter = None,
         touchpoint: Filter = None,
         done: Filter = None,
+        consent: Filter = None,
     ) -> Response:
-        """The single customer view (recorded in the audit log as a view by this person)."""
+        """The single customer view (recorded in the audit log as a view by this person); after recording a
+        verbal consent, ``consent`` names it so its signed receipt is shown at the top."""
         staff = await signed_in(ctx, request, "view_person")
         async with ctx.db.read_session() as session:
             subject_id = (await subjects.get_subject(session, subject_id)).id
@@ -273,6 +276,7 @@ class PersonPagesController(Controller):
             channel=channel or None,
             touchpoint=touchpoint or None,
             flash=DONE.get(done or ""),
+            receipt_of=consent or None,
             revealed=revealed,
             cookies=cookies,
         )
@@ -339,4 +343,5 @@ class PersonPagesController(Controller):
         if result.status == "pending_confirmation":
             # After the commit, as the API does: a mail failure is logged and the consent stays pending.
             await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))
-        return await _person_page(ctx, staff, subject_id, flash=DONE["consent"], receipt=result.receipt)
+        # Post/redirect/get, as the other forms: reloading the page does not record the consent again.
+        return _see(subject_id, "consent", consent=result.id)
