@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from prefcenter.consents.service import expire_unconfirmed
+from prefcenter.store.database import Database
 from prefcenter.store.models import Consent
 from prefcenter.web.bundle import BUNDLE, BUNDLE_SRI
 from tests.conftest import close_api, open_api
@@ -177,6 +178,44 @@ async def test_a_mail_failure_keeps_the_consent_and_it_can_be_resent(api):
         headers=await api.headers("preferences:write"),
     )
     assert resend.status_code == 202 and resend.json()["sent"] is True
+
+
+async def test_a_keyed_grant_mails_its_confirmation_once_after_the_commit(api):
+    """With an Idempotency-Key the grant commits with the key at the end of the request: the mail goes out
+    after that commit (another connection already sees the consent its link confirms), and a replay of the
+    key sends no second mail."""
+    email = f"dee-{api.engine}-keyed@example.com"
+    dee = await api.new_subject(identities=[{"kind": "email", "value": email}])
+    other = Database(api.settings.database.url)
+    committed_at_send: list[int] = []
+    working = api.ctx.sender
+
+    class Watching:
+        async def send(self, message):
+            async with other.read_session() as session:
+                found = await session.execute(select(Consent.id).where(Consent.subject_id == dee["id"]))
+                committed_at_send.append(len(found.all()))
+            await working.send(message)
+
+    headers = {**await api.headers("preferences:write"), "Idempotency-Key": f"doi-{api.engine}-keyed"}
+    body = {
+        "topic": "newsletter",
+        "channels": ["email"],
+        "notice_version": await _notice(api, "newsletter"),
+        "method": "checkbox",
+        "touchpoint": "web",
+    }
+    api.ctx.sender = Watching()
+    try:
+        first = await api.client.post(f"/v1/subjects/{dee['id']}/consents", json=body, headers=headers)
+        replay = await api.client.post(f"/v1/subjects/{dee['id']}/consents", json=body, headers=headers)
+    finally:
+        api.ctx.sender = working
+        await other.dispose()
+    assert first.status_code == 201 and first.json()["status"] == "pending_confirmation"
+    assert replay.status_code == 201 and replay.json()["id"] == first.json()["id"]
+    assert committed_at_send == [1]
+    assert len([m for m in _mails(api) if m["To"] == email]) == 1
 
 
 async def test_unconfirmed_double_opt_in_expires(api):

@@ -342,6 +342,7 @@ class PersonPagesController(Controller):
             return await _form_again(ctx, staff, subject_id, "consent", {**form, "channels": channels}, exc)
         if result.status == "pending_confirmation":
             # After the commit, as the API does: a mail failure is logged and the consent stays pending.
-            await doi.send_confirmation(ctx, subject_id, result.id, request.headers.get("accept-language"))
+            language = request.headers.get("accept-language")
+            await ctx.db.after_commit(lambda: doi.send_confirmation(ctx, subject_id, result.id, language))
         # Post/redirect/get, as the other forms: reloading the page does not record the consent again.
         return _see(subject_id, "consent", consent=result.id)

@@ -96,14 +96,17 @@ class ConsentController(Controller):
             )
             uow.bump_revision(subject)
         if result.status == "pending_confirmation":
-            # After the commit: a mail failure is logged and the consent stays pending (it can be resent).
-            await doi.send_confirmation(
-                ctx,
-                subject_id,
-                result.id,
-                request.headers.get("accept-language"),
-                site=request.user.site,
-                origin=request.user.origin,
+            # After the commit (with an Idempotency-Key: the request's; a rolled-back grant sends nothing):
+            # a mail failure is logged and the consent stays pending (it can be resent).
+            await ctx.db.after_commit(
+                lambda: doi.send_confirmation(
+                    ctx,
+                    subject_id,
+                    result.id,
+                    request.headers.get("accept-language"),
+                    site=request.user.site,
+                    origin=request.user.origin,
+                )
             )
         return result
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -90,24 +90,30 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
+AfterCommit = Callable[[], Awaitable[object]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Joined:
     db: Database
     session: AsyncSession
     task: asyncio.Task | None
+    after_commit: list[AfterCommit]
 
 
 _REQUEST_TRANSACTION: ContextVar[_Joined | None] = ContextVar("prefcenter_request_transaction", default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestTransaction:
     """The open transaction of ``Database.request_transaction``."""
 
     session: AsyncSession
+    committed: bool = False
 
     async def commit(self) -> None:
         await self.session.commit()
+        self.committed = True
 
 
 class Database:
@@ -188,14 +194,32 @@ class Database:
         work the same task opens until it ends joins it as a savepoint, so what the request writes commits
         (``RequestTransaction.commit``) together with whatever the caller adds last, or not at all: leaving
         without committing, or a crash, rolls everything back."""
-        async with self._writer_turn(), self._writer() as session:
-            await session.begin()
-            transaction = RequestTransaction(session)
-            token = _REQUEST_TRANSACTION.set(_Joined(self, session, asyncio.current_task()))
-            try:
-                yield transaction
-            finally:
-                _REQUEST_TRANSACTION.reset(token)
+        after_commit: list[AfterCommit] = []
+        committed = False
+        try:
+            async with self._writer_turn(), self._writer() as session:
+                await session.begin()
+                transaction = RequestTransaction(session)
+                token = _REQUEST_TRANSACTION.set(_Joined(self, session, asyncio.current_task(), after_commit))
+                try:
+                    yield transaction
+                finally:
+                    _REQUEST_TRANSACTION.reset(token)
+                    committed = transaction.committed
+        finally:
+            if committed:  # outside the write turn: other writers need not wait for a mail server
+                for action in after_commit:
+                    await action()
+
+    async def after_commit(self, action: AfterCommit) -> None:
+        """Run ``action`` (e.g. send a mail about what was just written) once this task's writes are
+        committed: now, or, inside a ``request_transaction``, after it commits and releases the write turn
+        (never, if it rolls back). ``action`` handles its own failures: the write is already committed."""
+        joined = _REQUEST_TRANSACTION.get()
+        if joined is not None and joined.db is self and self._joined_session() is not None:
+            joined.after_commit.append(action)
+            return
+        await action()
 
     def _joined_session(self) -> AsyncSession | None:
         joined = _REQUEST_TRANSACTION.get()
