@@ -10,6 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
+from litestar import Request
 
 from prefcenter import logs
 from prefcenter.checks import fast_path
@@ -30,6 +33,35 @@ async def _both(api, monkeypatch, params, headers) -> tuple[tuple, tuple]:
             r = await api.client.get("/v1/consent-checks", params=params, headers=headers)
         answers.append((r.status_code, r.content, sorted(r.headers.multi_items())))
     return answers[0], answers[1]
+
+
+def _litestar_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The route's query parameters as Litestar's request parses them (grouped by name: compared sorted)."""
+    request = Request({"type": "http", "query_string": query_string, "state": {}})
+    return sorted(request.query_params.multi_items())
+
+
+def test_query_pairs_are_litestars_own_parse():
+    for query in [
+        b"",
+        b"subject=email%3Aann%40example.com&channel=email&topic=offers",
+        b"subject=a+b&channel=%2B&topic=%zz",  # plus as space, an encoded plus, a broken escape
+        b"subject=&channel&topic==x&&",  # blank, no '=', '=' in the value, empty pieces
+        b"subject=1;channel=2&subject=3",  # ';' is no separator; repeated names keep their order
+        b"subject=%C3%BC%E2%80%8B&channel=\xfc",  # UTF-8 escapes, a raw latin-1 byte
+        b"subject=%00%0a&channel=%7f",  # control characters (the pattern check refuses them later)
+    ]:
+        assert sorted(fast_path.query_pairs(query)) == _litestar_pairs(query), query
+
+
+@given(
+    st.lists(
+        st.sampled_from(["subject", "channel", "a", "=", "&", "+", "%", "%4", "%41", "%C3%BC", ";", "ü", " "])
+    )
+)
+def test_query_pairs_match_litestar_on_any_query(pieces):
+    query = "".join(pieces).encode("utf-8")
+    assert sorted(fast_path.query_pairs(query)) == _litestar_pairs(query)
 
 
 async def test_fast_path_answers_as_the_litestar_route(api, monkeypatch):

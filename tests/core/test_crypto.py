@@ -33,6 +33,15 @@ def test_lookup_hash_is_hmac_sha256_of_kind_and_value():
     assert lookup_hash(b"q" * 32, "email", "ann@example.com") != expected
 
 
+@given(st.binary(min_size=1, max_size=80), st.sampled_from(["email", "phone"]), st.text(max_size=40))
+def test_lookup_hash_reuses_no_state_between_values(pepper, kind, value):
+    """The keyed state is copied per hash: each answer is the one-shot HMAC, whatever was hashed before."""
+    lookup_hash(pepper, kind, value + "x")
+    expected = hmac.digest(pepper, f"{kind}:{value}".encode(), "sha256").hex()
+    assert lookup_hash(pepper, kind, value) == expected
+    assert lookup_hash(pepper, kind, value) == expected
+
+
 def test_new_keys_are_random_32_bytes():
     for fn in (new_data_key, new_master_key, new_pepper):
         a, b = fn(), fn()

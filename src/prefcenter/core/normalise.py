@@ -84,6 +84,8 @@ def _ascii_domain(email: str) -> str:
 
 
 def _normalise_email(value: str) -> str:
+    if value.isascii():  # NFKC and IDNA leave ASCII as it is: the legacy rule is the whole rule (hot path)
+        return _legacy_email(value)
     email = _legacy_email(_unicode_form("email", value))
     email = _ascii_domain(email)
     if len(email) > EMAIL_MAX_LENGTH:

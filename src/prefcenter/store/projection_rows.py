@@ -65,7 +65,8 @@ class ConsentRow(NamedTuple):
     expires_at: Any
 
 
-as_preference_row = partial(tuple.__new__, PreferenceRow)  # driver row -> named row, in C
+as_subject_row = partial(tuple.__new__, SubjectRow)  # driver row -> named row, in C
+as_preference_row = partial(tuple.__new__, PreferenceRow)
 as_consent_row = partial(tuple.__new__, ConsentRow)
 
 

@@ -24,9 +24,9 @@ from prefcenter.store.projection_rows import (
     FetchedRows,
     ProfileRows,
     SubjectRef,
-    SubjectRow,
     as_consent_row,
     as_preference_row,
+    as_subject_row,
     chunks,
     grouped_keys,
 )
@@ -86,7 +86,7 @@ def single_check_rows(ref: SubjectRef, rows: Iterable[tuple]) -> tuple[str | Non
     version = None
     for tag, *row in rows:
         if tag == 0:
-            out.subjects[ref] = SubjectRow(*row[:3])
+            out.subjects[ref] = as_subject_row(row[:3])
         elif tag == 1:
             out.preferences.append(as_preference_row(row[:4]))
         elif tag == 2:
@@ -181,11 +181,9 @@ class SqliteProjectionReader:
         subjects = out.subjects
         for kind, sql in _SUBJECTS_BY_KIND:
             for chunk in chunks(grouped[kind]):
-                for sid, erased, dnc, key in conn.execute(_in(sql, len(chunk)), chunk):
-                    subjects[(kind, key)] = SubjectRow(
-                        sid, erased, dnc
-                    )  # a plain tuple equals its SubjectRef
-        ids = sorted({row.id for row in subjects.values()})
+                for row in conn.execute(_in(sql, len(chunk)), chunk):  # (id, erased, dnc, key)
+                    subjects[(kind, row[3])] = as_subject_row(row[:3])  # a plain tuple equals its SubjectRef
+        ids = sorted({row[0] for row in subjects.values()})
         pref_sql, consent_sql, extra_p, extra_c = _PREFERENCES, _CONSENTS, (), ()
         if channel is not None and topic is not None:
             # a campaign asks one question: only rows that can change its answer
