@@ -15,6 +15,7 @@ from sqlalchemy import select
 from prefcenter.insights.service import fold_new_events, recount_reach
 from prefcenter.store.models import Event
 from tests.conftest import close_api, open_api
+from tests.dsr.support import drain, get_request, verified_request
 
 TODAY = datetime.now(UTC).date()
 RANGE = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
@@ -201,3 +202,56 @@ async def test_dates_near_the_calendars_ends_are_refused_not_a_server_error(api)
         r = await api.client.get(f"/v1/insights/consent-rates?{query}", headers=headers)
         assert r.status_code == 422, (query, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def _contact(api, subject_id: str, **body) -> str:
+    r = await api.client.post(
+        f"/v1/subjects/{subject_id}/interactions",
+        json={"touchpoint": "support", "direction": "inbound", **body},
+        headers=await api.headers("interactions:write"),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def test_service_figures_from_the_rollup_follow_ups_switches_and_erasure(fresh):
+    """AHT, FCR (a resolved first contact followed on the same topic within 7 days is not resolved),
+    channel switches, the minimum group in distinct people, and an erased person's contacts leaving."""
+    people = [(await fresh.new_subject())["id"] for _ in range(6)]
+    for sid in people[:5]:  # five resolved first contacts on the phone
+        await _contact(fresh, sid, channel="phone", topic="billing", outcome="resolved", handle_seconds=100)
+    # person 0 comes back on the same topic by chat: their first contact is no longer resolved, a switch
+    first_of_0 = await _contact(fresh, people[0], channel="phone", topic="delivery", outcome="resolved")
+    await _contact(
+        fresh, people[0], channel="chat", topic="billing", continues=first_of_0, handle_seconds=400
+    )
+    # person 1 comes back on another topic: their billing contact stays resolved
+    await _contact(fresh, people[1], channel="phone", topic="returns", outcome="follow_up", handle_seconds=40)
+    gone = await _contact(
+        fresh, people[5], channel="phone", topic="billing", outcome="resolved", handle_seconds=9
+    )
+    await _contact(fresh, people[5], channel="chat", topic="billing", continues=gone)
+    await _fold(fresh)
+
+    total = _today(await _insight(fresh, "service"))[None]
+    # phone: 5 billing (resolved; person 0's then followed) + delivery (0, resolved) + returns (1) + person 5's
+    assert total["interactions"] == 10 and total["first_contacts"] == 8 and total["channel_switches"] == 2
+    assert total["aht_seconds"] == (5 * 100 + 400 + 40 + 9) / 8
+    # resolved and not followed within 7 days: people 1-4's billing; person 0's delivery (no later delivery
+    # contact); person 5's billing was followed on the same topic
+    assert total["fcr"] == 5 / 8
+    by_channel = _today(await _insight(fresh, "service", group_by="channel"))
+    assert by_channel["phone"]["interactions"] == 8 and by_channel["phone"]["fcr"] == 5 / 8
+    assert by_channel["chat"] == dict.fromkeys(
+        ["interactions", "aht_seconds", "first_contacts", "fcr", "channel_switches"]
+    )  # two people: under the minimum
+
+    req = await verified_request(fresh, people[5], "erasure")
+    await drain(fresh)
+    assert (await get_request(fresh, req["id"]))["outcome"] == "erased"
+    await _fold(fresh)
+    total = _today(await _insight(fresh, "service"))[None]
+    assert total["interactions"] == 8 and total["first_contacts"] == 7 and total["fcr"] == 5 / 7
+    assert total["channel_switches"] == 1 and total["aht_seconds"] == (5 * 100 + 400 + 40) / 7
+    weekly = await _insight(fresh, "service", interval="week")
+    assert sum(row["figures"]["interactions"] or 0 for row in weekly["rows"]) == 8

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from prefcenter.context import AppContext
+from prefcenter.core.contact_folds import CONTACT_FIGURES
 from prefcenter.core.feedback_scores import ces, csat, nps
-from prefcenter.core.insight_periods import period_start, periods, quantile, share
+from prefcenter.core.insight_periods import next_period, period_start, periods, quantile, share
 from prefcenter.errors import InvalidInput
 from prefcenter.insights.schemas import COLUMNS, GROUPS, Figure, InsightQuery, InsightRow, InsightSeries
 from prefcenter.store import insight_reads, insight_rollups
@@ -25,7 +26,6 @@ from prefcenter.store.unit_of_work import utcnow
 MAX_PERIODS = 1000
 NO_GROUP = "none"  # the group of changes recorded without a touchpoint, site or method
 OPEN_DSR = ("received", "verified", "in_progress", "waiting_on_systems")
-FCR_WINDOW = timedelta(days=7)
 
 Figures = dict[str, Figure]
 
@@ -211,53 +211,54 @@ async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[
 
 
 async def _service(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
-    """AHT: mean ``handle_seconds`` of contacts that have it. FCR: the share of first contacts (continuing
-    none) that were resolved and not followed within 7 days by another contact of the same person on the same
-    topic. Channel switches: contacts continuing one on another channel."""
-    as_of = utcnow()
+    """From the service rollup (core/contact_folds.py). AHT: mean ``handle_seconds`` of contacts that have
+    it. FCR: the share of first contacts (continuing none) that were resolved and not followed within 7 days
+    by another contact of the same person on the same topic. Channel switches: contacts continuing one on
+    another channel. The minimum group counts distinct people: the day rows bound a period's number, and
+    only a group the bounds leave undecided is counted exactly from the folded contacts."""
+    start_day, end_day = query.start.isoformat(), query.end.isoformat()
     async with ctx.db.read_session() as session:
-        contacts = await insight_reads.interaction_rows(
-            session, _instant(query.start), _instant(query.end) + FCR_WINDOW
-        )
-        earlier = [r.continues for r in contacts if r.continues]
-        channel_of = await insight_reads.interaction_channels(session, earlier) if earlier else {}
-    by_person_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
-    for r in contacts:
-        by_person_topic[(r.subject_id, r.topic)].append(r.occurred_at)
-    stats: dict[tuple[date, str | None], dict] = defaultdict(
-        lambda: {"n": 0, "handled": [], "first": 0, "resolved": 0, "switches": 0, "people": set()}
-    )
-    for r in contacts:
-        first = p.of(r.occurred_at.astimezone(UTC).date())
+        days = await insight_rollups.contact_days(session, start_day, end_day)
+        as_of = await insight_rollups.watermark_time(session, insight_rollups.CONTACTS_WATERMARK)
+    sums: dict[tuple[date, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in days:
+        first = p.of(date.fromisoformat(row.day))
         if first is None:
             continue
-        s = stats[(first, (getattr(r, query.group_by) or NO_GROUP) if query.group_by else None)]
-        s["n"] += 1
-        s["people"].add(r.subject_id)
-        if r.handle_seconds is not None:
-            s["handled"].append(r.handle_seconds)
-        if r.continues is None:
-            s["first"] += 1
-            followed = any(
-                r.occurred_at < t <= r.occurred_at + FCR_WINDOW
-                for t in by_person_topic[(r.subject_id, r.topic)]
+        figures = sums[(first, (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None)]
+        for name in CONTACT_FIGURES:
+            if name != "people":
+                figures[name] += getattr(row, name)
+        figures["most_people"] = max(figures["most_people"], row.people)  # people: at least the most in a row
+        figures["people"] += row.people  # and at most the sum
+    min_group = ctx.settings.insights.min_group
+    undecided = {k for k, f in sums.items() if f["most_people"] < min_group <= f["people"]}
+    if undecided:
+        lo = min(k[0] for k in undecided)
+        hi = max(next_period(k[0], query.interval) for k in undecided)
+        people: dict[tuple[date, str | None], set[str]] = defaultdict(set)
+        async with ctx.db.read_session() as session:
+            rows = await insight_rollups.contact_people(
+                session, lo.isoformat(), min(hi, query.end).isoformat()
             )
-            if r.outcome == "resolved" and not followed:
-                s["resolved"] += 1
-        elif r.continues in channel_of and channel_of[r.continues] != r.channel:
-            s["switches"] += 1
+        for row in rows:
+            first = p.of(date.fromisoformat(row.day))
+            key = (first, (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None)
+            if key in undecided:
+                people[key].add(row.subject_id)
+        for key in undecided:
+            sums[key]["people"] = len(people[key])
     groups: dict[tuple[date, str | None], Figures] = {}
-    people: dict[tuple[date, str | None], int] = {}
-    for key, s in stats.items():
-        people[key] = len(s["people"])
+    sizes: dict[int, int] = {}
+    for key, f in sums.items():
         groups[key] = {
-            "interactions": s["n"],
-            "aht_seconds": sum(s["handled"]) / len(s["handled"]) if s["handled"] else None,
-            "first_contacts": s["first"],
-            "fcr": share(s["resolved"], s["first"]),
-            "channel_switches": s["switches"],
+            "interactions": f["contacts"],
+            "aht_seconds": f["handle_seconds"] / f["handled"] if f["handled"] else None,
+            "first_contacts": f["first_contacts"],
+            "fcr": share(f["resolved_first"], f["first_contacts"]),
+            "channel_switches": f["channel_switches"],
         }
-    sizes = {id(f): people[k] for k, f in groups.items()}
+        sizes[id(groups[key])] = f["people"]
     return _rows(ctx, p.firsts, "service", groups, lambda f: sizes[id(f)]), as_of
 
 
@@ -366,10 +367,13 @@ def series_csv(series: InsightSeries) -> str:
 
 
 async def fold_new_events(ctx: AppContext, limit: int = 5000) -> int:
-    """Fold up to ``limit`` events after the watermark into the rollups, in one transaction with the new
-    watermark; returns how many were read (0: up to date). The worker's ``insights.rollups`` sweep."""
+    """Fold up to ``limit`` events after each watermark into the rollups (the consent rollups; the service
+    rollup from contacts and erasures), each in one transaction with its new watermark; returns how many
+    events were read (0: up to date). The worker's ``insights.rollups`` sweep."""
     async with ctx.db.write_session() as session:
-        return await insight_rollups.fold_after_watermark(session, utcnow(), limit)
+        read = await insight_rollups.fold_after_watermark(session, utcnow(), limit)
+    async with ctx.db.write_session() as session:
+        return read + await insight_rollups.fold_contacts_after_watermark(session, utcnow(), limit)
 
 
 async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:

@@ -12,26 +12,83 @@ from sqlalchemy import Row, and_, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.core.contact_folds import (
+    CONTACT_FIGURES,
+    CONTACT_TYPES,
+    Contact,
+    fold_contacts,
+    parse_instant,
+)
 from prefcenter.core.insight_folds import FOLDED_TYPES, Choice, ChoiceKey, FoldEvent, fold_events
 from prefcenter.store.models import Event, Preference, Subject
 from prefcenter.store.models_insights import (
     InsightChoice,
     InsightChoiceDay,
+    InsightContact,
+    InsightContactDay,
     InsightEventDay,
     InsightReach,
     InsightWatermark,
 )
+from prefcenter.store.unit_of_work import format_instant
 
 WATERMARK = "events"
+CONTACTS_WATERMARK = "contacts"  # the service rollup's own: contacts and erasures only
 
 
 def _insert(session: AsyncSession, table):
     return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-async def watermark(session: AsyncSession) -> int:
-    seq = await session.scalar(select(InsightWatermark.seq).where(InsightWatermark.name == WATERMARK))
+async def watermark(session: AsyncSession, name: str = WATERMARK) -> int:
+    seq = await session.scalar(select(InsightWatermark.seq).where(InsightWatermark.name == name))
     return int(seq or 0)
+
+
+async def _claim(session: AsyncSession, name: str, after: int, last: int, now: datetime) -> bool:
+    """Move watermark ``name`` from ``after`` to ``last`` (compare-and-set); False: another folder moved it
+    first, and this one must change nothing."""
+    moved = await session.execute(
+        update(InsightWatermark)
+        .where(InsightWatermark.name == name, InsightWatermark.seq == after)
+        .values(seq=last, updated_at=now)
+    )
+    if moved.rowcount == 0:
+        if after != 0:
+            return False  # another folder got there first
+        claimed = await session.execute(
+            _insert(session, InsightWatermark.__table__)
+            .values(name=name, seq=last, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        if claimed.rowcount == 0:
+            return False
+    return True
+
+
+async def _events_after(
+    session: AsyncSession, after: int, limit: int, types: frozenset[str], *, only_these: bool
+) -> list[FoldEvent]:
+    """Up to ``limit`` events after ``after`` in ``seq`` order, the data of ``types`` decoded (the rest
+    left empty); ``only_these``: read no other type."""
+    statement = select(
+        Event.seq, Event.occurred_at, Event.type, Event.subject_id, Event.touchpoint, Event.site, Event.data
+    ).where(Event.seq > after)
+    if only_these:
+        statement = statement.where(Event.type.in_(sorted(types)))
+    rows = (await session.execute(statement.order_by(Event.seq).limit(limit))).all()
+    return [
+        FoldEvent(
+            r.seq,
+            r.occurred_at,
+            r.type,
+            r.subject_id,
+            r.touchpoint,
+            r.site,
+            msgspec.json.decode(r.data) if r.type in types else {},
+        )
+        for r in rows
+    ]
 
 
 async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int) -> int:
@@ -39,31 +96,10 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
     in the caller's (write) transaction. Returns how many events were read (0: up to date). A second folder
     racing this one moves the watermark first; this one then changes nothing (compare-and-set)."""
     after = await watermark(session)
-    rows = (
-        await session.execute(
-            select(
-                Event.seq,
-                Event.occurred_at,
-                Event.type,
-                Event.subject_id,
-                Event.touchpoint,
-                Event.site,
-                Event.data,
-            )
-            .where(Event.seq > after)
-            .order_by(Event.seq)
-            .limit(limit)
-        )
-    ).all()
-    if not rows:
+    read = await _events_after(session, after, limit, FOLDED_TYPES, only_these=False)
+    if not read:
         return 0
-    events = [
-        FoldEvent(
-            r.seq, r.occurred_at, r.type, r.subject_id, r.touchpoint, r.site, msgspec.json.decode(r.data)
-        )
-        for r in rows
-        if r.type in FOLDED_TYPES
-    ]
+    events = [e for e in read if e.type in FOLDED_TYPES]
     subjects = sorted(
         {e.subject_id for e in events if e.subject_id and e.type in ("preference.set", "subject.erased")}
     )
@@ -76,22 +112,8 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
         ).scalars():
             known[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
     fold = fold_events(events, known)
-    last = rows[-1].seq
-    moved = await session.execute(
-        update(InsightWatermark)
-        .where(InsightWatermark.name == WATERMARK, InsightWatermark.seq == after)
-        .values(seq=last, updated_at=now)
-    )
-    if moved.rowcount == 0:
-        if after != 0:
-            return 0  # another folder got there first
-        claimed = await session.execute(
-            _insert(session, InsightWatermark.__table__)
-            .values(name=WATERMARK, seq=last, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        if claimed.rowcount == 0:
-            return 0
+    if not await _claim(session, WATERMARK, after, read[-1].seq, now):
+        return 0
     if fold.choice_days:
         stmt = _insert(session, InsightChoiceDay.__table__)
         await session.execute(
@@ -170,7 +192,109 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
             ),
             kept,
         )
-    return len(rows)
+    return len(read)
+
+
+def _contact(row: InsightContact) -> Contact:
+    return Contact(
+        row.id,
+        row.subject_id,
+        parse_instant(row.occurred_at),
+        row.channel,
+        row.touchpoint,
+        row.topic,
+        row.first,
+        row.resolved,
+        row.counted,
+        row.handle_seconds,
+        row.switch,
+    )
+
+
+async def fold_contacts_after_watermark(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Fold up to ``limit`` contacts and erasures after the ``contacts`` watermark into the service rollup
+    (core/contact_folds.py) and move that watermark past them, in the caller's transaction; returns how
+    many events were read (0: up to date)."""
+    after = await watermark(session, CONTACTS_WATERMARK)
+    events = await _events_after(session, after, limit, CONTACT_TYPES, only_these=True)
+    if not events:
+        return 0
+    subjects = sorted({e.subject_id for e in events if e.subject_id})
+    known: dict[str, Contact] = {}
+    for start in range(0, len(subjects), 500):
+        chunk = subjects[start : start + 500]
+        for row in (
+            await session.execute(select(InsightContact).where(InsightContact.subject_id.in_(chunk)))
+        ).scalars():
+            known[row.id] = _contact(row)
+    fold = fold_contacts(events, known)
+    if not await _claim(session, CONTACTS_WATERMARK, after, events[-1].seq, now):
+        return 0
+    if fold.days:
+        t = InsightContactDay.__table__
+        stmt = _insert(session, t)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "channel", "touchpoint"],
+                set_={name: t.c[name] + stmt.excluded[name] for name in CONTACT_FIGURES},
+            ),
+            [
+                {"day": d, "channel": c, "touchpoint": tp, **dict(zip(CONTACT_FIGURES, deltas, strict=True))}
+                for (d, c, tp), deltas in fold.days.items()
+            ],
+        )
+    gone = [cid for cid, c in fold.contacts.items() if c is None]
+    for start in range(0, len(gone), 500):
+        await session.execute(delete(InsightContact).where(InsightContact.id.in_(gone[start : start + 500])))
+    kept = [
+        {
+            "id": c.id,
+            "subject_id": c.subject_id,
+            "occurred_at": format_instant(c.occurred_at),
+            "day": c.day,
+            "channel": c.channel,
+            "touchpoint": c.touchpoint,
+            "topic": c.topic,
+            "first": c.first,
+            "resolved": c.resolved,
+            "counted": c.counted,
+            "handle_seconds": c.handle_seconds,
+            "switch": c.switch,
+        }
+        for c in fold.contacts.values()
+        if c is not None
+    ]
+    if kept:
+        stmt = _insert(session, InsightContact.__table__)
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["id"], set_={"counted": stmt.excluded.counted}), kept
+        )
+    return len(events)
+
+
+async def contact_days(session: AsyncSession, start_day: str, end_day: str) -> Sequence[Row]:
+    """The service rollup's rows in ``[start_day, end_day)``: (day, channel, touchpoint, <CONTACT_FIGURES>)."""
+    t = InsightContactDay.__table__
+    return (
+        await session.execute(
+            select(t.c.day, t.c.channel, t.c.touchpoint, *(t.c[name] for name in CONTACT_FIGURES)).where(
+                t.c.day >= start_day, t.c.day < end_day, t.c.contacts > 0
+            )
+        )
+    ).all()
+
+
+async def contact_people(session: AsyncSession, start_day: str, end_day: str) -> Sequence[Row]:
+    """(day, channel, touchpoint, subject_id) of the folded contacts in ``[start_day, end_day)``, each
+    once: to count a period's distinct people exactly (the ids never leave the service)."""
+    c = InsightContact
+    return (
+        await session.execute(
+            select(c.day, c.channel, c.touchpoint, c.subject_id)
+            .where(c.day >= start_day, c.day < end_day)
+            .distinct()
+        )
+    ).all()
 
 
 async def recount_reach(session: AsyncSession, now: datetime) -> int:
@@ -243,11 +367,9 @@ async def event_counts_by_day(
     ).all()
 
 
-async def watermark_time(session: AsyncSession) -> datetime:
+async def watermark_time(session: AsyncSession, name: str = WATERMARK) -> datetime:
     """When the rollups last folded events (now, when never: there was nothing to fold)."""
-    moment = await session.scalar(
-        select(InsightWatermark.updated_at).where(InsightWatermark.name == WATERMARK)
-    )
+    moment = await session.scalar(select(InsightWatermark.updated_at).where(InsightWatermark.name == name))
     return moment or datetime.now(UTC)
 
 
