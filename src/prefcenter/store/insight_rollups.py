@@ -20,13 +20,15 @@ from prefcenter.core.contact_folds import (
     parse_instant,
 )
 from prefcenter.core.insight_folds import FOLDED_TYPES, Choice, ChoiceKey, FoldEvent, fold_events
-from prefcenter.store.models import Event, Preference, Subject
+from prefcenter.store.models import Event, Identity, Subject
 from prefcenter.store.models_insights import (
+    InsightAudience,
     InsightChoice,
     InsightChoiceDay,
     InsightContact,
     InsightContactDay,
     InsightEventDay,
+    InsightExpiring,
     InsightReach,
     InsightWatermark,
 )
@@ -297,35 +299,81 @@ async def contact_people(session: AsyncSession, start_day: str, end_day: str) ->
     ).all()
 
 
-async def recount_reach(session: AsyncSession, now: datetime) -> int:
-    """Recount the reachable audience per (channel, topic) from the projections: people with a choice,
-    and of them those opted in who are neither erased nor "do not contact". Returns the number of pairs."""
-    reachable = func.sum(
-        func.coalesce(
-            (Preference.status == "opted_in")
-            & Subject.erased_at.is_(None)
-            & (Subject.do_not_contact == False),  # noqa: E712  (SQL, not Python)
-            False,
-        ).cast(InsightReach.reachable.type)
-    )
-    counted = (
+async def living_subjects(session: AsyncSession, after: str, limit: int) -> Sequence[Row]:
+    """(id, do_not_contact, preferred_channel) of up to ``limit`` people not erased, ids after ``after``,
+    in id order: the reachable audience's recount walks everyone a chunk at a time."""
+    return (
         await session.execute(
-            select(Preference.channel, Preference.topic, func.count(), reachable)
-            .join(Subject, Subject.id == Preference.subject_id)
-            .where(Subject.erased_at.is_(None))
-            .group_by(Preference.channel, Preference.topic)
+            select(Subject.id, Subject.do_not_contact, Subject.preferred_channel)
+            .where(Subject.id > after, Subject.erased_at.is_(None))
+            .order_by(Subject.id)
+            .limit(limit)
         )
     ).all()
-    await session.execute(delete(InsightReach))
-    if counted:
+
+
+async def identity_kinds(session: AsyncSession, subject_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The kinds of identity (email, phone, ...) each of these people has (no value is read)."""
+    out: dict[str, set[str]] = {}
+    for sid, kind in (
+        await session.execute(
+            select(Identity.subject_id, Identity.kind).where(Identity.subject_id.in_(subject_ids)).distinct()
+        )
+    ).all():
+        out.setdefault(sid, set()).add(kind)
+    return out
+
+
+async def replace_counts(
+    session: AsyncSession,
+    now: datetime,
+    reach: dict[tuple[str, str], list[int]],
+    audience: dict[tuple[str, bool], int],
+    expiring: dict[str, list[int]],
+) -> None:
+    """Replace the reachable audience (``(channel, topic) -> [subjects, reachable]``), the audience
+    (``(preferred channel, do_not_contact) -> people``) and the expiring consents (``topic -> [granted,
+    within 30 days, within 90 days]``) with a new count made at ``now``."""
+    for table in (InsightReach, InsightAudience, InsightExpiring):
+        await session.execute(delete(table))
+    if reach:
         await session.execute(
             InsightReach.__table__.insert(),
             [
-                {"channel": c, "topic": t, "subjects": n, "reachable": int(r or 0), "counted_at": now}
-                for c, t, n, r in counted
+                {"channel": c, "topic": t, "subjects": n, "reachable": r, "counted_at": now}
+                for (c, t), (n, r) in reach.items()
             ],
         )
-    return len(counted)
+    if audience:
+        await session.execute(
+            InsightAudience.__table__.insert(),
+            [
+                {"preferred_channel": p, "do_not_contact": d, "people": n, "counted_at": now}
+                for (p, d), n in audience.items()
+            ],
+        )
+    if expiring:
+        await session.execute(
+            InsightExpiring.__table__.insert(),
+            [
+                {
+                    "topic": t,
+                    "granted": g,
+                    "expiring_30_days": in30,
+                    "expiring_90_days": in90,
+                    "counted_at": now,
+                }
+                for t, (g, in30, in90) in expiring.items()
+            ],
+        )
+
+
+async def audience_rows(session: AsyncSession) -> Sequence[InsightAudience]:
+    return (await session.execute(select(InsightAudience))).scalars().all()
+
+
+async def expiring_rows(session: AsyncSession) -> Sequence[InsightExpiring]:
+    return (await session.execute(select(InsightExpiring).order_by(InsightExpiring.topic))).scalars().all()
 
 
 async def reach_rows(session: AsyncSession) -> Sequence[Row]:

@@ -75,14 +75,42 @@ class InsightEventDay(Base):
 
 
 class InsightReach(Base):
-    """The reachable audience per (channel, topic), recounted by the worker from the projections."""
+    """The reachable audience per (channel, topic) the catalog offers, recounted by the worker from the
+    projections with the decision function."""
 
     __tablename__ = "insight_reach"
 
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     topic: Mapped[str] = mapped_column(String(60), primary_key=True)
-    subjects: Mapped[int] = mapped_column(Integer)  # people with a choice recorded for the pair
-    reachable: Mapped[int] = mapped_column(Integer)  # of them, opted in and not "do not contact"
+    # people (not erased) with an identity that reaches the channel (every person, for a channel no
+    # identity kind reaches: the topic is offered to all)
+    subjects: Mapped[int] = mapped_column(Integer)
+    reachable: Mapped[int] = mapped_column(Integer)  # of them, those ``decide`` allows at ``counted_at``
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightAudience(Base):
+    """People (not erased) per preferred channel ("" for none) and "contact me about nothing" switch
+    (``do_not_contact``), recounted with the reachable audience."""
+
+    __tablename__ = "insight_audience"
+
+    preferred_channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightExpiring(Base):
+    """Per topic, the people whose current consent is granted, and of them those whose consent expires
+    within 30 and 90 days of ``counted_at``; recounted with the reachable audience."""
+
+    __tablename__ = "insight_expiring"
+
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    granted: Mapped[int] = mapped_column(Integer)
+    expiring_30_days: Mapped[int] = mapped_column(Integer)
+    expiring_90_days: Mapped[int] = mapped_column(Integer)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
