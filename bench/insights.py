@@ -11,7 +11,7 @@ One run, on SQLite (the embedded default; a file under a temporary directory):
    some one-click unsubscribes, consents granted, double opt-ins sent and confirmed) generated per shard of
    people and folded with the sweep's own fold (core/insight_folds.py), the day rows written once; the
    reachable audience from the final choices; 100,000 feedback answers, 200,000 contacts and 10,000 DSRs
-   written straight into their tables. The events themselves are not written (they are not read to answer);
+   written straight into their tables, the contacts folded into the service rollup by the sweep's fold. The events themselves are not written (they are not read to answer);
 3. the sweep's folding rate: 200,000 events written to the log, folded by ``fold_new_events`` as the worker
    does (batches of 5,000, one transaction each);
 4. each metric through the real app in process (``GET /v1/insights/{metric}``, a year by month, by week and
@@ -38,6 +38,7 @@ import httpx
 
 from prefcenter.app import create_app
 from prefcenter.auth.clients import create_client
+from prefcenter.core.contact_folds import CONTACT_FIGURES, Contact, fold_contacts
 from prefcenter.core.insight_folds import FoldEvent, fold_events
 from prefcenter.demo import load_demo
 from prefcenter.insights.service import fold_new_events
@@ -162,23 +163,7 @@ def seed_tables(db: Path) -> None:
                 )
             ],
         )
-        conn.executemany(
-            "INSERT INTO interactions (id, subject_id, occurred_at, channel, touchpoint, direction, topic,"
-            " outcome, handle_seconds, continues, actor_type) VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, NULL, 'client')",
-            [
-                (
-                    str(uuid.uuid4()),
-                    f"p{rng.randrange(200_000)}",
-                    when(),
-                    rng.choice(("chat", "phone", "email")),
-                    "support",
-                    rng.choice(TOPICS),
-                    rng.choice(("resolved", "follow_up", "transferred")),
-                    rng.randrange(30, 1200),
-                )
-                for _ in range(200_000)
-            ],
-        )
+        seed_contacts(conn, rng)
         rows = []
         for _ in range(10_000):
             received = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(365 * 86400))
@@ -205,12 +190,89 @@ def seed_tables(db: Path) -> None:
         )
 
 
+def seed_contacts(conn: sqlite3.Connection, rng: random.Random, n: int = 200_000) -> None:
+    """``n`` contacts of 200,000 people over the year (a tenth continuing the person's previous contact on
+    another channel), written to ``interactions`` and folded into the service rollup by the sweep's own
+    fold (core/contact_folds.py), as the sweep would after their ``interaction.recorded`` events."""
+    stamps = sorted(rng.randrange(365 * 86400) for _ in range(n))
+    last: dict[str, tuple[str, str]] = {}
+    events, rows = [], []
+    for seq, stamp in enumerate(stamps, start=1):
+        sid = f"p{rng.randrange(200_000)}"
+        cid = str(uuid.uuid4())
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=stamp)
+        channel = rng.choice(("chat", "phone", "email"))
+        continues = last[sid][0] if sid in last and rng.random() < 0.1 else None
+        data = {
+            "interaction_id": cid,
+            "channel": channel,
+            "topic": rng.choice(TOPICS),
+            "outcome": rng.choice(("resolved", "follow_up", "transferred")),
+            "handle_seconds": rng.randrange(30, 1200),
+            "continues": continues,
+        }
+        last[sid] = (cid, channel)
+        events.append(
+            FoldEvent(
+                seq, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "interaction.recorded", sid, "support", None, data
+            )
+        )
+        rows.append(
+            (
+                cid,
+                sid,
+                at.isoformat(),
+                channel,
+                "support",
+                data["topic"],
+                data["outcome"],
+                data["handle_seconds"],
+                continues,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO interactions (id, subject_id, occurred_at, channel, touchpoint, direction, topic,"
+        " outcome, handle_seconds, continues, actor_type) VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, ?, 'client')",
+        rows,
+    )
+    known: dict[str, Contact] = {}
+    fold = fold_contacts(events, known)
+    conn.executemany(
+        f"INSERT INTO insight_contact_days (day, channel, touchpoint, {', '.join(CONTACT_FIGURES)})"
+        f" VALUES (?, ?, ?{', ?' * len(CONTACT_FIGURES)})",
+        [(*k, *v) for k, v in fold.days.items()],
+    )
+    conn.executemany(
+        "INSERT INTO insight_contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                c.id,
+                c.subject_id,
+                c.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                c.day,
+                c.channel,
+                c.touchpoint,
+                c.topic,
+                c.first,
+                c.resolved,
+                c.counted,
+                c.handle_seconds,
+                c.switch,
+            )
+            for c in known.values()
+        ],
+    )
+
+
 FLOORS = {
     # the rows each metric's service reads, by raw sqlite3: sums per day and group (nothing computed after)
     "consent-rates": "SELECT day, {g}, sum(opted_in), sum(opted_out) FROM insight_choice_days WHERE day < ?2"
     " GROUP BY day, {g}",
     "collection": "SELECT day, kind, {g}, sum(count) FROM insight_event_days WHERE day >= ?1 AND day < ?2 AND kind IN"
     " ('opted_in','opted_out','granted','pending_confirmation','withdrawn') GROUP BY day, kind, {g}",
+    "service": "SELECT day, channel, touchpoint, contacts, handled, handle_seconds, first_contacts,"
+    " resolved_first, channel_switches, people FROM insight_contact_days WHERE day >= ?1 AND day < ?2"
+    " AND contacts > 0",
     "unsubscribes": "SELECT day, kind, {g}, sum(count) FROM insight_event_days WHERE day >= ?1 AND day < ?2"
     " AND kind = 'opted_out' GROUP BY day, kind, {g}",
 }
@@ -226,6 +288,8 @@ CASES = [
     ("reach", "month", "channel"),
     ("feedback", "month", "metric"),
     ("service", "month", "channel"),
+    ("service", "week", None),
+    ("service", "day", "touchpoint"),
     ("dsr", "month", "source"),
 ]
 

@@ -91,7 +91,7 @@ AREA_ARROWS: dict[str, set[str]] = {
     "webhooks": {"auth", "subjects"},
     "dsr": {"auth", "catalog", "subjects", "consents", "webhooks", "audit", "feedback", "interactions"},
     "privacy": {"dsr"},
-    "insights": {"auth"},
+    "insights": {"auth", "checks"},
     "interactions": {"auth", "catalog", "subjects"},
     "feedback": {"auth", "checks", "interactions"},
     "staff": {"auth"},

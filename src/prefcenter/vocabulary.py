@@ -43,3 +43,6 @@ LongText = Annotated[str, msgspec.Meta(max_length=20_000, pattern=MULTI_LINE_PAT
 Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=MULTI_LINE_PATTERN)]
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE_PATTERN)]
 IdentityValue = Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=SINGLE_LINE_PATTERN)]
+
+# which identity kinds reach a channel (a channel not named here is reached without an address of its own)
+CHANNEL_IDENTITY_KINDS = {"email": ("email",), "sms": ("phone",), "phone": ("phone",), "push": ("device_id",)}

@@ -41,6 +41,9 @@ async def test_analysts_officers_and_admins_see_the_charts(api):
                 r'<a href="/admin/insights/csv/feedback\?from=[0-9-]+&amp;to=[0-9-]+&amp;interval=week"', html
             )
             assert "<caption>" in html and '<th scope="col">csat</th>' in html
+            assert (
+                "People by preferred channel" in html and "Consents expiring within 90 days by topic" in html
+            )
 
 
 async def test_an_agent_is_refused(api):

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.live_server import live_server
+from tests.support.live_server import live_server, server_env
 from tests.support.oidc_provider import running_provider
 
 CHROMIUM_ARGS = [
@@ -149,6 +150,7 @@ class Server:
     client_id: str
     client_secret: str
     demo_subject_id: str
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, for a CLI run beside it
     _token: str | None = None
 
     def headers(self) -> dict[str, str]:
@@ -170,6 +172,17 @@ class Server:
 
     def post(self, path: str, **kw) -> httpx.Response:
         return httpx.post(self.url + path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def patch(self, path: str, **kw) -> httpx.Response:
+        return httpx.patch(self.url + path, headers={**self.headers(), **kw.pop("headers", {})}, **kw)
+
+    def run_worker(self) -> None:
+        """``prefcenter worker --drain`` on the server's database: queued jobs and sweeps, until idle."""
+        prefcenter = str(Path(sys.executable).with_name("prefcenter"))
+        done = subprocess.run(
+            [prefcenter, "worker", "--drain"], env=self.env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
 
     def new_subject(self, email: str | None = None) -> str:
         body = {"identities": [{"kind": "email", "value": email}]} if email else {}
@@ -235,6 +248,7 @@ def server(new_backend, mailbox, page_host, oidc_provider):
             client_id=creds["client_id"],
             client_secret=creds["client_secret"],
             demo_subject_id=creds["demo_subject_id"],
+            env=server_env(settings),
         )
 
 

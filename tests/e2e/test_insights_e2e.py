@@ -5,6 +5,7 @@ go to the test's output folder (docs/insights-chart.png is the README's)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -20,7 +21,8 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 def _seed(server) -> None:
-    """Feedback from a dozen people at three touchpoints, contacts on two channels."""
+    """Feedback from a dozen people at three touchpoints, contacts on two channels, preferred channels and
+    some "contact me about nothing"; then the worker's sweeps fold and count them."""
     for n in range(14):
         sid = server.new_subject(email=f"insight-{uuid.uuid4().hex[:8]}@example.com")
         for metric, score in (("csat", 2 + n % 4), ("nps", 4 + n % 7), ("ces", 3 + n % 5)):
@@ -41,6 +43,11 @@ def _seed(server) -> None:
             "handle_seconds": 120 + 30 * n,
         }
         assert server.post(f"/v1/subjects/{sid}/interactions", json=contact).status_code == 201
+        settings = {"touchpoint": "web", "preferred_channel": ("email", "sms")[n % 2]}
+        if n % 2 == 0:
+            settings["do_not_contact"] = True
+        assert server.patch(f"/v1/subjects/{sid}/preferences", json=settings).status_code == 200
+    server.run_worker()  # the insights sweeps: the contacts folded, the audience counted
 
 
 async def test_an_analyst_reads_the_charts(server, page):
@@ -78,6 +85,14 @@ async def test_an_analyst_reads_the_charts(server, page):
         await section.get_by_role("link", name="Download CSV").click()
     download = await download_info.value
     assert (await download.path()).read_text().startswith("period,group,responses,csat,nps,ces")
+    preferred = page.get_by_role("img", name="People by preferred channel")
+    await expect(preferred.locator("rect")).to_have_count(
+        2
+    )  # email and sms, seven each (the demo customer's none: too few)
+    nothing = page.get_by_role("img", name=re.compile("contact me about nothing"))
+    await expect(nothing.locator("path")).to_have_count(2)  # do-not-contact on and off
+    contacts = page.get_by_role("img", name="Contacts by channel")
+    await expect(contacts.locator("rect")).to_have_count(2)  # chat and phone, from the service rollup
     assert serious_violations(await axe.run(page)) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SHOTS / "insights-1280.png", full_page=True)

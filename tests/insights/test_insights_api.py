@@ -6,6 +6,7 @@ DSR figures per source."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from prefcenter.insights.service import fold_new_events, recount_reach
 from prefcenter.store.models import Event
 from tests.conftest import close_api, open_api
+from tests.dsr.support import drain, get_request, verified_request
 
 TODAY = datetime.now(UTC).date()
 RANGE = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
@@ -94,7 +96,7 @@ async def test_consent_rates_state_at_the_period_end_and_small_groups_suppressed
 
     assert await recount_reach(fresh.ctx, force=True) >= 1
     reach = _today(await _insight(fresh, "reach"))
-    assert reach["email/newsletter"] == {"subjects": 7, "reachable": 5}
+    assert reach["email/newsletter"]["subjects"] is None  # nobody here has an email address: under 5
 
 
 async def test_scope_and_refused_groupings(api):
@@ -201,3 +203,173 @@ async def test_dates_near_the_calendars_ends_are_refused_not_a_server_error(api)
         r = await api.client.get(f"/v1/insights/consent-rates?{query}", headers=headers)
         assert r.status_code == 422, (query, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def _contact(api, subject_id: str, **body) -> str:
+    r = await api.client.post(
+        f"/v1/subjects/{subject_id}/interactions",
+        json={"touchpoint": "support", "direction": "inbound", **body},
+        headers=await api.headers("interactions:write"),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def test_service_figures_from_the_rollup_follow_ups_switches_and_erasure(fresh):
+    """AHT, FCR (a resolved first contact followed on the same topic within 7 days is not resolved),
+    channel switches, the minimum group in distinct people, and an erased person's contacts leaving."""
+    people = [(await fresh.new_subject())["id"] for _ in range(6)]
+    for sid in people[:5]:  # five resolved first contacts on the phone
+        await _contact(fresh, sid, channel="phone", topic="billing", outcome="resolved", handle_seconds=100)
+    # person 0 comes back on the same topic by chat: their first contact is no longer resolved, a switch
+    first_of_0 = await _contact(fresh, people[0], channel="phone", topic="delivery", outcome="resolved")
+    await _contact(
+        fresh, people[0], channel="chat", topic="billing", continues=first_of_0, handle_seconds=400
+    )
+    # person 1 comes back on another topic: their billing contact stays resolved
+    await _contact(fresh, people[1], channel="phone", topic="returns", outcome="follow_up", handle_seconds=40)
+    gone = await _contact(
+        fresh, people[5], channel="phone", topic="billing", outcome="resolved", handle_seconds=9
+    )
+    await _contact(fresh, people[5], channel="chat", topic="billing", continues=gone)
+    await _fold(fresh)
+
+    total = _today(await _insight(fresh, "service"))[None]
+    # phone: 5 billing (resolved; person 0's then followed) + delivery (0, resolved) + returns (1) + person 5's
+    assert total["interactions"] == 10 and total["first_contacts"] == 8 and total["channel_switches"] == 2
+    assert total["aht_seconds"] == (5 * 100 + 400 + 40 + 9) / 8
+    # resolved and not followed within 7 days: people 1-4's billing; person 0's delivery (no later delivery
+    # contact); person 5's billing was followed on the same topic
+    assert total["fcr"] == 5 / 8
+    by_channel = _today(await _insight(fresh, "service", group_by="channel"))
+    assert by_channel["phone"]["interactions"] == 8 and by_channel["phone"]["fcr"] == 5 / 8
+    assert by_channel["chat"] == dict.fromkeys(
+        ["interactions", "aht_seconds", "first_contacts", "fcr", "channel_switches"]
+    )  # two people: under the minimum
+
+    req = await verified_request(fresh, people[5], "erasure")
+    await drain(fresh)
+    assert (await get_request(fresh, req["id"]))["outcome"] == "erased"
+    await _fold(fresh)
+    total = _today(await _insight(fresh, "service"))[None]
+    assert total["interactions"] == 8 and total["first_contacts"] == 7 and total["fcr"] == 5 / 7
+    assert total["channel_switches"] == 1 and total["aht_seconds"] == (5 * 100 + 400 + 40) / 7
+    weekly = await _insight(fresh, "service", interval="week")
+    assert sum(row["figures"]["interactions"] or 0 for row in weekly["rows"]) == 8
+
+
+@pytest.fixture
+async def counted(api, new_backend):
+    """A database of its own with a minimum group of 1: every count of the recount is visible exactly."""
+    settings = new_backend(api.engine)
+    settings = dataclasses.replace(settings, insights=dataclasses.replace(settings.insights, min_group=1))
+    harness = await open_api(settings)
+    yield harness
+    await close_api(harness)
+
+
+async def _snapshot(api) -> dict:
+    await recount_reach(api.ctx, force=True)
+    out = {}
+    for metric, group in (
+        ("reach", None),
+        ("audience", None),
+        ("audience", "preferred_channel"),
+        ("audience", "do_not_contact"),
+        ("expiring", "topic"),
+    ):
+        series = await _insight(api, metric, **({"group_by": group} if group else {}))
+        assert series["as_of"] and len({row["period"] for row in series["rows"]}) <= 1
+        out[(metric, group)] = {row["group"]: row["figures"] for row in series["rows"]}
+    return out
+
+
+def _figure(snapshot: dict, metric: str, group_by: str | None, group: str | None, figure: str) -> int:
+    return (snapshot[(metric, group_by)].get(group) or {}).get(figure) or 0
+
+
+async def test_reach_audience_and_expiring_follow_the_decision_function(counted):
+    """Reach: people a channel reaches (an identity of its kind; everyone for post), of them those
+    ``decide`` allows now (do-not-contact, legal basis, consent). Audience: people per preferred channel
+    and the "contact me about nothing" share. Expiring: granted consents ending within 30 and 90 days."""
+    api = counted
+    before = await _snapshot(api)
+    h = await api.headers("preferences:write")
+    a = (await api.new_subject(identities=[{"kind": "email", "value": "reach-a@example.com"}]))["id"]
+    b = (
+        await api.new_subject(
+            identities=[
+                {"kind": "email", "value": "reach-b@example.com"},
+                {"kind": "phone", "value": "+4915112345678"},
+            ]
+        )
+    )["id"]
+    c = (await api.new_subject(identities=[{"kind": "email", "value": "reach-c@example.com"}]))["id"]
+    await api.new_subject()  # a fourth person, with no address at all
+    grant = {"topic": "offers", "notice_version": 1, "method": "checkbox", "touchpoint": "web"}
+    for sid, channels in ((b, ["email", "sms"]), (c, ["email"])):
+        r = await api.client.post(
+            f"/v1/subjects/{sid}/consents", json={**grant, "channels": channels}, headers=h
+        )
+        assert r.status_code == 201, r.text
+    # a catalog edit: offers granted from now on last 20 days (a's consent expires within 30 days)
+    topic = (await api.client.get("/v1/catalog", headers=await api.headers("preferences:read"))).json()
+    offers = next(t for t in topic["topics"] if t["key"] == "offers")
+    r = await api.client.put(
+        "/v1/catalog/topics/offers",
+        json={
+            "name": offers["name"],
+            "legal_basis": "consent",
+            "channels": ["email", "sms", "phone", "push"],
+            "consent_lifetime_days": 20,
+        },
+        headers=await api.admin(),
+    )
+    assert r.status_code in (200, 201), r.text
+    r = await api.client.post(f"/v1/subjects/{a}/consents", json={**grant, "channels": ["email"]}, headers=h)
+    assert r.status_code == 201, r.text
+    r = await api.client.patch(
+        f"/v1/subjects/{c}/preferences",
+        json={"touchpoint": "web", "do_not_contact": True, "preferred_channel": "sms"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    after = await _snapshot(api)
+
+    def grew(metric, group_by, group, figure):
+        return _figure(after, metric, group_by, group, figure) - _figure(
+            before, metric, group_by, group, figure
+        )
+
+    assert grew("reach", None, "email/offers", "subjects") == 3  # a, b, c have an email address
+    assert grew("reach", None, "email/offers", "reachable") == 2  # c chose "contact me about nothing"
+    assert (
+        grew("reach", None, "sms/offers", "subjects") == 1
+        and grew("reach", None, "sms/offers", "reachable") == 1
+    )
+    assert grew("reach", None, "email/product_updates", "reachable") == 2  # legitimate interest, no consent
+    assert grew("reach", None, "post/billing", "subjects") == 4  # post needs no identity: everyone
+    assert grew("reach", None, "post/billing", "reachable") == 3
+    assert grew("reach", None, "email/newsletter", "reachable") == 0  # nobody consented
+    assert (
+        grew("audience", None, None, "people") == 4 and grew("audience", None, None, "contact_nothing") == 1
+    )
+    total = after[("audience", None)][None]
+    assert total["contact_nothing_share"] == total["contact_nothing"] / total["people"]
+    assert grew("audience", "preferred_channel", "sms", "people") == 1
+    assert grew("audience", "preferred_channel", "none", "people") == 3
+    assert grew("audience", "do_not_contact", "on", "people") == 1
+    assert grew("expiring", "topic", "offers", "granted") == 3
+    assert grew("expiring", "topic", "offers", "expiring_30_days") == 1  # a's, granted for 20 days
+    assert grew("expiring", "topic", "offers", "expiring_90_days") == 1
+
+    r = await api.client.get(
+        "/v1/insights/audience",
+        params={**RANGE, "group_by": "preferred_channel", "format": "csv"},
+        headers=await api.headers("insights:read"),
+    )
+    assert r.text.splitlines()[0] == "period,group,people,contact_nothing,contact_nothing_share"
+    r = await api.client.get(
+        "/v1/insights/expiring", params={"group_by": "channel"}, headers=await api.headers("insights:read")
+    )
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")

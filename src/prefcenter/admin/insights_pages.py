@@ -54,6 +54,25 @@ PLANS = (
         "unsubscribes", "Unsubscribes by source", "unsubscribes", "touchpoint", "unsubscribes", "donut"
     ),
     ChartPlan(
+        "contact-nothing",
+        "Chose \u201ccontact me about nothing\u201d (do-not-contact on, share of people)",
+        "audience",
+        "do_not_contact",
+        "people",
+        "donut",
+    ),
+    ChartPlan(
+        "preferred-channel", "People by preferred channel", "audience", "preferred_channel", "people", "bar"
+    ),
+    ChartPlan(
+        "expiring",
+        "Consents expiring within 90 days by topic",
+        "expiring",
+        "topic",
+        "expiring_90_days",
+        "bar",
+    ),
+    ChartPlan(
         "csat", "Customer satisfaction (CSAT, share scoring 4-5)", "feedback", None, "csat", "line", True
     ),
     ChartPlan("nps", "Net promoter score by channel", "feedback", "channel", "nps", "line"),

@@ -49,8 +49,20 @@ class InsightsController(Controller):
         metric: Annotated[
             InsightMetric,
             Parameter(
-                description="`consent-rates`, `reach`, `collection`, `unsubscribes`, `doi`, `feedback`, "
-                "`service` or `dsr`"
+                description="`consent-rates`: at each period's end, per (channel, topic) pair, the people with a "
+                "recorded preference for the pair (`subjects`), of them those whose latest preference says "
+                "opted in or out (the preferences' rollup: neither consent records, expiry, do-not-contact nor "
+                "catalog edits move it; erased people leave it); `reach`: now, per (channel, topic) the catalog "
+                "offers, the people not erased with an identity that reaches the channel (email: an email "
+                "address; sms, phone: a phone number; push: a device; any other channel: everyone) and of them "
+                "those the decision function of consent checks allows (`reachable`), recounted by the worker "
+                'every few minutes (`as_of`); `audience`: now, people not erased, how many chose "contact me '
+                'about nothing" (the do-not-contact switch) and their share, by `preferred_channel` (the '
+                "channel the person chose as preferred; `none` when unset) or `do_not_contact` (`on`/`off`); "
+                "`expiring`: now, current consents granted and not expired, and of them those expiring within "
+                "30 and 90 days of `as_of`, in all or by topic; `collection`, `unsubscribes`, `doi`, "
+                "`feedback`, `service` (from the contacts' rollup: AHT, first contacts, FCR = resolved first "
+                "contacts not followed on the same topic within 7 days, channel switches) or `dsr`"
             ),
         ],
         start: Annotated[

@@ -12,10 +12,31 @@ from typing import Literal
 import msgspec
 
 InsightMetric = Literal[
-    "consent-rates", "reach", "collection", "unsubscribes", "doi", "feedback", "service", "dsr"
+    "consent-rates",
+    "reach",
+    "audience",
+    "expiring",
+    "collection",
+    "unsubscribes",
+    "doi",
+    "feedback",
+    "service",
+    "dsr",
 ]
 Interval = Literal["day", "week", "month"]
-GroupBy = Literal["channel", "topic", "touchpoint", "site", "method", "type", "source", "system", "metric"]
+GroupBy = Literal[
+    "channel",
+    "topic",
+    "touchpoint",
+    "site",
+    "method",
+    "type",
+    "source",
+    "system",
+    "metric",
+    "preferred_channel",
+    "do_not_contact",
+]
 InsightFormat = Literal["json", "csv"]
 Figure = int | float | None
 
@@ -23,6 +44,8 @@ Figure = int | float | None
 COLUMNS: dict[str, tuple[str, ...]] = {
     "consent-rates": ("subjects", "opted_in", "opted_out", "opt_in_rate"),
     "reach": ("subjects", "reachable"),
+    "audience": ("people", "contact_nothing", "contact_nothing_share"),
+    "expiring": ("granted", "expiring_30_days", "expiring_90_days"),
     "collection": ("changes", "opted_in", "opted_out"),
     "unsubscribes": ("unsubscribes",),
     "doi": ("requested", "confirmed", "confirmation_rate", "median_seconds_to_confirm"),
@@ -43,6 +66,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 GROUPS: dict[str, tuple[str, ...]] = {
     "consent-rates": ("channel", "topic", "touchpoint", "site"),
     "reach": ("channel", "topic"),
+    "audience": ("preferred_channel", "do_not_contact"),
+    "expiring": ("topic",),
     "collection": ("touchpoint", "method", "channel", "topic", "site"),
     "unsubscribes": ("touchpoint", "channel", "topic", "site"),
     "doi": ("topic", "touchpoint", "site"),

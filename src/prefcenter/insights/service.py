@@ -14,18 +14,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
+from prefcenter.checks.campaign import CampaignDecider, campaign_keys
 from prefcenter.context import AppContext
+from prefcenter.core.contact_folds import CONTACT_FIGURES
 from prefcenter.core.feedback_scores import ces, csat, nps
-from prefcenter.core.insight_periods import period_start, periods, quantile, share
+from prefcenter.core.insight_periods import next_period, period_start, periods, quantile, share
 from prefcenter.errors import InvalidInput
 from prefcenter.insights.schemas import COLUMNS, GROUPS, Figure, InsightQuery, InsightRow, InsightSeries
 from prefcenter.store import insight_reads, insight_rollups
+from prefcenter.store.projection_rows import SubjectRef, utc_instant
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
+from prefcenter.vocabulary import CHANNEL_IDENTITY_KINDS
 
 MAX_PERIODS = 1000
+RECOUNT_CHUNK = 2000  # people per read when the reachable audience is recounted
 NO_GROUP = "none"  # the group of changes recorded without a touchpoint, site or method
 OPEN_DSR = ("received", "verified", "in_progress", "waiting_on_systems")
-FCR_WINDOW = timedelta(days=7)
 
 Figures = dict[str, Figure]
 
@@ -187,6 +192,50 @@ async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[lis
     return _rows(ctx, [today], "reach", groups, lambda f: int(f["subjects"] or 0)), as_of
 
 
+async def _audience(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    """People now (not erased), per preferred channel or "contact me about nothing" switch: a count the
+    worker keeps with the reachable audience (one row, the day of ``as_of``)."""
+    async with ctx.db.read_session() as session:
+        counted = await insight_rollups.audience_rows(session)
+    as_of = max((r.counted_at for r in counted), default=utcnow())
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+    for r in counted:
+        if query.group_by == "preferred_channel":
+            group: str | None = r.preferred_channel or NO_GROUP
+        elif query.group_by == "do_not_contact":
+            group = "on" if r.do_not_contact else "off"
+        else:
+            group = None
+        sums[group][0] += r.people
+        sums[group][1] += r.people if r.do_not_contact else 0
+    today = as_of.astimezone(UTC).date()
+    groups: dict[tuple[date, str | None], Figures] = {
+        (today, g): {"people": n, "contact_nothing": nothing, "contact_nothing_share": share(nothing, n)}
+        for g, (n, nothing) in sums.items()
+    }
+    return _rows(ctx, [today], "audience", groups, lambda f: int(f["people"] or 0)), as_of
+
+
+async def _expiring(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    """Current consents granted (not expired), and of them those expiring within 30 and 90 days of
+    ``as_of``, per topic or in all: a count the worker keeps with the reachable audience."""
+    async with ctx.db.read_session() as session:
+        counted = await insight_rollups.expiring_rows(session)
+    as_of = max((r.counted_at for r in counted), default=utcnow())
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in counted:
+        figures = sums[r.topic if query.group_by == "topic" else None]
+        figures[0] += r.granted
+        figures[1] += r.expiring_30_days
+        figures[2] += r.expiring_90_days
+    today = as_of.astimezone(UTC).date()
+    groups: dict[tuple[date, str | None], Figures] = {
+        (today, g): {"granted": n, "expiring_30_days": in30, "expiring_90_days": in90}
+        for g, (n, in30, in90) in sums.items()
+    }
+    return _rows(ctx, [today], "expiring", groups, lambda f: int(f["granted"] or 0)), as_of
+
+
 async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
     as_of = utcnow()
     async with ctx.db.read_session() as session:
@@ -211,53 +260,54 @@ async def _feedback(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[
 
 
 async def _service(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
-    """AHT: mean ``handle_seconds`` of contacts that have it. FCR: the share of first contacts (continuing
-    none) that were resolved and not followed within 7 days by another contact of the same person on the same
-    topic. Channel switches: contacts continuing one on another channel."""
-    as_of = utcnow()
+    """From the service rollup (core/contact_folds.py). AHT: mean ``handle_seconds`` of contacts that have
+    it. FCR: the share of first contacts (continuing none) that were resolved and not followed within 7 days
+    by another contact of the same person on the same topic. Channel switches: contacts continuing one on
+    another channel. The minimum group counts distinct people: the day rows bound a period's number, and
+    only a group the bounds leave undecided is counted exactly from the folded contacts."""
+    start_day, end_day = query.start.isoformat(), query.end.isoformat()
     async with ctx.db.read_session() as session:
-        contacts = await insight_reads.interaction_rows(
-            session, _instant(query.start), _instant(query.end) + FCR_WINDOW
-        )
-        earlier = [r.continues for r in contacts if r.continues]
-        channel_of = await insight_reads.interaction_channels(session, earlier) if earlier else {}
-    by_person_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
-    for r in contacts:
-        by_person_topic[(r.subject_id, r.topic)].append(r.occurred_at)
-    stats: dict[tuple[date, str | None], dict] = defaultdict(
-        lambda: {"n": 0, "handled": [], "first": 0, "resolved": 0, "switches": 0, "people": set()}
-    )
-    for r in contacts:
-        first = p.of(r.occurred_at.astimezone(UTC).date())
+        days = await insight_rollups.contact_days(session, start_day, end_day)
+        as_of = await insight_rollups.watermark_time(session, insight_rollups.CONTACTS_WATERMARK)
+    sums: dict[tuple[date, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in days:
+        first = p.of(date.fromisoformat(row.day))
         if first is None:
             continue
-        s = stats[(first, (getattr(r, query.group_by) or NO_GROUP) if query.group_by else None)]
-        s["n"] += 1
-        s["people"].add(r.subject_id)
-        if r.handle_seconds is not None:
-            s["handled"].append(r.handle_seconds)
-        if r.continues is None:
-            s["first"] += 1
-            followed = any(
-                r.occurred_at < t <= r.occurred_at + FCR_WINDOW
-                for t in by_person_topic[(r.subject_id, r.topic)]
+        figures = sums[(first, (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None)]
+        for name in CONTACT_FIGURES:
+            if name != "people":
+                figures[name] += getattr(row, name)
+        figures["most_people"] = max(figures["most_people"], row.people)  # people: at least the most in a row
+        figures["people"] += row.people  # and at most the sum
+    min_group = ctx.settings.insights.min_group
+    undecided = {k for k, f in sums.items() if f["most_people"] < min_group <= f["people"]}
+    if undecided:
+        lo = min(k[0] for k in undecided)
+        hi = max(next_period(k[0], query.interval) for k in undecided)
+        people: dict[tuple[date, str | None], set[str]] = defaultdict(set)
+        async with ctx.db.read_session() as session:
+            rows = await insight_rollups.contact_people(
+                session, lo.isoformat(), min(hi, query.end).isoformat()
             )
-            if r.outcome == "resolved" and not followed:
-                s["resolved"] += 1
-        elif r.continues in channel_of and channel_of[r.continues] != r.channel:
-            s["switches"] += 1
+        for row in rows:
+            first = p.of(date.fromisoformat(row.day))
+            key = (first, (getattr(row, query.group_by) or NO_GROUP) if query.group_by else None)
+            if key in undecided:
+                people[key].add(row.subject_id)
+        for key in undecided:
+            sums[key]["people"] = len(people[key])
     groups: dict[tuple[date, str | None], Figures] = {}
-    people: dict[tuple[date, str | None], int] = {}
-    for key, s in stats.items():
-        people[key] = len(s["people"])
+    sizes: dict[int, int] = {}
+    for key, f in sums.items():
         groups[key] = {
-            "interactions": s["n"],
-            "aht_seconds": sum(s["handled"]) / len(s["handled"]) if s["handled"] else None,
-            "first_contacts": s["first"],
-            "fcr": share(s["resolved"], s["first"]),
-            "channel_switches": s["switches"],
+            "interactions": f["contacts"],
+            "aht_seconds": f["handle_seconds"] / f["handled"] if f["handled"] else None,
+            "first_contacts": f["first_contacts"],
+            "fcr": share(f["resolved_first"], f["first_contacts"]),
+            "channel_switches": f["channel_switches"],
         }
-    sizes = {id(f): people[k] for k, f in groups.items()}
+        sizes[id(groups[key])] = f["people"]
     return _rows(ctx, p.firsts, "service", groups, lambda f: sizes[id(f)]), as_of
 
 
@@ -316,6 +366,8 @@ async def _dsr(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[
 READERS = {
     "consent-rates": _consent_rates,
     "reach": _reach,
+    "audience": _audience,
+    "expiring": _expiring,
     "collection": _collection,
     "unsubscribes": _unsubscribes,
     "doi": _doi,
@@ -366,22 +418,75 @@ def series_csv(series: InsightSeries) -> str:
 
 
 async def fold_new_events(ctx: AppContext, limit: int = 5000) -> int:
-    """Fold up to ``limit`` events after the watermark into the rollups, in one transaction with the new
-    watermark; returns how many were read (0: up to date). The worker's ``insights.rollups`` sweep."""
+    """Fold up to ``limit`` events after each watermark into the rollups (the consent rollups; the service
+    rollup from contacts and erasures), each in one transaction with its new watermark; returns how many
+    events were read (0: up to date). The worker's ``insights.rollups`` sweep."""
     async with ctx.db.write_session() as session:
-        return await insight_rollups.fold_after_watermark(session, utcnow(), limit)
+        read = await insight_rollups.fold_after_watermark(session, utcnow(), limit)
+    async with ctx.db.write_session() as session:
+        return read + await insight_rollups.fold_contacts_after_watermark(session, utcnow(), limit)
 
 
 async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
-    """Recount the reachable audience when the last count is older than ``reach_every_seconds`` (or
-    ``force``); returns the number of (channel, topic) pairs counted (0: not due)."""
+    """Recount the reachable audience, the audience and the expiring consents when the last count is older
+    than ``reach_every_seconds`` (or ``force``); returns the number of (channel, topic) pairs counted (0:
+    not due). The worker's ``insights.reach`` sweep.
+
+    Everyone not erased is walked ``RECOUNT_CHUNK`` at a time: for each (channel, topic) the catalog offers,
+    ``subjects`` are the people with an identity that reaches the channel (everyone, for a channel no
+    identity kind reaches) and ``reachable`` those of them ``decide`` allows now (checks/campaign.py: the
+    same answers as a consent check; catalog edits and expiry count without an event)."""
     now = utcnow()
-    async with ctx.db.write_session() as session:
+    async with ctx.db.read_session() as session:
         last = await insight_rollups.reach_counted_at(session)
-        if (
-            not force
-            and last is not None
-            and now - last < timedelta(seconds=ctx.settings.insights.reach_every_seconds)
-        ):
-            return 0
-        return await insight_rollups.recount_reach(session, now)
+    if (
+        not force
+        and last is not None
+        and now - last < timedelta(seconds=ctx.settings.insights.reach_every_seconds)
+    ):
+        return 0
+    reader = projection_reader(ctx.db)
+    catalog = await reader.catalog()
+    pairs = sorted(
+        (channel, key)
+        for key, rule in catalog.topics.items()
+        for channel in rule.channels
+        if channel in catalog.channels
+    )
+    deciders = {(c, t): CampaignDecider(c, catalog.topics[t], now, catalog.channels) for c, t in pairs}
+    reach: dict[tuple[str, str], list[int]] = {pair: [0, 0] for pair in pairs}
+    audience: dict[tuple[str, bool], int] = defaultdict(int)
+    expiring: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    in30, in90 = now + timedelta(days=30), now + timedelta(days=90)
+    after = ""
+    while True:
+        async with ctx.db.read_session() as session:
+            people = await insight_rollups.living_subjects(session, after, RECOUNT_CHUNK)
+            if not people:
+                break
+            kinds = await insight_rollups.identity_kinds(session, [p.id for p in people])
+        after = people[-1].id
+        for p in people:
+            audience[(p.preferred_channel or "", bool(p.do_not_contact))] += 1
+        rows = await reader.fetch([SubjectRef("id", p.id) for p in people])
+        for channel, topic in pairs:
+            wanted = CHANNEL_IDENTITY_KINDS.get(channel)
+            keys = campaign_keys(rows.subjects.values(), rows.preferences, rows.consents, channel, topic, now)
+            counts, decider = reach[(channel, topic)], deciders[(channel, topic)]
+            for sid, (key, _consent_id, _notice_version) in keys.items():
+                if wanted is None or not kinds.get(sid, set()).isdisjoint(wanted):
+                    counts[0] += 1
+                    counts[1] += decider.verdict(key)[0]
+        for _sid, _cid, topic, status, _channels, _nv, _granted, expires_at in rows.consents:
+            if status != "granted":
+                continue
+            ends = utc_instant(expires_at)
+            if ends is not None and ends <= now:
+                continue  # expired already: no longer granted
+            counts = expiring[topic]
+            counts[0] += 1
+            counts[1] += ends is not None and ends <= in30
+            counts[2] += ends is not None and ends <= in90
+    async with ctx.db.write_session() as session:
+        await insight_rollups.replace_counts(session, now, reach, dict(audience), dict(expiring))
+    return len(pairs)

@@ -1,4 +1,4 @@
-"""The rows the insights read straight from their own tables (feedback, interactions, DSRs, consents
+"""The rows the insights read straight from their own tables (feedback, DSRs, consents
 awaiting confirmation): only the columns an aggregate needs, no identity, no sealed text. Portable Core."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefcenter.store.models import Consent
 from prefcenter.store.models_dsr import DownstreamSystem, DsrRequest, DsrSystemTask
 from prefcenter.store.models_feedback import Feedback
-from prefcenter.store.models_interactions import Interaction
 
 
 def utc_day(session: AsyncSession, column):
@@ -37,40 +36,6 @@ async def feedback_counts(
             .group_by(day, f.metric, f.score, key)
         )
     ).all()
-
-
-async def interaction_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:
-    """(id, subject_id, occurred_at, channel, touchpoint, topic, outcome, handle_seconds, continues) of the
-    contacts in [start, end), in time order. ``subject_id`` only pairs contacts of one person: it never leaves."""
-    i = Interaction
-    return (
-        await session.execute(
-            select(
-                i.id,
-                i.subject_id,
-                i.occurred_at,
-                i.channel,
-                i.touchpoint,
-                i.topic,
-                i.outcome,
-                i.handle_seconds,
-                i.continues,
-            )
-            .where(i.occurred_at >= start, i.occurred_at < end)
-            .order_by(i.occurred_at, i.id)
-        )
-    ).all()
-
-
-async def interaction_channels(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
-    """The channel of each of these contacts (for continuations of contacts before the range)."""
-    out: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        rows = await session.execute(
-            select(Interaction.id, Interaction.channel).where(Interaction.id.in_(ids[start : start + 500]))
-        )
-        out.update({r.id: r.channel for r in rows})
-    return out
 
 
 async def dsr_rows(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row]:

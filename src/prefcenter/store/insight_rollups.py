@@ -12,26 +12,85 @@ from sqlalchemy import Row, and_, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.core.contact_folds import (
+    CONTACT_FIGURES,
+    CONTACT_TYPES,
+    Contact,
+    fold_contacts,
+    parse_instant,
+)
 from prefcenter.core.insight_folds import FOLDED_TYPES, Choice, ChoiceKey, FoldEvent, fold_events
-from prefcenter.store.models import Event, Preference, Subject
+from prefcenter.store.models import Event, Identity, Subject
 from prefcenter.store.models_insights import (
+    InsightAudience,
     InsightChoice,
     InsightChoiceDay,
+    InsightContact,
+    InsightContactDay,
     InsightEventDay,
+    InsightExpiring,
     InsightReach,
     InsightWatermark,
 )
+from prefcenter.store.unit_of_work import format_instant
 
 WATERMARK = "events"
+CONTACTS_WATERMARK = "contacts"  # the service rollup's own: contacts and erasures only
 
 
 def _insert(session: AsyncSession, table):
     return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-async def watermark(session: AsyncSession) -> int:
-    seq = await session.scalar(select(InsightWatermark.seq).where(InsightWatermark.name == WATERMARK))
+async def watermark(session: AsyncSession, name: str = WATERMARK) -> int:
+    seq = await session.scalar(select(InsightWatermark.seq).where(InsightWatermark.name == name))
     return int(seq or 0)
+
+
+async def _claim(session: AsyncSession, name: str, after: int, last: int, now: datetime) -> bool:
+    """Move watermark ``name`` from ``after`` to ``last`` (compare-and-set); False: another folder moved it
+    first, and this one must change nothing."""
+    moved = await session.execute(
+        update(InsightWatermark)
+        .where(InsightWatermark.name == name, InsightWatermark.seq == after)
+        .values(seq=last, updated_at=now)
+    )
+    if moved.rowcount == 0:
+        if after != 0:
+            return False  # another folder got there first
+        claimed = await session.execute(
+            _insert(session, InsightWatermark.__table__)
+            .values(name=name, seq=last, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        if claimed.rowcount == 0:
+            return False
+    return True
+
+
+async def _events_after(
+    session: AsyncSession, after: int, limit: int, types: frozenset[str], *, only_these: bool
+) -> list[FoldEvent]:
+    """Up to ``limit`` events after ``after`` in ``seq`` order, the data of ``types`` decoded (the rest
+    left empty); ``only_these``: read no other type."""
+    statement = select(
+        Event.seq, Event.occurred_at, Event.type, Event.subject_id, Event.touchpoint, Event.site, Event.data
+    ).where(Event.seq > after)
+    if only_these:
+        statement = statement.where(Event.type.in_(sorted(types)))
+    rows = (await session.execute(statement.order_by(Event.seq).limit(limit))).all()
+    return [
+        FoldEvent(
+            r.seq,
+            r.occurred_at,
+            r.type,
+            r.subject_id,
+            r.touchpoint,
+            r.site,
+            msgspec.json.decode(r.data) if r.type in types else {},
+        )
+        for r in rows
+    ]
 
 
 async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int) -> int:
@@ -39,31 +98,10 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
     in the caller's (write) transaction. Returns how many events were read (0: up to date). A second folder
     racing this one moves the watermark first; this one then changes nothing (compare-and-set)."""
     after = await watermark(session)
-    rows = (
-        await session.execute(
-            select(
-                Event.seq,
-                Event.occurred_at,
-                Event.type,
-                Event.subject_id,
-                Event.touchpoint,
-                Event.site,
-                Event.data,
-            )
-            .where(Event.seq > after)
-            .order_by(Event.seq)
-            .limit(limit)
-        )
-    ).all()
-    if not rows:
+    read = await _events_after(session, after, limit, FOLDED_TYPES, only_these=False)
+    if not read:
         return 0
-    events = [
-        FoldEvent(
-            r.seq, r.occurred_at, r.type, r.subject_id, r.touchpoint, r.site, msgspec.json.decode(r.data)
-        )
-        for r in rows
-        if r.type in FOLDED_TYPES
-    ]
+    events = [e for e in read if e.type in FOLDED_TYPES]
     subjects = sorted(
         {e.subject_id for e in events if e.subject_id and e.type in ("preference.set", "subject.erased")}
     )
@@ -76,22 +114,8 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
         ).scalars():
             known[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
     fold = fold_events(events, known)
-    last = rows[-1].seq
-    moved = await session.execute(
-        update(InsightWatermark)
-        .where(InsightWatermark.name == WATERMARK, InsightWatermark.seq == after)
-        .values(seq=last, updated_at=now)
-    )
-    if moved.rowcount == 0:
-        if after != 0:
-            return 0  # another folder got there first
-        claimed = await session.execute(
-            _insert(session, InsightWatermark.__table__)
-            .values(name=WATERMARK, seq=last, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        if claimed.rowcount == 0:
-            return 0
+    if not await _claim(session, WATERMARK, after, read[-1].seq, now):
+        return 0
     if fold.choice_days:
         stmt = _insert(session, InsightChoiceDay.__table__)
         await session.execute(
@@ -170,38 +194,186 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
             ),
             kept,
         )
-    return len(rows)
+    return len(read)
 
 
-async def recount_reach(session: AsyncSession, now: datetime) -> int:
-    """Recount the reachable audience per (channel, topic) from the projections: people with a choice,
-    and of them those opted in who are neither erased nor "do not contact". Returns the number of pairs."""
-    reachable = func.sum(
-        func.coalesce(
-            (Preference.status == "opted_in")
-            & Subject.erased_at.is_(None)
-            & (Subject.do_not_contact == False),  # noqa: E712  (SQL, not Python)
-            False,
-        ).cast(InsightReach.reachable.type)
+def _contact(row: InsightContact) -> Contact:
+    return Contact(
+        row.id,
+        row.subject_id,
+        parse_instant(row.occurred_at),
+        row.channel,
+        row.touchpoint,
+        row.topic,
+        row.first,
+        row.resolved,
+        row.counted,
+        row.handle_seconds,
+        row.switch,
     )
-    counted = (
+
+
+async def fold_contacts_after_watermark(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Fold up to ``limit`` contacts and erasures after the ``contacts`` watermark into the service rollup
+    (core/contact_folds.py) and move that watermark past them, in the caller's transaction; returns how
+    many events were read (0: up to date)."""
+    after = await watermark(session, CONTACTS_WATERMARK)
+    events = await _events_after(session, after, limit, CONTACT_TYPES, only_these=True)
+    if not events:
+        return 0
+    subjects = sorted({e.subject_id for e in events if e.subject_id})
+    known: dict[str, Contact] = {}
+    for start in range(0, len(subjects), 500):
+        chunk = subjects[start : start + 500]
+        for row in (
+            await session.execute(select(InsightContact).where(InsightContact.subject_id.in_(chunk)))
+        ).scalars():
+            known[row.id] = _contact(row)
+    fold = fold_contacts(events, known)
+    if not await _claim(session, CONTACTS_WATERMARK, after, events[-1].seq, now):
+        return 0
+    if fold.days:
+        t = InsightContactDay.__table__
+        stmt = _insert(session, t)
         await session.execute(
-            select(Preference.channel, Preference.topic, func.count(), reachable)
-            .join(Subject, Subject.id == Preference.subject_id)
-            .where(Subject.erased_at.is_(None))
-            .group_by(Preference.channel, Preference.topic)
+            stmt.on_conflict_do_update(
+                index_elements=["day", "channel", "touchpoint"],
+                set_={name: t.c[name] + stmt.excluded[name] for name in CONTACT_FIGURES},
+            ),
+            [
+                {"day": d, "channel": c, "touchpoint": tp, **dict(zip(CONTACT_FIGURES, deltas, strict=True))}
+                for (d, c, tp), deltas in fold.days.items()
+            ],
+        )
+    gone = [cid for cid, c in fold.contacts.items() if c is None]
+    for start in range(0, len(gone), 500):
+        await session.execute(delete(InsightContact).where(InsightContact.id.in_(gone[start : start + 500])))
+    kept = [
+        {
+            "id": c.id,
+            "subject_id": c.subject_id,
+            "occurred_at": format_instant(c.occurred_at),
+            "day": c.day,
+            "channel": c.channel,
+            "touchpoint": c.touchpoint,
+            "topic": c.topic,
+            "first": c.first,
+            "resolved": c.resolved,
+            "counted": c.counted,
+            "handle_seconds": c.handle_seconds,
+            "switch": c.switch,
+        }
+        for c in fold.contacts.values()
+        if c is not None
+    ]
+    if kept:
+        stmt = _insert(session, InsightContact.__table__)
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["id"], set_={"counted": stmt.excluded.counted}), kept
+        )
+    return len(events)
+
+
+async def contact_days(session: AsyncSession, start_day: str, end_day: str) -> Sequence[Row]:
+    """The service rollup's rows in ``[start_day, end_day)``: (day, channel, touchpoint, <CONTACT_FIGURES>)."""
+    t = InsightContactDay.__table__
+    return (
+        await session.execute(
+            select(t.c.day, t.c.channel, t.c.touchpoint, *(t.c[name] for name in CONTACT_FIGURES)).where(
+                t.c.day >= start_day, t.c.day < end_day, t.c.contacts > 0
+            )
         )
     ).all()
-    await session.execute(delete(InsightReach))
-    if counted:
+
+
+async def contact_people(session: AsyncSession, start_day: str, end_day: str) -> Sequence[Row]:
+    """(day, channel, touchpoint, subject_id) of the folded contacts in ``[start_day, end_day)``, each
+    once: to count a period's distinct people exactly (the ids never leave the service)."""
+    c = InsightContact
+    return (
+        await session.execute(
+            select(c.day, c.channel, c.touchpoint, c.subject_id)
+            .where(c.day >= start_day, c.day < end_day)
+            .distinct()
+        )
+    ).all()
+
+
+async def living_subjects(session: AsyncSession, after: str, limit: int) -> Sequence[Row]:
+    """(id, do_not_contact, preferred_channel) of up to ``limit`` people not erased, ids after ``after``,
+    in id order: the reachable audience's recount walks everyone a chunk at a time."""
+    return (
+        await session.execute(
+            select(Subject.id, Subject.do_not_contact, Subject.preferred_channel)
+            .where(Subject.id > after, Subject.erased_at.is_(None))
+            .order_by(Subject.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def identity_kinds(session: AsyncSession, subject_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The kinds of identity (email, phone, ...) each of these people has (no value is read)."""
+    out: dict[str, set[str]] = {}
+    for sid, kind in (
+        await session.execute(
+            select(Identity.subject_id, Identity.kind).where(Identity.subject_id.in_(subject_ids)).distinct()
+        )
+    ).all():
+        out.setdefault(sid, set()).add(kind)
+    return out
+
+
+async def replace_counts(
+    session: AsyncSession,
+    now: datetime,
+    reach: dict[tuple[str, str], list[int]],
+    audience: dict[tuple[str, bool], int],
+    expiring: dict[str, list[int]],
+) -> None:
+    """Replace the reachable audience (``(channel, topic) -> [subjects, reachable]``), the audience
+    (``(preferred channel, do_not_contact) -> people``) and the expiring consents (``topic -> [granted,
+    within 30 days, within 90 days]``) with a new count made at ``now``."""
+    for table in (InsightReach, InsightAudience, InsightExpiring):
+        await session.execute(delete(table))
+    if reach:
         await session.execute(
             InsightReach.__table__.insert(),
             [
-                {"channel": c, "topic": t, "subjects": n, "reachable": int(r or 0), "counted_at": now}
-                for c, t, n, r in counted
+                {"channel": c, "topic": t, "subjects": n, "reachable": r, "counted_at": now}
+                for (c, t), (n, r) in reach.items()
             ],
         )
-    return len(counted)
+    if audience:
+        await session.execute(
+            InsightAudience.__table__.insert(),
+            [
+                {"preferred_channel": p, "do_not_contact": d, "people": n, "counted_at": now}
+                for (p, d), n in audience.items()
+            ],
+        )
+    if expiring:
+        await session.execute(
+            InsightExpiring.__table__.insert(),
+            [
+                {
+                    "topic": t,
+                    "granted": g,
+                    "expiring_30_days": in30,
+                    "expiring_90_days": in90,
+                    "counted_at": now,
+                }
+                for t, (g, in30, in90) in expiring.items()
+            ],
+        )
+
+
+async def audience_rows(session: AsyncSession) -> Sequence[InsightAudience]:
+    return (await session.execute(select(InsightAudience))).scalars().all()
+
+
+async def expiring_rows(session: AsyncSession) -> Sequence[InsightExpiring]:
+    return (await session.execute(select(InsightExpiring).order_by(InsightExpiring.topic))).scalars().all()
 
 
 async def reach_rows(session: AsyncSession) -> Sequence[Row]:
@@ -243,11 +415,9 @@ async def event_counts_by_day(
     ).all()
 
 
-async def watermark_time(session: AsyncSession) -> datetime:
+async def watermark_time(session: AsyncSession, name: str = WATERMARK) -> datetime:
     """When the rollups last folded events (now, when never: there was nothing to fold)."""
-    moment = await session.scalar(
-        select(InsightWatermark.updated_at).where(InsightWatermark.name == WATERMARK)
-    )
+    moment = await session.scalar(select(InsightWatermark.updated_at).where(InsightWatermark.name == name))
     return moment or datetime.now(UTC)
 
 

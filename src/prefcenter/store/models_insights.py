@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prefcenter.store.models import Base, UTCDateTime
@@ -75,12 +75,82 @@ class InsightEventDay(Base):
 
 
 class InsightReach(Base):
-    """The reachable audience per (channel, topic), recounted by the worker from the projections."""
+    """The reachable audience per (channel, topic) the catalog offers, recounted by the worker from the
+    projections with the decision function."""
 
     __tablename__ = "insight_reach"
 
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     topic: Mapped[str] = mapped_column(String(60), primary_key=True)
-    subjects: Mapped[int] = mapped_column(Integer)  # people with a choice recorded for the pair
-    reachable: Mapped[int] = mapped_column(Integer)  # of them, opted in and not "do not contact"
+    # people (not erased) with an identity that reaches the channel (every person, for a channel no
+    # identity kind reaches: the topic is offered to all)
+    subjects: Mapped[int] = mapped_column(Integer)
+    reachable: Mapped[int] = mapped_column(Integer)  # of them, those ``decide`` allows at ``counted_at``
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightAudience(Base):
+    """People (not erased) per preferred channel ("" for none) and "contact me about nothing" switch
+    (``do_not_contact``), recounted with the reachable audience."""
+
+    __tablename__ = "insight_audience"
+
+    preferred_channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightExpiring(Base):
+    """Per topic, the people whose current consent is granted, and of them those whose consent expires
+    within 30 and 90 days of ``counted_at``; recounted with the reachable audience."""
+
+    __tablename__ = "insight_expiring"
+
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+    granted: Mapped[int] = mapped_column(Integer)
+    expiring_30_days: Mapped[int] = mapped_column(Integer)
+    expiring_90_days: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightContact(Base):
+    """A folded contact (core/contact_folds.py): what a follow-up or an erasure changes in the service
+    rollup. Ids and vocabulary words only; deleted when the person is erased."""
+
+    __tablename__ = "insight_contacts"
+    __table_args__ = (
+        Index("ix_insight_contacts_subject", "subject_id"),
+        Index("ix_insight_contacts_day", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the interaction's id
+    subject_id: Mapped[str] = mapped_column(String(36))
+    occurred_at: Mapped[str] = mapped_column(String(32))  # RFC 3339 UTC, as the event has it
+    day: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(40))
+    touchpoint: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(60))  # "" for no topic
+    first: Mapped[bool] = mapped_column(Boolean)
+    resolved: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean)  # in its day's resolved_first now
+    handle_seconds: Mapped[int | None] = mapped_column(Integer)
+    switch: Mapped[bool] = mapped_column(Boolean)
+
+
+class InsightContactDay(Base):
+    """The service figures of one UTC day per (channel, touchpoint): contacts, AHT's count and sum, first
+    contacts and those resolved without a follow-up within 7 days, channel switches, distinct people."""
+
+    __tablename__ = "insight_contact_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(20), primary_key=True)
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handle_seconds: Mapped[int] = mapped_column(_BIGINT, default=0)
+    first_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_first: Mapped[int] = mapped_column(Integer, default=0)
+    channel_switches: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(Integer, default=0)

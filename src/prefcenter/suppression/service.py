@@ -25,10 +25,9 @@ from prefcenter.store.projection_rows import SubjectRef
 from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import utcnow
 from prefcenter.suppression.schemas import ChangeRead, ChangesRead
+from prefcenter.vocabulary import CHANNEL_IDENTITY_KINDS
 
 CHUNK = 2000
-# which identity kinds reach a channel
-CHANNEL_IDENTITY_KINDS = {"email": ("email",), "sms": ("phone",), "phone": ("phone",), "push": ("device_id",)}
 CHANGE_TYPES = (
     "preference.set",
     "subject.settings_changed",
