@@ -11,10 +11,13 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from prefcenter.insights.service import fold_new_events, recount_reach
-from prefcenter.store.models import Event
+from prefcenter.store.insight_rollups import REACH_TOOK
+from prefcenter.store.models import Event, Meta
+from prefcenter.store.models_insights import InsightReach
+from prefcenter.store.unit_of_work import utcnow
 from tests.conftest import close_api, open_api
 from tests.dsr.support import drain, get_request, verified_request
 
@@ -97,6 +100,28 @@ async def test_consent_rates_state_at_the_period_end_and_small_groups_suppressed
     assert await recount_reach(fresh.ctx, force=True) >= 1
     reach = _today(await _insight(fresh, "reach"))
     assert reach["email/newsletter"]["subjects"] is None  # nobody here has an email address: under 5
+
+
+async def test_a_slow_recount_waits_in_proportion_before_the_next(api):
+    """The reachable audience is recounted every PREFCENTER_INSIGHTS_REACH_EVERY seconds, or, when the last
+    recount took long (a large audience), after RECOUNT_SHARE times its duration: never more than a small
+    share of a core however many people there are."""
+    assert await recount_reach(api.ctx, force=True) >= 1
+    every = api.ctx.settings.insights.reach_every_seconds
+    async with api.ctx.db.write_session() as session:
+        # the last count started longer ago than the interval
+        await session.execute(
+            update(InsightReach).values(counted_at=utcnow() - timedelta(seconds=every + 60))
+        )
+        await session.execute(update(Meta).where(Meta.key == REACH_TOOK).values(value="0.5"))
+    assert await recount_reach(api.ctx) >= 1  # quick last time: due again
+    async with api.ctx.db.write_session() as session:
+        await session.execute(
+            update(InsightReach).values(counted_at=utcnow() - timedelta(seconds=every + 60))
+        )
+        await session.execute(update(Meta).where(Meta.key == REACH_TOOK).values(value=str(every)))
+    assert await recount_reach(api.ctx) == 0  # took `every` seconds last time: waits RECOUNT_SHARE times that
+    assert await recount_reach(api.ctx, force=True) >= 1
 
 
 async def test_scope_and_refused_groupings(api):

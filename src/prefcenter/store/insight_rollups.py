@@ -20,7 +20,7 @@ from prefcenter.core.contact_folds import (
     parse_instant,
 )
 from prefcenter.core.insight_folds import FOLDED_TYPES, Choice, ChoiceKey, FoldEvent, fold_events
-from prefcenter.store.models import Event, Identity, Subject
+from prefcenter.store.models import Event, Identity, Meta, Subject
 from prefcenter.store.models_insights import (
     InsightAudience,
     InsightChoice,
@@ -33,6 +33,8 @@ from prefcenter.store.models_insights import (
     InsightWatermark,
 )
 from prefcenter.store.unit_of_work import format_instant
+
+REACH_TOOK = "insights.reach_took_seconds"  # meta: how long the last recount of the reachable audience took
 
 WATERMARK = "events"
 CONTACTS_WATERMARK = "contacts"  # the service rollup's own: contacts and erasures only
@@ -330,10 +332,13 @@ async def replace_counts(
     reach: dict[tuple[str, str], list[int]],
     audience: dict[tuple[str, bool], int],
     expiring: dict[str, list[int]],
+    took_seconds: float,
 ) -> None:
     """Replace the reachable audience (``(channel, topic) -> [subjects, reachable]``), the audience
     (``(preferred channel, do_not_contact) -> people``) and the expiring consents (``topic -> [granted,
-    within 30 days, within 90 days]``) with a new count made at ``now``."""
+    within 30 days, within 90 days]``) with a new count made at ``now``, which took ``took_seconds``."""
+    await session.execute(delete(Meta).where(Meta.key == REACH_TOOK))
+    await session.execute(Meta.__table__.insert(), [{"key": REACH_TOOK, "value": f"{took_seconds:.3f}"}])
     for table in (InsightReach, InsightAudience, InsightExpiring):
         await session.execute(delete(table))
     if reach:
@@ -421,5 +426,8 @@ async def watermark_time(session: AsyncSession, name: str = WATERMARK) -> dateti
     return moment or datetime.now(UTC)
 
 
-async def reach_counted_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(select(func.max(InsightReach.counted_at)))
+async def reach_last_count(session: AsyncSession) -> tuple[datetime | None, float]:
+    """When the last recount of the reachable audience started, and how many seconds it took."""
+    counted_at = await session.scalar(select(func.max(InsightReach.counted_at)))
+    took = await session.scalar(select(Meta.value).where(Meta.key == REACH_TOOK))
+    return counted_at, float(took or 0)
