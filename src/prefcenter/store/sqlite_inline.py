@@ -120,6 +120,12 @@ class InlineConnection:
         self._busy_seconds = busy_seconds
 
     @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself (``store/write_statements.py`` runs a write transaction's hot
+        statements on it directly)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
