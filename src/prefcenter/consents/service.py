@@ -23,7 +23,9 @@ from prefcenter.store.write_statements import (
     consent_record,
     current_consent,
     insert_consent,
+    lapsed_consents,
     supersede_consent,
+    unconfirmed_consents,
     update_consent,
 )
 
@@ -287,48 +289,20 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
     Checks already deny them (``consent_expired``) from the moment they lapse; this makes the stored status
     and the history say so too.
     """
-    rows = (
-        (
-            await uow.session.execute(
-                select(Consent)
-                .where(
-                    Consent.status == "granted", Consent.is_current.is_(True), Consent.expires_at <= uow.now
-                )
-                .order_by(Consent.expires_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    rows = await lapsed_consents(await uow.statements(), uow.now, limit)
     return [await mark_expired(uow, consent, "lifetime_ended") for consent in rows]
 
 
 async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
     """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
     cutoff = uow.now - timedelta(days=pending_days)
-    rows = (
-        (
-            await uow.session.execute(
-                select(Consent)
-                .where(
-                    Consent.status == "pending_confirmation",
-                    Consent.is_current.is_(True),
-                    Consent.granted_at <= cutoff,
-                )
-                .order_by(Consent.granted_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    rows = await unconfirmed_consents(await uow.statements(), cutoff, limit)
     return [await mark_expired(uow, consent, "not_confirmed") for consent in rows]
 
 
-async def mark_expired(uow: UnitOfWork, consent: Consent, reason: str) -> str:
+async def mark_expired(uow: UnitOfWork, consent: ConsentRecord, reason: str) -> str:
     """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision."""
-    consent.status = "expired"
+    await update_consent(await uow.statements(), consent, status="expired")
     subject = await uow.session.get(Subject, consent.subject_id)
     if subject is not None:
         uow.bump_revision(subject)

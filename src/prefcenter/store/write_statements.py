@@ -353,3 +353,29 @@ async def update_consent(statements: TransactionStatements, consent: ConsentReco
     sql = f"UPDATE consents SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
     params = [statements.instant(values[c]) if c in _CONSENT_INSTANTS else values[c] for c in columns]
     await statements.run(sql, [*params, consent.id])
+
+
+_LAPSED_CONSENTS = (
+    _CONSENT_SELECT
+    + " WHERE status = 'granted' AND is_current = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?"
+)
+_UNCONFIRMED_CONSENTS = (
+    _CONSENT_SELECT
+    + " WHERE status = 'pending_confirmation' AND is_current = ? AND granted_at <= ? ORDER BY granted_at LIMIT ?"
+)
+
+
+async def lapsed_consents(
+    statements: TransactionStatements, now: datetime, limit: int
+) -> list[ConsentRecord]:
+    """Current granted consents whose lifetime ended by ``now``, the longest lapsed first."""
+    rows = await statements.rows(_LAPSED_CONSENTS, (True, statements.instant(now), limit))
+    return [_consent_record(row) for row in rows]
+
+
+async def unconfirmed_consents(
+    statements: TransactionStatements, granted_by: datetime, limit: int
+) -> list[ConsentRecord]:
+    """Current consents still waiting for double opt-in that were asked for by ``granted_by``, oldest first."""
+    rows = await statements.rows(_UNCONFIRMED_CONSENTS, (True, statements.instant(granted_by), limit))
+    return [_consent_record(row) for row in rows]
