@@ -31,6 +31,7 @@ from prefcenter.store.profile_reads import (
     profile_rows,
 )
 from prefcenter.store.projection_rows import ProfileRows, utc_instant
+from prefcenter.store.sqlite_inline import run_waiting
 
 UNREAD = object()  # the catalog version was not read in this transaction yet
 
@@ -43,12 +44,15 @@ def _numbered(sql: str) -> str:
 
 
 class SqliteStatements:
-    """Statements on the write transaction's ``sqlite3`` connection, inline."""
+    """Statements on the transaction's ``sqlite3`` connection, inline. A write transaction holds the write
+    lock, so its statements never wait; a read transaction's rarely might (another connection recovering
+    the WAL), and waits as every statement on this connection does (``sqlite_inline.run_waiting``)."""
 
     dialect = "sqlite"
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, busy_seconds: float) -> None:
         self._conn = connection
+        self._busy_seconds = busy_seconds
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
 
     @staticmethod
@@ -59,17 +63,18 @@ class SqliteStatements:
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self._conn.execute(sql, params).fetchall()
+        cursor = await run_waiting(self._busy_seconds, self._conn.execute, sql, params)
+        return cursor.fetchall()
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the rows it changed."""
-        return self._conn.execute(sql, params).rowcount
+        return (await run_waiting(self._busy_seconds, self._conn.execute, sql, params)).rowcount
 
     async def run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        self._conn.executemany(sql, params)
+        await run_waiting(self._busy_seconds, self._conn.executemany, sql, params)
 
     async def profile(self, subject_id: str) -> ProfileRows | None:
-        results = [self._conn.execute(sql, (subject_id,)).fetchall() for sql in SQLITE_PROFILE]
+        results = [await self.rows(sql, (subject_id,)) for sql in SQLITE_PROFILE]
         subject, key, identities, preferences, consents = results
         if not subject:
             return None
@@ -108,8 +113,8 @@ TransactionStatements = SqliteStatements | PostgresStatements
 
 
 async def transaction_statements(session: AsyncSession) -> TransactionStatements:
-    """The statements of ``session``'s write transaction (begun here if it was not yet: on SQLite with
-    ``BEGIN IMMEDIATE``)."""
+    """The statements of ``session``'s transaction, begun here if it was not yet (a write session's on SQLite
+    with ``BEGIN IMMEDIATE``)."""
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
@@ -124,7 +129,7 @@ async def transaction_statements(session: AsyncSession) -> TransactionStatements
             else:
                 await conn.exec_driver_sql("SELECT 1")
         return PostgresStatements(driver)
-    return SqliteStatements(driver.sqlite3_connection)
+    return SqliteStatements(driver.sqlite3_connection, driver.busy_seconds)
 
 
 # --- the statements of the hot paths -----------------------------------------------------------------------
