@@ -220,13 +220,6 @@ class UnitOfWork:
             "site": actor.site,
         }
 
-    def add_checkpoint(self) -> Checkpoint | None:
-        if self._head is None or self._head[0] == 0:
-            return None
-        checkpoint = Checkpoint(**self._checkpoint_values())
-        self.session.add(checkpoint)
-        return checkpoint
-
     def _checkpoint_values(self) -> dict:
         assert self._head is not None
         seq, head_hash = self._head
@@ -239,12 +232,13 @@ class UnitOfWork:
             "signature": sign_checkpoint(self.keys.signing_key, seq, head_hash, signed_at),
         }
 
-    async def checkpoint_now(self) -> Checkpoint | None:
-        """Sign the current head unless it is already checkpointed."""
+    async def checkpoint_now(self) -> bool:
+        """Sign the current head unless it is already checkpointed; whether a checkpoint was written."""
         seq, _ = await self._chain_head()
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
-            return None
-        return self.add_checkpoint()
+            return False
+        await self._insert_checkpoints([self._checkpoint_values()])
+        return True
 
     async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> LockedSubject:
         """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
