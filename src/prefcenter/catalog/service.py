@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 import msgspec
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ from prefcenter.store.database import Database
 from prefcenter.store.models import Channel, Meta, Notice, Preference, Topic, TopicGroup
 from prefcenter.store.projection_rows import ProjectionReader
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
+from prefcenter.store.write_statements import catalog_version
 
 MAX_LIFETIME_DAYS = 3650
 _R = TypeVar("_R", ChannelRead, TopicRead, TopicGroupRead)
@@ -353,3 +355,62 @@ async def service_message_opt_outs(session: AsyncSession) -> dict[str, int]:
         .group_by(Preference.topic)
     )
     return {topic: count for topic, count in rows.all()}
+
+
+class TopicTerms(NamedTuple):
+    """What a write checks of a topic: where it is offered, its legal basis and how consent to it works."""
+
+    key: str
+    legal_basis: str
+    channels: list[str]
+    optional: bool
+    double_opt_in: bool
+    consent_lifetime_days: int | None
+
+
+@dataclass(frozen=True)
+class WriteCatalog:
+    """The catalog as writes check it (a save's channels and topics, a grant's topic and notice), at one
+    ``meta.catalog_version``."""
+
+    version: str | None
+    channels: frozenset[str]
+    topics: dict[str, TopicTerms]
+    notices: dict[tuple[str, str, int], str]  # (topic, locale, version) -> the text's SHA-256
+
+
+# the write engine -> the catalog at the version last seen through it
+_write_catalogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def write_catalog(uow: UnitOfWork) -> WriteCatalog:
+    """The catalog for this write's checks: the version is read in the write's transaction (one indexed
+    lookup) and the catalog itself again only when it moved. Every catalog change bumps the version in its
+    own transaction (``_bump_version``), so a kept catalog is never older than the version it is kept under."""
+    version = await catalog_version(await uow.statements())
+    engine = uow.session.bind.sync_engine
+    kept = _write_catalogs.get(engine)
+    if kept is None or kept.version != version:
+        session = uow.session
+        topics = {
+            key: TopicTerms(key, basis, list(channels), optional, double_opt_in, lifetime)
+            for key, basis, channels, optional, double_opt_in, lifetime in await session.execute(
+                select(
+                    Topic.key,
+                    Topic.legal_basis,
+                    Topic.channels,
+                    Topic.optional,
+                    Topic.double_opt_in,
+                    Topic.consent_lifetime_days,
+                )
+            )
+        }
+        notices = {
+            (topic, locale, version): sha256
+            for topic, locale, version, sha256 in await session.execute(
+                select(Notice.topic_key, Notice.locale, Notice.version, Notice.sha256)
+            )
+        }
+        channels = frozenset((await session.execute(select(Channel.key))).scalars())
+        kept = _write_catalogs[engine] = WriteCatalog(version, channels, topics, notices)
+    return kept

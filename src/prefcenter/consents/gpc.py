@@ -21,8 +21,9 @@ from sqlalchemy import select
 from prefcenter.auth.principal import Principal
 from prefcenter.consents import service as consents
 from prefcenter.consents.schemas import ConsentWithdraw
-from prefcenter.store.models import Consent, Event, Preference, Subject, Topic
+from prefcenter.store.models import Consent, Event, Preference, Topic
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
+from prefcenter.store.write_statements import LockedSubject
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate
 
@@ -55,7 +56,7 @@ async def already_honoured(uow: UnitOfWork, subject_id: str) -> bool:
     return row.first() is not None
 
 
-async def honour_gpc(uow: UnitOfWork, subject: Subject, signal: GpcSignal | None) -> list[str] | None:
+async def honour_gpc(uow: UnitOfWork, subject: LockedSubject, signal: GpcSignal | None) -> list[str] | None:
     """With a signal, opt the (locked) subject's honour_gpc topics out in this unit of work, before the write
     it accompanies; None without a signal or when GPC was honoured for this subject before."""
     if signal is None:
@@ -71,16 +72,14 @@ async def honour_gpc(uow: UnitOfWork, subject: Subject, signal: GpcSignal | None
         ).scalars()
     }
     active = {}
-    for c in (
-        await uow.session.execute(
-            select(Consent).where(
-                Consent.subject_id == subject_id,
-                Consent.is_current.is_(True),
-                Consent.status.in_(consents.ACTIVE),
-            )
+    for topic_key, consent_id in await uow.session.execute(
+        select(Consent.topic, Consent.id).where(
+            Consent.subject_id == subject_id,
+            Consent.is_current.is_(True),
+            Consent.status.in_(consents.ACTIVE),
         )
-    ).scalars():
-        active.setdefault(c.topic, []).append(c.id)
+    ):
+        active.setdefault(topic_key, []).append(consent_id)
 
     def opted_out(topic: Topic, channel: str) -> bool:
         own = prefs.get((channel, topic.key))

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefcenter.consents.schemas import ConsentRead, ProfileRead
 from prefcenter.errors import NotFound
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.profile_reads import profile_in_session
 from prefcenter.store.projection_rows import ProfileRows, ProjectionReader
 from prefcenter.store.unit_of_work import UnitOfWork
+from prefcenter.store.write_statements import transaction_statements
 from prefcenter.subjects.schemas import PreferenceRead, SettingsRead
 from prefcenter.subjects.service import subject_from_rows
 
@@ -55,7 +55,7 @@ async def read_profile_in(session: AsyncSession, keys: KeyMaterial, subject_id: 
     """The profile as ``session`` sees it: a write answering with what it just changed (its request
     transaction may not have committed yet)."""
     _known(subject_id)
-    rows = await profile_in_session(session, subject_id)
+    rows = await (await transaction_statements(session)).profile(subject_id)
     if rows is None:
         raise NotFound(f"no subject {subject_id}")
     return profile_read(keys, rows)

@@ -9,19 +9,30 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.catalog.service import write_catalog
 from prefcenter.consents.schemas import ConsentConfirm, ConsentGrant, ConsentRead, ConsentWithdraw, Evidence
 from prefcenter.core import crypto
 from prefcenter.core.decisions import consent_expiry
 from prefcenter.core.receipts import issue_receipt
 from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.i18n import DEFAULT_LOCALE
-from prefcenter.store.models import Consent, Event, Notice, Subject, Topic
+from prefcenter.store.models import Consent, Event, Subject
 from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_instant
+from prefcenter.store.write_statements import (
+    ConsentRecord,
+    consent_record,
+    current_consent,
+    insert_consent,
+    lapsed_consents,
+    supersede_consent,
+    unconfirmed_consents,
+    update_consent,
+)
 
 ACTIVE = ("granted", "pending_confirmation")
 
 
-def consent_read(c: Consent, receipt: str | None = None) -> ConsentRead:
+def consent_read(c: Consent | ConsentRecord, receipt: str | None = None) -> ConsentRead:
     return ConsentRead(
         id=c.id,
         topic=c.topic,
@@ -58,7 +69,7 @@ RECEIPT_EVENTS = {
 }
 
 
-def _receipt(uow: UnitOfWork, consent: Consent, event_seq: int, event_type: str) -> str:
+def _receipt(uow: UnitOfWork, consent: ConsentRecord, event_seq: int, event_type: str) -> str:
     return _signed(
         uow.keys.signing_key, consent, event_seq, event_type, consent.status, format_instant(uow.now)
     )
@@ -93,7 +104,12 @@ async def reissued_receipts(session: AsyncSession, signing_key: bytes, subject_i
 
 
 def _signed(
-    signing_key: bytes, consent: Consent, event_seq: int, event_type: str, status: str, at: str
+    signing_key: bytes,
+    consent: Consent | ConsentRecord,
+    event_seq: int,
+    event_type: str,
+    status: str,
+    at: str,
 ) -> str:
     return issue_receipt(
         signing_key,
@@ -114,18 +130,8 @@ def _signed(
     )
 
 
-async def _current(uow: UnitOfWork, subject_id: str, topic: str) -> Consent | None:
-    return (
-        await uow.session.execute(
-            select(Consent).where(
-                Consent.subject_id == subject_id, Consent.topic == topic, Consent.is_current.is_(True)
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def _get(uow: UnitOfWork, subject_id: str, consent_id: str) -> Consent:
-    consent = await uow.session.get(Consent, consent_id)
+async def _get(uow: UnitOfWork, subject_id: str, consent_id: str) -> ConsentRecord:
+    consent = await consent_record(await uow.statements(), consent_id)
     if consent is None or consent.subject_id != subject_id:
         raise NotFound(f"no consent {consent_id} for this subject")
     return consent
@@ -134,7 +140,8 @@ async def _get(uow: UnitOfWork, subject_id: str, consent_id: str) -> Consent:
 async def grant(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: ConsentGrant, evidence: Evidence | None
 ) -> ConsentRead:
-    topic = await uow.session.get(Topic, body.topic)
+    catalog = await write_catalog(uow)
+    topic = catalog.topics.get(body.topic)
     if topic is None:
         raise InvalidInput(f"unknown topic {body.topic}")
     if topic.legal_basis != "consent":
@@ -146,22 +153,15 @@ async def grant(
     if not_offered:
         raise InvalidInput(f"topic {body.topic} is not offered on {', '.join(not_offered)}")
     locale = body.notice_locale or DEFAULT_LOCALE
-    notice = (
-        await uow.session.execute(
-            select(Notice).where(
-                Notice.topic_key == body.topic,
-                Notice.locale == locale,
-                Notice.version == body.notice_version,
-            )
-        )
-    ).scalar_one_or_none()
-    if notice is None:
+    notice_sha256 = catalog.notices.get((body.topic, locale, body.notice_version))
+    if notice_sha256 is None:
         raise InvalidInput(f"topic {body.topic} has no notice version {body.notice_version} in {locale}")
 
     needs_confirmation = topic.double_opt_in and "email" in channels and body.method not in ("import",)
     status = "pending_confirmation" if needs_confirmation else "granted"
-    previous = await _current(uow, subject_id, body.topic)
-    consent = Consent(
+    statements = await uow.statements()
+    previous = await current_consent(statements, subject_id, body.topic)
+    consent = ConsentRecord(
         id=str(uuid.uuid4()),
         subject_id=subject_id,
         topic=body.topic,
@@ -174,18 +174,19 @@ async def grant(
         actor_type=actor.type,
         actor_id=actor.id,
         granted_at=uow.now,
+        confirmed_at=None,
+        withdrawn_at=None,
         expires_at=consent_expiry(uow.now, topic.consent_lifetime_days),
-        locale=locale,
-        notice_sha256=notice.sha256,
+        superseded_by=None,
         evidence_sealed=(
             crypto.seal_json(await uow.data_key(subject_id), _evidence_dict(evidence)) if evidence else None
         ),
+        locale=locale,
+        notice_sha256=notice_sha256,
     )
-    if previous is not None:
-        previous.is_current = False
-        previous.superseded_by = consent.id
-        await uow.session.flush()
-    uow.session.add(consent)
+    if previous is not None:  # the one current record per subject x topic: the old one first
+        await supersede_consent(statements, previous.id, consent.id)
+    await insert_consent(statements, consent)
     event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
     event_seq = await uow.append_event(
         event_type,
@@ -197,7 +198,7 @@ async def grant(
             "topic": body.topic,
             "channels": channels,
             "notice_version": body.notice_version,
-            "notice_sha256": notice.sha256,
+            "notice_sha256": notice_sha256,
             "locale": locale,
             "method": body.method,
             "status": status,
@@ -223,8 +224,7 @@ async def withdraw(
         return consent_read(consent)
     if consent.status not in ACTIVE:
         raise Conflict(f"this consent is {consent.status} already", reason=consent.status)
-    consent.status = "withdrawn"
-    consent.withdrawn_at = uow.now
+    await update_consent(await uow.statements(), consent, status="withdrawn", withdrawn_at=uow.now)
     event_seq = await uow.append_event(
         "consent.withdrawn",
         actor=actor,
@@ -257,8 +257,7 @@ async def confirm(
         )
     if consent.expires_at is not None and consent.expires_at <= uow.now:
         raise Conflict("this consent expired before it was confirmed", reason="expired")
-    consent.status = "granted"
-    consent.confirmed_at = uow.now
+    await update_consent(await uow.statements(), consent, status="granted", confirmed_at=uow.now)
     event_seq = await uow.append_event(
         "consent.confirmed",
         actor=actor,
@@ -290,48 +289,20 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
     Checks already deny them (``consent_expired``) from the moment they lapse; this makes the stored status
     and the history say so too.
     """
-    rows = (
-        (
-            await uow.session.execute(
-                select(Consent)
-                .where(
-                    Consent.status == "granted", Consent.is_current.is_(True), Consent.expires_at <= uow.now
-                )
-                .order_by(Consent.expires_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    rows = await lapsed_consents(await uow.statements(), uow.now, limit)
     return [await mark_expired(uow, consent, "lifetime_ended") for consent in rows]
 
 
 async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
     """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
     cutoff = uow.now - timedelta(days=pending_days)
-    rows = (
-        (
-            await uow.session.execute(
-                select(Consent)
-                .where(
-                    Consent.status == "pending_confirmation",
-                    Consent.is_current.is_(True),
-                    Consent.granted_at <= cutoff,
-                )
-                .order_by(Consent.granted_at)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    rows = await unconfirmed_consents(await uow.statements(), cutoff, limit)
     return [await mark_expired(uow, consent, "not_confirmed") for consent in rows]
 
 
-async def mark_expired(uow: UnitOfWork, consent: Consent, reason: str) -> str:
+async def mark_expired(uow: UnitOfWork, consent: ConsentRecord, reason: str) -> str:
     """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision."""
-    consent.status = "expired"
+    await update_consent(await uow.statements(), consent, status="expired")
     subject = await uow.session.get(Subject, consent.subject_id)
     if subject is not None:
         uow.bump_revision(subject)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from prefcenter.errors import Gone
 from prefcenter.store.models import Subject
 from prefcenter.store.unit_of_work import Actor, UnitOfWork, format_instant
+from prefcenter.store.write_statements import LockedSubject
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
@@ -24,17 +25,17 @@ def is_revoked(issued_at_ms: int, links_not_before: datetime | None) -> bool:
     return issued_at_ms <= (links_not_before - EPOCH) // MILLISECOND
 
 
-def ensure_link_current(subject: Subject, issued_at_ms: int) -> None:
+def ensure_link_current(subject: Subject | LockedSubject, issued_at_ms: int) -> None:
     """Gone (410, ``reason="revoked"``) when the subject's links were revoked after this one was minted."""
     if is_revoked(issued_at_ms, subject.links_not_before):
         raise Gone("this link was revoked; ask for a new one", reason="revoked")
 
 
-async def revoke_links(uow: UnitOfWork, actor: Actor, subject_id: str) -> Subject:
+async def revoke_links(uow: UnitOfWork, actor: Actor, subject_id: str) -> LockedSubject:
     """Every link minted for this subject until now stops working: one audited ``subject.links_revoked``."""
     subject = await uow.lock_subject(subject_id)
     previous = subject.links_not_before
-    subject.links_not_before = uow.now if previous is None else max(previous, uow.now)
+    uow.change_subject(subject, links_not_before=uow.now if previous is None else max(previous, uow.now))
     await uow.append_event(
         "subject.links_revoked",
         actor=actor,

@@ -1,6 +1,7 @@
 """The profile read (subject, settings, identities, data key, preferences, current consents), written once
-per dialect and run either by a projection reader (committed state, no session) or inside a session (a write
-request that answers with the profile it just changed, before or with its commit).
+per dialect and run by a projection reader (committed state, no session) or on a transaction's own driver
+connection (``store/write_statements.py``: a write request that answers with the profile it just changed,
+before or with its commit).
 
 SQLite: five small statements inside one read transaction (one snapshot). PostgreSQL: one statement, the
 lists as arrays of anonymous records (asyncpg decodes them as tuples): one round trip, one snapshot.
@@ -9,7 +10,7 @@ lists as arrays of anonymous records (asyncpg decodes them as tuples): one round
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefcenter.store.projection_rows import (
     ConsentRecordRow,
@@ -94,11 +95,6 @@ def postgres_profile_rows(row) -> ProfileRows | None:
     if row is None:
         return None
     return profile_rows(row[:9], row[9], row[10], row[11], row[12])
-
-
-async def profile_in_session(session: AsyncSession, subject_id: str) -> ProfileRows | None:
-    """The profile as ``session`` sees it (its own uncommitted writes included), with the same SQL."""
-    return await profile_on_connection(await session.connection(), subject_id)
 
 
 async def profile_on_connection(conn: AsyncConnection, subject_id: str) -> ProfileRows | None:

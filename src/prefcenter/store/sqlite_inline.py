@@ -30,7 +30,8 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return code == sqlite3.SQLITE_BUSY or (code is None and "database is locked" in str(error))
 
 
-async def _run(busy_seconds: float, call: Callable, *args: Any) -> Any:
+async def run_waiting(busy_seconds: float, call: Callable, *args: Any) -> Any:
+    """``call(*args)``, tried again (after ``asyncio.sleep``) while another connection holds a lock."""
     try:
         return call(*args)
     except sqlite3.OperationalError as error:
@@ -82,11 +83,11 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        await _run(self._busy_seconds, self._cursor.execute, sql, parameters)
+        await run_waiting(self._busy_seconds, self._cursor.execute, sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
-        await _run(self._busy_seconds, self._cursor.executemany, sql, parameters)
+        await run_waiting(self._busy_seconds, self._cursor.executemany, sql, parameters)
         return self
 
     async def fetchone(self) -> Any:
@@ -120,6 +121,16 @@ class InlineConnection:
         self._busy_seconds = busy_seconds
 
     @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself (``store/write_statements.py`` runs a transaction's hot
+        statements on it directly)."""
+        return self._conn
+
+    @property
+    def busy_seconds(self) -> float:
+        return self._busy_seconds
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
@@ -147,7 +158,7 @@ class InlineConnection:
         self._conn.create_function(*args, **kw)
 
     async def commit(self) -> None:
-        await _run(self._busy_seconds, self._conn.commit)
+        await run_waiting(self._busy_seconds, self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()

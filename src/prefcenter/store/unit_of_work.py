@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,19 +17,40 @@ from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, si
 from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.database import Database
-from prefcenter.store.models import Checkpoint, Event, Subject, SubjectKey
+from prefcenter.store.models import Checkpoint, Subject, SubjectKey
+from prefcenter.store.write_statements import (
+    LockedSubject,
+    TransactionStatements,
+    subject_row,
+    transaction_statements,
+    update_subjects,
+)
 
 CHECKPOINT_EVERY = 256
-_PG_CHAIN_LOCK = 7_243_001  # advisory lock id serialising appends to the one chain
-_EVENTS = Event.__table__
-_SUBJECTS = Subject.__table__
-# Core statements on the hot write path: an event is a plain row, the chain head two columns, a revision bump
-# one UPDATE (the ORM's per-object bookkeeping for these was a large share of a save's time).
-_INSERT_EVENT = insert(_EVENTS)
-_CHAIN_HEAD = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
-_SET_REVISION = (
-    update(_SUBJECTS).where(_SUBJECTS.c.id == bindparam("subject")).values(revision=bindparam("revision"))
+_PG_CHAIN_LOCK = "SELECT pg_advisory_xact_lock(7243001)"  # serialises appends to the one chain
+# Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
+# the chain head two columns, a revision bump one UPDATE (through the session, the ORM's bookkeeping for
+# these was a large share of a save's time).
+EVENT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "subject_id",
+    "type",
+    "actor_type",
+    "actor_id",
+    "touchpoint",
+    "data",
+    "sealed",
+    "prev_hash",
+    "hash",
+    "site",
 )
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+_CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
+_INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({', '.join(_CHECKPOINT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+_CHAIN_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +99,26 @@ class UnitOfWork:
         self.now = utcnow()
         self._head: tuple[int, str] | None = None
         self._data_keys: dict[str, bytes] = {}
-        self._revisions: dict[str, int] = {}  # subject id -> its bumped revision, written by ``flush``
+        # subject id -> columns changed by ``change_subject`` and ``bump_revision``, written by ``flush``
+        self._subject_changes: dict[str, dict] = {}
         self._locked: dict[
-            str, Subject
-        ] = {}  # subjects loaded (and on PostgreSQL locked) by ``lock_subject``
+            str, LockedSubject
+        ] = {}  # subjects read (on PostgreSQL locked) by ``lock_subject``
+        self._statements: TransactionStatements | None = None
+
+    async def statements(self) -> TransactionStatements:
+        """This transaction's hot-path statements on its own driver connection (``store/write_statements``)."""
+        if self._statements is None:
+            self._statements = await transaction_statements(self.session)
+        return self._statements
 
     async def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
+            statements = await self.statements()
             if self.dialect == "postgresql":
-                await self.session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"))
-            row = (await self.session.execute(_CHAIN_HEAD)).first()
-            self._head = (row[0], row[1]) if row else (0, GENESIS_HASH)
+                await statements.run(_PG_CHAIN_LOCK)
+            rows = await statements.rows(_CHAIN_HEAD)
+            self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
         return self._head
 
     async def append_event(
@@ -111,9 +140,10 @@ class UnitOfWork:
                 raise ValueError("sealed personal data needs a subject")
             sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
         row = self._link(type, actor, subject_id, touchpoint, data, sealed_blob)
-        await self.session.execute(_INSERT_EVENT, row)
+        statements = await self.statements()
+        await statements.run(_INSERT_EVENT, [row[c] for c in EVENT_COLUMNS])
         if row["seq"] % CHECKPOINT_EVERY == 0:
-            self.add_checkpoint()
+            await self._insert_checkpoints([self._checkpoint_values()])
         return row["seq"]
 
     async def append_events(self, events: Iterable[NewEvent]) -> int:
@@ -122,15 +152,22 @@ class UnitOfWork:
         already be sealed with its subject's data key (the caller holds the keys)."""
         rows, checkpoints = await self.link_events(events)
         if rows:
-            await self.session.execute(_INSERT_EVENT, rows)
+            statements = await self.statements()
+            await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
             if checkpoints:
-                await self.session.execute(insert(Checkpoint.__table__), checkpoints)
+                await self._insert_checkpoints(checkpoints)
         return len(rows)
+
+    async def _insert_checkpoints(self, checkpoints: list[dict]) -> None:
+        statements = await self.statements()
+        await statements.run_many(
+            _INSERT_CHECKPOINT, [[c[k] for k in _CHECKPOINT_COLUMNS] for c in checkpoints]
+        )
 
     async def link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
         """The rows of ``events`` linked in order after the head (read under the chain lock), and of the signed
-        checkpoints they cross, for the caller to write in this transaction (``append_events`` does, through
-        SQLAlchemy; the bulk import writes them with the driver's own bulk insert)."""
+        checkpoints they cross, for the caller to write in this transaction (``append_events`` does; the bulk
+        import writes them with the driver's own bulk insert)."""
         await self._chain_head()
         rows, checkpoints = [], []
         for e in events:
@@ -183,13 +220,6 @@ class UnitOfWork:
             "site": actor.site,
         }
 
-    def add_checkpoint(self) -> Checkpoint | None:
-        if self._head is None or self._head[0] == 0:
-            return None
-        checkpoint = Checkpoint(**self._checkpoint_values())
-        self.session.add(checkpoint)
-        return checkpoint
-
     def _checkpoint_values(self) -> dict:
         assert self._head is not None
         seq, head_hash = self._head
@@ -202,32 +232,26 @@ class UnitOfWork:
             "signature": sign_checkpoint(self.keys.signing_key, seq, head_hash, signed_at),
         }
 
-    async def checkpoint_now(self) -> Checkpoint | None:
-        """Sign the current head unless it is already checkpointed."""
+    async def checkpoint_now(self) -> bool:
+        """Sign the current head unless it is already checkpointed; whether a checkpoint was written."""
         seq, _ = await self._chain_head()
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
-            return None
-        return self.add_checkpoint()
+            return False
+        await self._insert_checkpoints([self._checkpoint_values()])
+        return True
 
-    async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> Subject:
-        """Load a subject for a change in this transaction: it must exist and not be erased, and match
-        ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit."""
+    async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> LockedSubject:
+        """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
+        ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit
+        (read and locked in one round trip, ``SELECT ... FOR UPDATE``)."""
         try:
             UUID(subject_id)
         except ValueError:
             raise NotFound(f"no subject {subject_id}") from None
         subject = self._locked.get(subject_id)
-        if subject is not None:  # locked earlier in this transaction: nobody else can have changed it
-            pass
-        elif self.dialect == "postgresql":  # read and locked in one round trip (SELECT ... FOR UPDATE)
-            await (
-                self._write_revisions()
-            )  # the locking read refreshes the object from its row: bumps go first
-            subject = await self.session.get(
-                Subject, subject_id, with_for_update=True, populate_existing=True
-            )
-        else:  # SQLite: the transaction holds the one write lock already
-            subject = await self.session.get(Subject, subject_id)
+        if subject is None:  # (locked earlier in this transaction: nobody else can have changed it)
+            await self.flush()  # the row as this transaction left it (pending ORM objects, bumps)
+            subject = await subject_row(await self.statements(), subject_id)
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
         if subject.erased_at is not None:
@@ -240,25 +264,34 @@ class UnitOfWork:
         self._locked[subject_id] = subject
         return subject
 
-    def bump_revision(self, subject: Subject) -> None:
-        """Record that the subject changed in this transaction: its revision (the ETag) moves on by one. The
-        object shows the new revision at once; the row gets it with one UPDATE at ``flush`` (which the unit
-        of work runs before it commits), not through the ORM's flush of the whole object."""
+    def change_subject(self, subject: LockedSubject, **values) -> None:
+        """Set columns of a locked subject: the object shows them at once, the row gets them (with one UPDATE
+        per subject, together with a revision bump) at ``flush``, which the unit of work runs before it
+        commits."""
+        for column, value in values.items():
+            setattr(subject, column, value)
+        self._subject_changes.setdefault(subject.id, {}).update(values)
+
+    def bump_revision(self, subject: LockedSubject | Subject) -> None:
+        """Record that the subject changed in this transaction: its revision (the ETag) moves on by one,
+        written like ``change_subject``. (An ORM ``Subject`` is shown the new revision as committed, so the
+        ORM does not write the column again.)"""
         revision = subject.revision + 1
-        set_committed_value(subject, "revision", revision)
-        self._revisions[subject.id] = revision
+        if isinstance(subject, Subject):
+            set_committed_value(subject, "revision", revision)
+        else:
+            subject.revision = revision
+        self._subject_changes.setdefault(subject.id, {})["revision"] = revision
 
     async def flush(self) -> None:
-        """Write what this unit of work holds back (revision bumps) and the session's pending objects: what
-        a statement in this transaction reads from here on sees every change made so far."""
-        await self._write_revisions()
-        await self.session.flush()
-
-    async def _write_revisions(self) -> None:
-        if self._revisions:
-            bumps = [{"subject": sid, "revision": revision} for sid, revision in self._revisions.items()]
-            self._revisions.clear()
-            await self.session.execute(_SET_REVISION, bumps)
+        """Write what this unit of work holds back (subject changes, revision bumps) and the session's
+        pending objects: what a statement in this transaction reads from here on sees every change so far."""
+        if self._subject_changes:
+            changes, self._subject_changes = self._subject_changes, {}
+            await update_subjects(await self.statements(), changes)
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
 
     async def create_data_key(self, subject_id: str) -> bytes:
         key = crypto.new_data_key()

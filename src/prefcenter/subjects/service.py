@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefcenter.catalog.service import write_catalog
 from prefcenter.core import crypto
 from prefcenter.core.normalise import (
     InvalidIdentity,
@@ -18,10 +19,11 @@ from prefcenter.core.normalise import (
 )
 from prefcenter.errors import Conflict, InvalidInput, NotFound, ServiceMessageOptOut
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.models import Channel, Identity, Preference, Subject, Topic
+from prefcenter.store.models import Identity, Subject
 from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.projection_rows import ProfileRows
 from prefcenter.store.unit_of_work import Actor, NewEvent, UnitOfWork, kept_data_key
+from prefcenter.store.write_statements import LockedSubject, preference_statuses, set_preferences
 from prefcenter.subjects.schemas import (
     IdentityRead,
     IdentityWrite,
@@ -66,7 +68,9 @@ async def erased_identity(
     )
 
 
-async def _add_identity(uow: UnitOfWork, actor: Actor, subject: Subject, body: IdentityWrite) -> None:
+async def _add_identity(
+    uow: UnitOfWork, actor: Actor, subject: Subject | LockedSubject, body: IdentityWrite
+) -> None:
     value = _normalise(body.kind, body.value)
     digest = crypto.lookup_hash(uow.keys.pepper, body.kind, value)
     existing = (
@@ -134,7 +138,7 @@ async def create_subject(uow: UnitOfWork, actor: Actor, body: SubjectCreate) -> 
     return subject
 
 
-async def add_identity(uow: UnitOfWork, actor: Actor, subject_id: str, body: IdentityWrite) -> Subject:
+async def add_identity(uow: UnitOfWork, actor: Actor, subject_id: str, body: IdentityWrite) -> LockedSubject:
     subject = await uow.lock_subject(subject_id)
     await _add_identity(uow, actor, subject, body)
     uow.bump_revision(subject)
@@ -165,7 +169,9 @@ async def find_subject(
     return subject
 
 
-async def read_subject(session: AsyncSession, keys: KeyMaterial, subject: Subject) -> SubjectRead:
+async def read_subject(
+    session: AsyncSession, keys: KeyMaterial, subject: Subject | LockedSubject
+) -> SubjectRead:
     rows = (
         (
             await session.execute(
@@ -241,63 +247,45 @@ def _keep_service_messages(
 
 async def update_preferences(
     uow: UnitOfWork, actor: Actor, subject_id: str, body: PreferencesUpdate, expected_revision: int | None
-) -> Subject:
+) -> LockedSubject:
     """Apply many preference and settings changes at once; one event per actual change.
 
-    The hot write path: the catalog and the current preferences are read, and the preferences written, with
-    plain Core statements naming only what the request names (the ORM's per-object bookkeeping was most of
-    a save's time); the subject row stays an ORM object (lock, settings, revision)."""
+    The hot write path: the catalog is checked against the write catalog (read again only when its version
+    moved), the current preferences are read and the changed ones written with plain statements on the
+    transaction's connection (``store/write_statements.py``: the ORM's and the session's per-statement
+    bookkeeping was most of a save's time); the subject row stays an ORM object (lock, settings, revision)."""
     subject = await uow.lock_subject(subject_id, expected_revision)
-    named_channels = {i.channel for i in body.items if i.channel != "*"} | (
-        {body.preferred_channel} if body.preferred_channel is not None else set()
-    )
-    named_topics = {i.topic for i in body.items if i.topic != "*"}
-    channels = (
-        set((await uow.session.execute(select(Channel.key).where(Channel.key.in_(named_channels)))).scalars())
-        if named_channels
-        else set()
-    )
-    topics, service_messages = {}, {}
-    if named_topics:
-        for key, offered_on, optional in await uow.session.execute(
-            select(Topic.key, Topic.channels, Topic.optional).where(Topic.key.in_(named_topics))
-        ):
-            topics[key] = offered_on
-            if not optional:
-                service_messages[key] = offered_on
+    catalog = await write_catalog(uow)
+    service_messages = {}
     seen: set[tuple[str, str]] = set()
     for item in body.items:
-        if item.channel != "*" and item.channel not in channels:
+        if item.channel != "*" and item.channel not in catalog.channels:
             raise InvalidInput(f"unknown channel {item.channel}")
         if item.topic != "*":
-            topic_channels = topics.get(item.topic)
-            if topic_channels is None:
+            topic = catalog.topics.get(item.topic)
+            if topic is None:
                 raise InvalidInput(f"unknown topic {item.topic}")
-            if item.channel not in topic_channels:
+            if item.channel not in topic.channels:
                 raise InvalidInput(f"topic {item.topic} is not offered on channel {item.channel}")
+            if not topic.optional:
+                service_messages[item.topic] = topic.channels
         if (item.channel, item.topic) in seen:
             raise InvalidInput(f"{item.channel}:{item.topic} appears twice in one request")
         seen.add((item.channel, item.topic))
-    if body.preferred_channel is not None and body.preferred_channel not in channels:
+    if body.preferred_channel is not None and body.preferred_channel not in catalog.channels:
         raise InvalidInput(f"unknown channel {body.preferred_channel}")
 
     changed = False
-    table = Preference.__table__
-    existing = {
-        (channel, topic): status
-        for channel, topic, status in await uow.session.execute(
-            select(table.c.channel, table.c.topic, table.c.status).where(table.c.subject_id == subject_id)
-        )
-    }
+    statements = await uow.statements()
+    existing = await preference_statuses(statements, subject_id)
     if service_messages:
         _keep_service_messages(body, existing, service_messages)
-    added, updated, events = [], [], []
+    changes, events = [], []
     for item in body.items:
         previous = existing.get((item.channel, item.topic))
         if previous == item.status:
             continue
-        row = {"subject_id": subject_id, "channel": item.channel, "topic": item.topic, "status": item.status}
-        (added if previous is None else updated).append(row)
+        changes.append((item.channel, item.topic, item.status))
         events.append(
             NewEvent(
                 "preference.set",
@@ -316,36 +304,15 @@ async def update_preferences(
         changed = True
     if events:
         await uow.append_events(events)  # one INSERT for all of them
-    if added:
-        await uow.session.execute(insert(table), [{**row, "updated_at": uow.now} for row in added])
-    if updated:
-        await uow.session.execute(
-            update(table)
-            .where(
-                table.c.subject_id == bindparam("key_subject"),
-                table.c.channel == bindparam("key_channel"),
-                table.c.topic == bindparam("key_topic"),
-            )
-            .values(status=bindparam("status"), updated_at=bindparam("updated_at")),
-            [
-                {
-                    "key_subject": row["subject_id"],
-                    "key_channel": row["channel"],
-                    "key_topic": row["topic"],
-                    "status": row["status"],
-                    "updated_at": uow.now,
-                }
-                for row in updated
-            ],
-        )
+        await set_preferences(statements, subject_id, changes, uow.now)  # and one for the preferences
 
     settings_changes = {}
     for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
         value = getattr(body, field)
         if value is not None and getattr(subject, field) != value:
             settings_changes[field] = value
-            setattr(subject, field, value)
     if settings_changes:
+        uow.change_subject(subject, **settings_changes)
         await uow.append_event(
             "subject.settings_changed",
             actor=actor,

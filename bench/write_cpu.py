@@ -1,0 +1,169 @@
+"""CPU per request of the everyday write path, in-process: the real app behind ``httpx``'s ASGI transport
+(no server, no load generator), so the figure is this process's CPU time (``time.process_time``) and holds
+up on a busy machine where ``bench/api.py``'s throughput does not. The figures include the test client's
+own share (about half of what a bare ``/health`` costs here).
+
+    .venv/bin/python -m bench.write_cpu                                  # SQLite in a temporary directory
+    .venv/bin/python -m bench.write_cpu --database-url postgresql+asyncpg://.../empty_db
+    .venv/bin/python -m bench.write_cpu --only save --profile save       # and a cProfile of the saves
+
+Cases as in ``bench/api.py``: ``bare`` (GET /health), ``profile`` (GET a profile with an API client token),
+``save`` (PATCH 2 preferences whose status flips every time) and ``grant/withdraw`` (grant ``offers`` by
+email, then withdraw it; the figure is per request). Best of ``--runs`` runs of ``--requests`` requests.
+A benchmark prints figures; it is not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from prefcenter.keys import generate_key_files
+from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, RateLimitSettings, Settings
+from prefcenter.store import migrate
+
+PEOPLE = 50
+SAVE_ITEMS = [("email", "product_updates"), ("push", "product_updates")]
+GRANT = {
+    "topic": "offers",
+    "channels": ["email"],
+    "notice_version": 1,
+    "method": "checkbox",
+    "touchpoint": "web",
+}
+
+
+async def measure(args: argparse.Namespace) -> dict[str, float]:
+    from prefcenter.app import create_app
+    from prefcenter.auth.clients import create_client
+    from prefcenter.demo import load_demo
+
+    var = Path(tempfile.mkdtemp(prefix="prefcenter-write-cpu-"))
+    generate_key_files(var)
+    url = args.database_url or f"sqlite+aiosqlite:///{var / 'prefcenter.db'}"
+    migrate.upgrade(url)
+    settings = Settings(
+        var_dir=var,
+        database=DatabaseSettings(url=url),
+        keys=KeySettings(var / "master.key", var / "pepper.key", var / "signing.key", generate_missing=False),
+        log=LogSettings(format="json", level="WARNING"),
+        rate_limit=RateLimitSettings(requests_per_second=0),
+    )
+    app = create_app(settings)
+    ctx = app.state.ctx
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local")
+    try:
+        await load_demo(ctx)
+        async with ctx.unit_of_work() as uow:
+            made = await create_client(uow, "bench", ["preferences:read", "preferences:write"])
+        token = (
+            await client.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": made.client_id,
+                    "client_secret": made.client_secret,
+                },
+            )
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        ids = []
+        for i in range(PEOPLE):
+            made_subject = await client.post(
+                "/v1/subjects",
+                json={
+                    "external_id": f"bench-{i}",
+                    "identities": [{"kind": "email", "value": f"b{i}@example.com"}],
+                },
+                headers=auth,
+            )
+            ids.append(made_subject.json()["id"])
+        n = 0
+
+        async def bare() -> None:
+            assert (await client.get("/health")).status_code == 200
+
+        async def profile() -> None:
+            nonlocal n
+            n += 1
+            assert (
+                await client.get(f"/v1/subjects/{ids[n % PEOPLE]}/profile", headers=auth)
+            ).status_code == 200
+
+        async def save() -> None:
+            nonlocal n
+            n += 1
+            status = "opted_out" if (n // PEOPLE) % 2 == 0 else "opted_in"
+            items = [{"channel": c, "topic": t, "status": status} for c, t in SAVE_ITEMS]
+            answer = await client.patch(
+                f"/v1/subjects/{ids[n % PEOPLE]}/preferences",
+                json={"touchpoint": "account", "items": items},
+                headers=auth,
+            )
+            assert answer.status_code == 200, answer.text
+
+        async def grant_withdraw() -> None:
+            nonlocal n
+            n += 1
+            subject = ids[n % PEOPLE]
+            granted = await client.post(f"/v1/subjects/{subject}/consents", json=GRANT, headers=auth)
+            assert granted.status_code == 201, granted.text
+            withdrawn = await client.post(
+                f"/v1/subjects/{subject}/consents/{granted.json()['id']}/withdraw",
+                json={"touchpoint": "account"},
+                headers=auth,
+            )
+            assert withdrawn.status_code == 200, withdrawn.text
+
+        cases = {
+            "bare": (bare, 1),
+            "profile": (profile, 1),
+            "save": (save, 1),
+            "grant/withdraw": (grant_withdraw, 2),
+        }
+        figures = {}
+        for name in args.only or cases:
+            run, requests_each = cases[name]
+            for _ in range(20):
+                await run()
+            best = float("inf")
+            for _ in range(args.runs):
+                started = time.process_time()
+                for _ in range(args.requests):
+                    await run()
+                best = min(best, (time.process_time() - started) / (args.requests * requests_each))
+            figures[name] = best * 1000
+            print(f"{name}: {figures[name]:.3f} ms CPU per request (best of {args.runs} x {args.requests})")
+            if args.profile == name:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(args.requests):
+                    await run()
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"prefcenter|litestar/routes", 40)
+        return figures
+    finally:
+        await client.aclose()
+        await ctx.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary directory)")
+    parser.add_argument("--requests", type=int, default=200, help="per run")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", nargs="*", choices=("bare", "profile", "save", "grant/withdraw"))
+    parser.add_argument("--profile", help="a case to run once more under cProfile")
+    asyncio.run(measure(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
