@@ -47,6 +47,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "manage_intro": "Choose what {company} may send you, and how. Changes are saved when you press Save.",
         "all_messages": "all messages",
         "unsub_from": "Messages from {company}",
+        "page_missing_heading": "Page not found",
+        "page_missing_text": "There is no page at this address. If you followed a link, check that you copied all of it.",
+        "needs_javascript": "This page needs JavaScript to show your choices. Turn JavaScript on in your browser and open the page again.",
     },
     "de": {
         "email_subject": "{company}: Bitte bestätigen Sie Ihr Abonnement von {topic}",
@@ -90,6 +93,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "all_messages": "alle Nachrichten",
         "unsub_from": "Nachrichten von {company}",
+        "page_missing_heading": "Seite nicht gefunden",
+        "page_missing_text": "Unter dieser Adresse gibt es keine Seite. Wenn Sie einem Link gefolgt sind, prüfen Sie, ob Sie ihn vollständig kopiert haben.",
+        "needs_javascript": "Diese Seite braucht JavaScript, um Ihre Auswahl zu zeigen. Schalten Sie JavaScript in Ihrem Browser ein und öffnen Sie die Seite erneut.",
     },
     "fr": {
         "email_subject": "{company} : veuillez confirmer votre abonnement à {topic}",
@@ -130,6 +136,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "all_messages": "tous les messages",
         "unsub_from": "Messages de {company}",
+        "page_missing_heading": "Page introuvable",
+        "page_missing_text": "Il n’y a pas de page à cette adresse. Si vous avez suivi un lien, vérifiez que vous l’avez copié en entier.",
+        "needs_javascript": "Cette page a besoin de JavaScript pour afficher vos choix. Activez JavaScript dans votre navigateur et rouvrez la page.",
     },
     "es": {
         "email_subject": "{company}: confirme su suscripción a {topic}",
@@ -169,6 +178,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "all_messages": "todos los mensajes",
         "unsub_from": "Mensajes de {company}",
+        "page_missing_heading": "Página no encontrada",
+        "page_missing_text": "No hay ninguna página en esta dirección. Si ha seguido un enlace, compruebe que lo ha copiado completo.",
+        "needs_javascript": "Esta página necesita JavaScript para mostrar sus opciones. Active JavaScript en su navegador y vuelva a abrir la página.",
     },
 }
 

@@ -36,6 +36,11 @@ async def test_each_page_shows_only_what_the_role_allows(api):
         for path in ("/admin/dsr", "/admin/audit", "/admin/systems", "/admin/catalog", "/admin/staff"):
             denied = await analyst.page(path, status=403)
             assert "not open to the analyst role" in denied
+        denied = await analyst.page("/admin/subjects", status=403)  # a 403 says who may and what to do
+        assert "It is open to agents and officers: if your work needs it, ask an admin" in denied
+        assert (
+            "Your work here" in html and "Opt-in rates, reach" in html
+        )  # the dashboard lists the role's pages
 
     async with signed_in(api, "admin") as admin:
         html = await admin.page("/admin")
@@ -86,7 +91,7 @@ async def test_catalog_page_lists_channels_topics_and_notices(api):
     async with signed_in(api, "admin") as admin:
         html = await admin.page("/admin/catalog")
     for text in (
-        "<caption>Channels</caption>",
+        "<caption>All channels</caption>",  # not the same name as its section (axe landmark-unique)
         "Push notifications",
         "Offers and discounts",
         "Legitimate interest",  # a readable label, not the stored code

@@ -224,9 +224,19 @@ async def test_a_refused_workspace_form_comes_back_filled_in_with_its_error(api)
         )
         assert (
             r.status_code == 422
-            and "The contact was not recorded: handle_seconds must be a whole number" in r.text
+            and "The contact was not recorded: Handle time must be a whole number" in r.text
         )
         assert ">Asked about the bill</textarea>" in r.text
+        r = await agent.submit(
+            page,
+            f"{page}/interactions",
+            channel="chat",
+            touchpoint="support",
+            direction="inbound",
+            topic="Bad Topic",
+        )
+        assert r.status_code == 422 and "Topic is not in the expected form (one word in lower case" in r.text
+        assert "Expected `" not in r.text and "regex" not in r.text  # msgspec's wording is for programs
         r = await agent.submit(
             page, f"{page}/consents", topic="newsletter", touchpoint="support", reason="Said yes"
         )

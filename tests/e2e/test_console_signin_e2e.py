@@ -126,6 +126,13 @@ async def test_an_analyst_is_refused_a_personal_page(server, page):
     assert response.status == 403
     await expect(page.get_by_role("heading", level=1, name="Not allowed")).to_be_visible()
     await expect(page.get_by_text("not open to the analyst role")).to_be_visible()
+    await expect(page.get_by_text("ask an admin to change your role")).to_be_visible()  # says what to do
     assert "ann@example.com" not in await page.content()
+    from axe_playwright_python.async_playwright import Axe
+
+    for width in (1280, 320):  # the refusal is a page like the others: axe-clean, nothing scrolls sideways
+        await page.set_viewport_size({"width": width, "height": 800})
+        assert serious_violations(await Axe().run(page)) == [], width
+        assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, width
     response = await page.goto(server.url + "/admin/dsr")
     assert response.status == 403

@@ -239,5 +239,10 @@ async def test_branded_hosted_page_unsubscribe_and_confirm_pages_at_320px(
         answer = await mangled.goto(server.url + "/u/" + "x" * 900)
         assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
         await expect(mangled.get_by_role("heading", level=1)).to_have_text("Link ungültig")
+        # An address that is no page at all (cut short before /u/...) is a page too, axe-clean at 320 px.
+        answer = await mangled.goto(server.url + "/unsubscrib")
+        assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
+        await expect(mangled.get_by_role("heading", level=1)).to_have_text("Seite nicht gefunden")
+        await _at_320(mangled, "customer-no-such-page")
     finally:
         await german.close()

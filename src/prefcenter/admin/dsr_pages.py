@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from prefcenter.admin.forms import read_form, required_text
+from prefcenter.admin.forms import explain_invalid, read_form, required_text
 from prefcenter.admin.pages import admin_page, message_page
 from prefcenter.admin.session import NotAllowed, SignedInStaff, signed_in
 from prefcenter.context import AppContext
@@ -33,6 +33,15 @@ TOUCHPOINTS = get_args(Touchpoint)
 RequestId = Annotated[str, Parameter(max_length=36, pattern=SINGLE_LINE_PATTERN)]
 Query = Annotated[str | None, Parameter(max_length=200, pattern=SINGLE_LINE_PATTERN)]
 PAGE_SIZE = 50
+# The new-request form's fields as its page labels them (with the hint, after a colon).
+NEW_REQUEST_LABELS = {
+    "type": "Type of request",
+    "subject_id": "Subject id: prefcenter's id, a UUID",
+    "external_id": "External id: your customer number",
+    "identity": "Identity: kind:value, e.g. email:ann@example.com",
+    "note": "Note",
+    "touchpoint": "Received through",
+}
 
 DONE = {
     "created": "The request was recorded.",
@@ -180,6 +189,10 @@ class DsrPagesController(Controller):
         """Record a request through the DSR service."""
         staff = await signed_in(ctx, request, "dsr")
         form = await read_form(request, staff)
+        if sum(1 for name in ("subject_id", "external_id", "identity") if form.get(name)) != 1:
+            return _new_request_page(
+                staff, form, "Fill in exactly one of Subject id, External id or Identity.", status=422
+            )
         try:
             body = msgspec.convert(
                 {
@@ -195,7 +208,7 @@ class DsrPagesController(Controller):
             async with ctx.unit_of_work() as uow:
                 req, created = await intake.create_request(uow, staff.actor, body, source="admin")
         except msgspec.ValidationError as exc:
-            return _new_request_page(staff, form, f"The form is not valid: {exc}", status=400)
+            return _new_request_page(staff, form, explain_invalid(exc, NEW_REQUEST_LABELS) + ".", status=400)
         except DomainError as exc:
             return _new_request_page(staff, form, exc.detail, status=exc.status)
         return _see(req.id, "created" if created else "linked")

@@ -10,6 +10,7 @@ from litestar.response import Redirect
 
 from prefcenter.admin.pages import message_page
 from prefcenter.admin.session import CsrfRejected, LoginRequired, NotAllowed
+from prefcenter.core.staff_permissions import PERMISSIONS
 from prefcenter.errors import DomainError
 
 
@@ -24,9 +25,17 @@ def _login_required(request: Request, _exc: LoginRequired) -> Response:
 def _not_allowed(request: Request, exc: NotAllowed) -> Response:
     staff = request.scope.get("admin_staff")
     role = f"the {staff.role} role" if staff is not None else "your role"
+    open_to = [f"{name}s" for name, actions in PERMISSIONS.items() if exc.action in actions]
+    who = " and ".join(open_to[-2:]) if len(open_to) <= 2 else ", ".join(open_to[:-1]) + " and " + open_to[-1]
+    onwards = (
+        f"It is open to {who}: if your work needs it, ask an admin to change your role."
+        if open_to
+        else "No role may open it."
+    )
     return message_page(
         "Not allowed",
-        f"This page or action ({exc.action.replace('_', ' ')}) is not open to {role}.",
+        f"This page or action ({exc.action.replace('_', ' ')}) is not open to {role}. {onwards} "
+        "The links at the top of the page are the parts of the console open to you.",
         staff,
         status=403,
     )

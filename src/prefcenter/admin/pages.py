@@ -18,17 +18,38 @@ class NavLink:
     href: str
     label: str
     action: str  # what the person's role must be allowed (core.staff_permissions) to see it
+    purpose: str = ""  # what it is for, as the dashboard lists it
 
 
 NAV = (
     NavLink("/admin", "Dashboard", "console"),
-    NavLink("/admin/subjects", "People", "find_person"),
-    NavLink("/admin/dsr", "GDPR requests", "dsr"),
-    NavLink("/admin/audit", "Audit log", "audit"),
-    NavLink("/admin/insights", "Insights", "insights"),
-    NavLink("/admin/catalog", "Catalog", "catalog"),
-    NavLink("/admin/systems", "Downstream systems", "systems"),
-    NavLink("/admin/staff", "Staff", "staff"),
+    NavLink(
+        "/admin/subjects",
+        "People",
+        "find_person",
+        "Find a person by email, phone or id; see their preferences, consents and history, and record a "
+        "contact, a preference change or a verbal consent for them.",
+    ),
+    NavLink(
+        "/admin/dsr",
+        "GDPR requests",
+        "dsr",
+        "Record, verify and follow requests for access, erasure and more.",
+    ),
+    NavLink("/admin/audit", "Audit log", "audit", "Check the tamper-evident log and sign a checkpoint."),
+    NavLink(
+        "/admin/insights", "Insights", "insights", "Opt-in rates, reach, feedback and requests, in aggregate."
+    ),
+    NavLink(
+        "/admin/catalog", "Catalog", "catalog", "The channels, topics and notices customers choose from."
+    ),
+    NavLink(
+        "/admin/systems",
+        "Downstream systems",
+        "systems",
+        "The systems that receive changes, and deliveries that failed.",
+    ),
+    NavLink("/admin/staff", "Staff", "staff", "Add people to the console, give them roles, disable them."),
 )
 FRAME_HEADERS = {"X-Frame-Options": "DENY"}
 

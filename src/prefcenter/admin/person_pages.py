@@ -21,7 +21,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 
 from prefcenter.admin import revealed_once
-from prefcenter.admin.forms import read_form, required_text
+from prefcenter.admin.forms import explain_invalid, read_form, required_text
 from prefcenter.admin.pages import admin_page
 from prefcenter.admin.session import SignedInStaff, signed_in
 from prefcenter.audit.timeline import subject_timeline
@@ -75,12 +75,31 @@ def _see(subject_id: str, done: str, consent: str | None = None) -> Redirect:
     return Redirect(f"/admin/subjects/{subject_id}?done={done}{shown}#workspace", status_code=303)
 
 
+# The workspace forms' fields as the page labels them (with the hint, after a colon).
+FIELD_LABELS = {
+    "channel": "Channel",
+    "channels": "Channels",
+    "touchpoint": "Touchpoint",
+    "direction": "Direction",
+    "topic": "Topic: one word in lower case, e.g. billing",
+    "summary": "Summary",
+    "outcome": "Outcome",
+    "handle_seconds": "Handle time: whole seconds",
+    "continues": "Continues",
+    "status": "Choice",
+    "preferred_channel": "Preferred channel",
+    "frequency": "Frequency",
+    "reason": "Reason",
+}
+
+
 def _decode(kind: type[Body], fields: dict) -> Body:
-    """A workspace form as the API's request body: the same validation as the API (``InvalidInput``)."""
+    """A workspace form as the API's request body: the same validation as the API (``InvalidInput``, naming
+    the field as the page labels it)."""
     try:
         return msgspec.convert(fields, kind)
     except msgspec.ValidationError as exc:
-        raise InvalidInput(f"the form is not valid: {exc}") from None
+        raise InvalidInput(explain_invalid(exc, FIELD_LABELS)) from None
 
 
 def _optional_int(form: dict[str, str], name: str) -> int | None:
@@ -88,7 +107,8 @@ def _optional_int(form: dict[str, str], name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise InvalidInput(f"{name} must be a whole number")
+        label = FIELD_LABELS.get(name, name).partition(": ")[0]
+        raise InvalidInput(f"{label} must be a whole number")
     return int(value)
 
 

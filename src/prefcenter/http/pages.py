@@ -134,8 +134,20 @@ def page(
     )
 
 
-def message_page(heading: str, text: str, *, status: int = 200, lang: str = "en") -> Template:
-    return page("http/message.html", status=status, title=heading, heading=heading, text=text, lang=lang)
+def message_page(
+    heading: str, text: str, *, status: int = 200, lang: str = "en", back: str = "", back_label: str = ""
+) -> Template:
+    """A heading and a sentence (and, with ``back``, one link onwards)."""
+    return page(
+        "http/message.html",
+        status=status,
+        title=heading,
+        heading=heading,
+        text=text,
+        lang=lang,
+        back=back,
+        back_label=back_label,
+    )
 
 
 LINK_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.\-]+")

@@ -1,4 +1,7 @@
-"""The one error path: every error leaves the API as RFC 9457 ``application/problem+json``."""
+"""The one error path: every error leaves the API as RFC 9457 ``application/problem+json``.
+
+A person's browser that asks for a page outside the API (an address mistyped or cut short, a form's address
+opened directly) gets the same status as a small page in their language instead (``browser_page``)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from prefcenter import i18n
 from prefcenter.errors import DatabaseUnavailable, DomainError, StorageFull
+from prefcenter.http.pages import message_page
 from prefcenter.store.outage import database_outage
 
 PROBLEM_BASE = "https://prefcenter.dev/problems/"
@@ -90,10 +95,48 @@ def _validation_error(request: Request, exc: ValidationException) -> Response:
     )
 
 
+# Paths whose answers are for programs: they keep their problem documents whatever the client accepts.
+API_PREFIXES = ("/v1/", "/oauth/", "/public/", "/schema", "/widget/", "/health")
+CONSOLE_PREFIX = "/admin"
+
+
+def browser_page(request: Request, status: int) -> Response | None:
+    """The page a browser navigating outside the API gets for a 404 or 405 (``Accept`` names text/html), in
+    the language it asks for; None for everyone else (they get the problem document)."""
+    path = request.url.path
+    if status not in (404, 405) or path.startswith(API_PREFIXES):
+        return None
+    if "text/html" not in request.headers.get("accept", ""):
+        return None
+    if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):  # the console is in English
+        text = (
+            "There is no page at this address in the staff console."
+            if status == 404
+            else "This address only takes a form that is sent from its page; it cannot be opened directly."
+        )
+        return message_page(
+            "Page not found" if status == 404 else "Not a page",
+            text,
+            status=status,
+            back=CONSOLE_PREFIX,
+            back_label="Go to the staff console's dashboard",
+        )
+    locale = i18n.pick_locale(None, request.headers.get("accept-language"))
+    return message_page(
+        i18n.text(locale, "page_missing_heading"),
+        i18n.text(locale, "page_missing_text"),
+        status=status,
+        lang=locale,
+    )
+
+
 def _http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if status >= 500:
         return _unexpected(request, exc)
+    page = browser_page(request, status)
+    if page is not None:
+        return page
     slug, title = _HTTP_SLUGS.get(status, ("http-error", "HTTP error"))
     headers = dict(exc.headers or {})
     if status == 401:

@@ -104,6 +104,7 @@ class PrivacyPageController(Controller):
             title=texts.text(locale, "page_title", company=company),
             lang=locale,
             intro=texts.text(locale, "page_intro"),
+            needs_javascript=texts.text(locale, "needs_javascript"),
             bundle_url=PRIVACY_BUNDLE_URL,
             sri=privacy_bundle().sri,
             api=str(request.base_url).rstrip("/"),

@@ -45,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Ask for a copy of your data, its correction or its erasure. We send you a code to confirm that "
             "the request is yours, and answer within one month."
         ),
+        "needs_javascript": "The request form needs JavaScript. Turn JavaScript on in your browser and open this page again.",
         "download_title": "{company}: your data",
         "download_text": "Your data is ready: a zip file with a letter that explains it, and the data itself.",
         "download_button": "Download my data",
@@ -96,6 +97,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Fordern Sie eine Kopie Ihrer Daten, ihre Berichtigung oder ihre Löschung an. Wir senden Ihnen einen "
             "Code, damit Sie bestätigen, dass die Anfrage von Ihnen kommt, und antworten innerhalb eines Monats."
         ),
+        "needs_javascript": "Das Anfrageformular braucht JavaScript. Schalten Sie JavaScript in Ihrem Browser ein und öffnen Sie diese Seite erneut.",
         "download_title": "{company}: Ihre Daten",
         "download_text": "Ihre Daten sind bereit: eine ZIP-Datei mit einem erklärenden Brief und den Daten selbst.",
         "download_button": "Meine Daten herunterladen",
@@ -148,6 +150,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Demandez une copie de vos données, leur rectification ou leur effacement. Nous vous envoyons un code "
             "pour confirmer que la demande vient de vous, et répondons sous un mois."
         ),
+        "needs_javascript": "Le formulaire de demande a besoin de JavaScript. Activez JavaScript dans votre navigateur et rouvrez cette page.",
         "download_title": "{company} : vos données",
         "download_text": "Vos données sont prêtes : un fichier zip avec une lettre qui les explique, et les données.",
         "download_button": "Télécharger mes données",
@@ -198,6 +201,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Pida una copia de sus datos, su rectificación o su supresión. Le enviamos un código para confirmar "
             "que la solicitud es suya, y respondemos en un mes."
         ),
+        "needs_javascript": "El formulario de solicitud necesita JavaScript. Active JavaScript en su navegador y vuelva a abrir esta página.",
         "download_title": "{company}: sus datos",
         "download_text": "Sus datos están listos: un archivo zip con una carta que los explica, y los datos.",
         "download_button": "Descargar mis datos",

@@ -140,6 +140,7 @@ class PageController(Controller):
             brand=brand,
             whose=t("manage_whose", identity=shown.masked) if shown else None,
             intro=t("manage_intro"),
+            needs_javascript=t("needs_javascript"),
             token=short,
         )
 
