@@ -30,7 +30,7 @@ async def test_an_officer_records_and_verifies_a_request(server, page):
     await page.get_by_label("Email").fill(officer_email)
     await page.get_by_label("Password").fill(PASSWORD + "-wrong")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("the email, password or code is not right")
+    await expect(page.get_by_role("alert")).to_contain_text("the email or password is not right")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
 

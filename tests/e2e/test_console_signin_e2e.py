@@ -84,7 +84,7 @@ async def test_password_sign_in_with_a_totp_code(server, page):
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD + "-wrong")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("the email, password or code is not right")
+    await expect(page.get_by_role("alert")).to_contain_text("the email or password is not right")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", level=1, name="Enter your code")).to_be_visible()

@@ -32,7 +32,9 @@ from prefcenter.vocabulary import SINGLE_LINE_PATTERN
 log = structlog.get_logger("prefcenter.admin")
 
 Query = Annotated[str | None, Parameter(max_length=200, pattern=SINGLE_LINE_PATTERN)]
-FAILED = "Sign-in failed: the email, password or code is not right."
+# The same answer for an unknown email and a wrong password (it tells nobody who has an account).
+FAILED = "Sign-in failed: the email or password is not right."
+CODE_FAILED = "Sign-in failed: the code is not right. Enter the code your authenticator app shows now."
 ISSUER = "prefcenter"
 
 
@@ -171,7 +173,7 @@ class SignInController(Controller):
         except RateLimited as exc:
             return _throttled_page(ctx, next_path, "", exc)
         except Unauthorized:
-            return _code_page(ctx, next_path, pending, enrol=enrol, error=FAILED, status=401)
+            return _code_page(ctx, next_path, pending, enrol=enrol, error=CODE_FAILED, status=401)
         return _signed_in(ctx, request, member, next_path)
 
     @post("/logout", operation_id="adminLogout", status_code=303)
