@@ -11,6 +11,7 @@ fresh connection when a *reused* connection turns out to be dead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 from sqlalchemy.engine import URL
@@ -71,4 +72,6 @@ class PgConnections:
     def close(self) -> None:
         idle, self._idle = self._idle, []
         for conn in idle:
-            conn.terminate()
+            # RuntimeError: its event loop is closed already (a finaliser at exit); the socket went with it
+            with contextlib.suppress(RuntimeError):
+                conn.terminate()
