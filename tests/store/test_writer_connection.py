@@ -1,13 +1,15 @@
 """A unit of work's statements and its ORM session are one transaction: committed together, rolled back
 together on an error (both engines). On a SQLite file they run on the process's writer connection
 (``Database.writer_transaction``), which must be left usable after a rollback and replaced after an outage
-error."""
+error. On PostgreSQL a pooled connection that died while idle is replaced before use."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import bindparam, text
 
@@ -75,3 +77,18 @@ async def test_after_an_outage_error_the_next_write_gets_a_working_connection(db
         await (await uow.statements()).run(_INSERT, (second, "statements"))
         await uow.session.execute(text("SELECT 1"))
     assert await _stored(db, first, second) == {second}
+
+
+async def test_a_postgresql_connection_that_died_in_the_pool_is_replaced_before_use(db):
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    async with db.write_session() as session:
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(db.url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.1)
+    async with db.write_session() as session:
+        assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
