@@ -388,7 +388,7 @@ async def write_catalog(uow: UnitOfWork) -> WriteCatalog:
     lookup) and the catalog itself again only when it moved. Every catalog change bumps the version in its
     own transaction (``_bump_version``), so a kept catalog is never older than the version it is kept under."""
     version = await catalog_version(await uow.statements())
-    engine = uow.session.bind.sync_engine
+    engine = uow.db.write_engine
     kept = _write_catalogs.get(engine)
     if kept is None or kept.version != version:
         session = uow.session

@@ -66,4 +66,8 @@ async def written_profile(uow: UnitOfWork, subject_id: str) -> ProfileRead:
     written first): the state the commit makes, without a second transaction (and on PostgreSQL a second
     connection checkout) after it."""
     await uow.flush()
-    return await read_profile_in(uow.session, uow.keys, subject_id)
+    _known(subject_id)
+    rows = await (await uow.statements()).profile(subject_id)
+    if rows is None:
+        raise NotFound(f"no subject {subject_id}")
+    return profile_read(uow.keys, rows)

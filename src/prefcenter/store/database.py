@@ -5,7 +5,11 @@ failing to upgrade a read lock) and a reader engine; WAL lets reads run beside t
 run on the event loop's thread (``store/sqlite_inline.py``: tens of microseconds each, where aiosqlite's
 thread hop cost about a millisecond), and the write transactions of one process queue in order on an
 asyncio lock before they begin, instead of polling SQLite's file lock (its busy handler sleeps up to 100 ms
-between tries, which gave saves under load a tail of seconds).
+between tries, which gave saves under load a tail of seconds). A unit of work on a SQLite file runs on one
+long-lived writer connection per process and event loop (``Database.writer_transaction``): writers take
+their turn on that lock anyway, and a transaction there costs a ``BEGIN IMMEDIATE`` and a ``COMMIT`` on
+``sqlite3``, not an ``AsyncSession``, a pool checkout and greenlet switches; its ORM session is made only
+when the unit of work is asked for one.
 PostgreSQL: one pooled engine for both.
 """
 
@@ -25,10 +29,12 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from prefcenter.private_files import keep_private
 from prefcenter.store import sqlite_inline
+from prefcenter.store.outage import database_outage
+from prefcenter.store.write_statements import SqliteStatements
 
 log = structlog.get_logger("prefcenter.store")
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -96,6 +102,92 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
+class _Writer:
+    """SQLite: the writer connection of one process and event loop, and an engine whose one connection is this
+    one, for units of work that need ORM work (its ``begin`` joins a transaction already begun)."""
+
+    def __init__(self, url: str, connection: sqlite_inline.InlineConnection) -> None:
+        self.connection = connection
+
+        async def same_connection() -> sqlite_inline.InlineConnection:
+            return connection
+
+        self._engine = create_async_engine(url, poolclass=StaticPool, async_creator=same_connection)
+
+        @event.listens_for(self._engine.sync_engine, "begin")
+        def _on_begin(conn):
+            if not connection.in_transaction:  # not begun by the unit of work's statements yet
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                finally:
+                    cursor.close()
+
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+
+    async def open(self) -> None:
+        """The engine's first connect, outside any transaction: SQLAlchemy ends it with a rollback, which
+        inside a unit of work would undo the statements run before its session was made."""
+        async with self._engine.connect():
+            pass
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+        await self.connection.close()
+
+
+class WriterTransaction:
+    """A SQLite write transaction on the writer connection (``Database.writer_transaction``): begun with
+    ``BEGIN IMMEDIATE`` when first used, through ``statements`` (``store/write_statements.py``) or the ORM
+    ``session``, made on first use; both run in the same transaction."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self._writer = writer
+        self._statements: SqliteStatements | None = None
+        self._session: AsyncSession | None = None
+
+    async def statements(self) -> SqliteStatements:
+        if self._statements is None:
+            connection = self._writer.connection
+            raw = connection.sqlite3_connection
+            if not raw.in_transaction:
+                await sqlite_inline.run_waiting(connection.busy_seconds, raw.execute, "BEGIN IMMEDIATE")
+            self._statements = SqliteStatements(raw, connection.busy_seconds)
+        return self._statements
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._writer.session()
+        return self._session
+
+    @property
+    def opened_session(self) -> AsyncSession | None:
+        """The session, if one was asked for."""
+        return self._session
+
+    async def _commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()  # commits the connection's transaction if the session began it
+        connection = self._writer.connection
+        if connection.in_transaction:
+            await connection.commit()
+
+    async def _rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+        connection = self._writer.connection
+        if connection.in_transaction:
+            await connection.rollback()
+
+    async def _close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 AfterCommit = Callable[[], Awaitable[object]]
 
 
@@ -141,6 +233,7 @@ class Database:
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> Lock
+        self._writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> _Writer
 
     @asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:
@@ -188,6 +281,59 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+
+    def has_writer_connection(self) -> bool:
+        """Whether a write here can run on the writer connection (``writer_transaction``): SQLite on a file,
+        outside a ``request_transaction`` (whose savepoints need its session)."""
+        return self.sqlite_path is not None and self._joined_session() is None
+
+    async def _writer_connection(self) -> _Writer:
+        loop = asyncio.get_running_loop()
+        writer = self._writers.get(loop)
+        if writer is None:
+            # taken out of the write engine's pool for good: made like every write connection (its
+            # ``connect`` listeners, the PRAGMAs), closed by ``dispose`` or after an outage error
+            pooled = await self.write_engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()
+            writer = _Writer(self.url, connection)
+            try:
+                await writer.open()
+            except BaseException:
+                await connection.close()
+                raise
+            self._writers[loop] = writer
+        return writer
+
+    @asynccontextmanager
+    async def writer_transaction(self) -> AsyncIterator[WriterTransaction]:
+        """SQLite on a file (``has_writer_connection``): one write transaction on this process's writer
+        connection, in this process's writer turn; committed on success, rolled back on any error. After an
+        outage error (full disk, read-only or vanished file, I/O error) the connection is closed and the
+        next write opens a new one, as a pool would."""
+        async with self._writer_turn():
+            writer = await self._writer_connection()
+            transaction = WriterTransaction(writer)
+            try:
+                yield transaction
+                await transaction._commit()
+            except BaseException as exc:
+                broken = False
+                try:
+                    await transaction._rollback()
+                    await transaction._close()
+                except Exception:
+                    broken = True
+                if broken or writer.connection.in_transaction or database_outage(exc) is not None:
+                    self._drop_writer(writer)
+                raise
+            await transaction._close()
+
+    def _drop_writer(self, writer: _Writer) -> None:
+        for loop, known in list(self._writers.items()):
+            if known is writer:
+                del self._writers[loop]
+        writer.connection.stop()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
@@ -249,6 +395,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        writers, self._writers = list(self._writers.values()), weakref.WeakKeyDictionary()
+        for writer in writers:
+            await writer.close()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

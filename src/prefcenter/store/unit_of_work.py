@@ -16,7 +16,7 @@ from prefcenter.core import crypto
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
 from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.database import Database
+from prefcenter.store.database import Database, WriterTransaction
 from prefcenter.store.models import Checkpoint, Subject, SubjectKey
 from prefcenter.store.write_statements import (
     LockedSubject,
@@ -92,10 +92,16 @@ class SubjectKeyMissing(Exception):
 
 
 class UnitOfWork:
-    def __init__(self, session: AsyncSession, keys: KeyMaterial, dialect: str) -> None:
-        self.session = session
+    """One write transaction. Its ORM ``session`` is made when first asked for on SQLite's writer connection
+    (``Database.writer_transaction``); the hot paths need only ``statements``."""
+
+    def __init__(
+        self, transaction: AsyncSession | WriterTransaction, keys: KeyMaterial, db: Database
+    ) -> None:
+        self._transaction = transaction
         self.keys = keys
-        self.dialect = dialect
+        self.db = db
+        self.dialect = db.dialect
         self.now = utcnow()
         self._head: tuple[int, str] | None = None
         self._data_keys: dict[str, bytes] = {}
@@ -106,10 +112,20 @@ class UnitOfWork:
         ] = {}  # subjects read (on PostgreSQL locked) by ``lock_subject``
         self._statements: TransactionStatements | None = None
 
+    @property
+    def session(self) -> AsyncSession:
+        """The transaction's ORM session (on the writer connection made here, on first use)."""
+        transaction = self._transaction
+        return transaction.session if isinstance(transaction, WriterTransaction) else transaction
+
     async def statements(self) -> TransactionStatements:
         """This transaction's hot-path statements on its own driver connection (``store/write_statements``)."""
         if self._statements is None:
-            self._statements = await transaction_statements(self.session)
+            transaction = self._transaction
+            if isinstance(transaction, WriterTransaction):
+                self._statements = await transaction.statements()
+            else:
+                self._statements = await transaction_statements(transaction)
         return self._statements
 
     async def _chain_head(self) -> tuple[int, str]:
@@ -289,8 +305,10 @@ class UnitOfWork:
         if self._subject_changes:
             changes, self._subject_changes = self._subject_changes, {}
             await update_subjects(await self.statements(), changes)
-        session = self.session
-        if session.new or session.dirty or session.deleted:
+        session = self._transaction
+        if isinstance(session, WriterTransaction):
+            session = session.opened_session
+        if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
 
     async def create_data_key(self, subject_id: str) -> bytes:
@@ -331,7 +349,13 @@ async def kept_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
 
 @asynccontextmanager
 async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfWork]:
+    if db.has_writer_connection():
+        async with db.writer_transaction() as transaction:
+            uow = UnitOfWork(transaction, keys, db)
+            yield uow
+            await uow.flush()
+        return
     async with db.write_session() as session:
-        uow = UnitOfWork(session, keys, db.dialect)
+        uow = UnitOfWork(session, keys, db)
         yield uow
         await uow.flush()
