@@ -122,7 +122,10 @@ request = function()
     return wrk.format("POST", "/v1/subjects/" .. subject .. "/consents/" .. consent .. "/withdraw", auth,
       '{"touchpoint": "account"}')
   end
-  local _, id = pick()
+  -- each thread its own 25 people (8 threads, 200 people): another thread's grant would supersede the
+  -- consent this one is about to withdraw (a 409 conflict, as the API should answer, but not this case)
+  n = n + 1
+  local id = ids[offset + (n % 25) + 1]
   granted_for = id
   return wrk.format("POST", "/v1/subjects/" .. id .. "/consents", auth,
     '{"topic": "offers", "channels": ["email"], "notice_version": 1, "method": "checkbox", "touchpoint": "web"}')
