@@ -10,7 +10,8 @@ long-lived writer connection per process and event loop (``Database.writer_trans
 their turn on that lock anyway, and a transaction there costs a ``BEGIN IMMEDIATE`` and a ``COMMIT`` on
 ``sqlite3``, not an ``AsyncSession``, a pool checkout and greenlet switches; its ORM session is made only
 when the unit of work is asked for one.
-PostgreSQL: one pooled engine for both.
+PostgreSQL: one pooled engine for both; a unit of work there checks out a connection and begins the
+transaction itself, its ORM session also made only when asked for.
 """
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ import structlog
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.util import await_
 
 from prefcenter.private_files import keep_private
 from prefcenter.store import sqlite_inline
 from prefcenter.store.outage import database_outage
-from prefcenter.store.write_statements import SqliteStatements
+from prefcenter.store.write_statements import PostgresStatements, SqliteStatements, connection_statements
 
 log = structlog.get_logger("prefcenter.store")
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -100,6 +108,19 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
             cursor.close()
 
     return engine
+
+
+def _ping_in_one_round_trip(dbapi_connection) -> bool:
+    """PostgreSQL's ``pool_pre_ping``: ``SELECT 1``, one round trip on asyncpg's simple query protocol.
+    SQLAlchemy's asyncpg ping wraps its statement in a transaction of its own for PgBouncer's transaction
+    mode (BEGIN, the statement, ROLLBACK: three round trips on every checkout); a simple query needs no
+    prepared statement and no transaction there. Errors go through the adapter as its own ping's do, so
+    the pool replaces a dead connection as before."""
+    try:
+        await_(dbapi_connection.driver_connection.execute("SELECT 1"))
+    except Exception as error:
+        dbapi_connection._handle_exception(error)
+    return True
 
 
 class _Writer:
@@ -188,6 +209,52 @@ class WriterTransaction:
             await self._session.close()
 
 
+class PostgresTransaction:
+    """A PostgreSQL write transaction on a connection checked out of the pool for it
+    (``Database.writer_transaction``): begun on asyncpg when first used, through ``statements``
+    (``store/write_statements.py``) or the ORM ``session``, made on first use and bound to the same
+    connection and transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._statements: PostgresStatements | None = None
+        self._session: AsyncSession | None = None
+
+    async def statements(self) -> PostgresStatements:
+        if self._statements is None:
+            statements = await connection_statements(self._connection)
+            assert isinstance(statements, PostgresStatements)
+            self._statements = statements
+        return self._statements
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            # joins the connection's transaction: its commit flushes, the connection's commits
+            self._session = AsyncSession(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    @property
+    def opened_session(self) -> AsyncSession | None:
+        """The session, if one was asked for."""
+        return self._session
+
+    async def _commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+        await self._connection.commit()
+
+    async def _rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+        if self._connection.in_transaction():
+            await self._connection.rollback()
+
+    async def _close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 AfterCommit = Callable[[], Awaitable[object]]
 
 
@@ -229,6 +296,7 @@ class Database:
             self.read_engine = _make_sqlite_engine(url, "BEGIN")
         else:
             self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.write_engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
@@ -283,9 +351,9 @@ class Database:
             await session.commit()
 
     def has_writer_connection(self) -> bool:
-        """Whether a write here can run on the writer connection (``writer_transaction``): SQLite on a file,
-        outside a ``request_transaction`` (whose savepoints need its session)."""
-        return self.sqlite_path is not None and self._joined_session() is None
+        """Whether a write here can run as a ``writer_transaction``: SQLite on a file or PostgreSQL, outside a
+        ``request_transaction`` (whose savepoints need its session)."""
+        return (self.sqlite_path is not None or not self.is_sqlite) and self._joined_session() is None
 
     async def _writer_connection(self) -> _Writer:
         loop = asyncio.get_running_loop()
@@ -306,11 +374,28 @@ class Database:
         return writer
 
     @asynccontextmanager
-    async def writer_transaction(self) -> AsyncIterator[WriterTransaction]:
-        """SQLite on a file (``has_writer_connection``): one write transaction on this process's writer
-        connection, in this process's writer turn; committed on success, rolled back on any error. After an
+    async def writer_transaction(self) -> AsyncIterator[WriterTransaction | PostgresTransaction]:
+        """One write transaction (``has_writer_connection``), committed on success, rolled back on any error.
+        SQLite on a file: on this process's writer connection, in this process's writer turn; after an
         outage error (full disk, read-only or vanished file, I/O error) the connection is closed and the
-        next write opens a new one, as a pool would."""
+        next write opens a new one, as a pool would. PostgreSQL: on a connection checked out of the pool
+        (pre-pinged) for it and returned after; one that broke in the transaction is invalidated by its
+        failed rollback, as a session's would be."""
+        if not self.is_sqlite:
+            async with self.write_engine.connect() as connection:
+                await connection.begin()
+                transaction = PostgresTransaction(connection)
+                try:
+                    yield transaction
+                    await transaction._commit()
+                except BaseException:
+                    try:
+                        await transaction._rollback()
+                    finally:
+                        await transaction._close()
+                    raise
+                await transaction._close()
+            return
         async with self._writer_turn():
             writer = await self._writer_connection()
             transaction = WriterTransaction(writer)

@@ -16,7 +16,7 @@ from prefcenter.core import crypto
 from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
 from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.database import Database, WriterTransaction
+from prefcenter.store.database import Database, PostgresTransaction, WriterTransaction
 from prefcenter.store.models import Checkpoint, Subject, SubjectKey
 from prefcenter.store.write_statements import (
     LockedSubject,
@@ -92,11 +92,14 @@ class SubjectKeyMissing(Exception):
 
 
 class UnitOfWork:
-    """One write transaction. Its ORM ``session`` is made when first asked for on SQLite's writer connection
-    (``Database.writer_transaction``); the hot paths need only ``statements``."""
+    """One write transaction. Its ORM ``session`` is made when first asked for (``Database.writer_transaction``:
+    SQLite's writer connection, a pooled PostgreSQL connection); the hot paths need only ``statements``."""
 
     def __init__(
-        self, transaction: AsyncSession | WriterTransaction, keys: KeyMaterial, db: Database
+        self,
+        transaction: AsyncSession | WriterTransaction | PostgresTransaction,
+        keys: KeyMaterial,
+        db: Database,
     ) -> None:
         self._transaction = transaction
         self.keys = keys
@@ -116,16 +119,16 @@ class UnitOfWork:
     def session(self) -> AsyncSession:
         """The transaction's ORM session (on the writer connection made here, on first use)."""
         transaction = self._transaction
-        return transaction.session if isinstance(transaction, WriterTransaction) else transaction
+        return transaction if isinstance(transaction, AsyncSession) else transaction.session
 
     async def statements(self) -> TransactionStatements:
         """This transaction's hot-path statements on its own driver connection (``store/write_statements``)."""
         if self._statements is None:
             transaction = self._transaction
-            if isinstance(transaction, WriterTransaction):
-                self._statements = await transaction.statements()
-            else:
+            if isinstance(transaction, AsyncSession):
                 self._statements = await transaction_statements(transaction)
+            else:
+                self._statements = await transaction.statements()
         return self._statements
 
     async def _chain_head(self) -> tuple[int, str]:
@@ -305,9 +308,8 @@ class UnitOfWork:
         if self._subject_changes:
             changes, self._subject_changes = self._subject_changes, {}
             await update_subjects(await self.statements(), changes)
-        session = self._transaction
-        if isinstance(session, WriterTransaction):
-            session = session.opened_session
+        transaction = self._transaction
+        session = transaction if isinstance(transaction, AsyncSession) else transaction.opened_session
         if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
 

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from prefcenter.store.profile_reads import (
     POSTGRES_PROFILE,
@@ -115,7 +115,12 @@ TransactionStatements = SqliteStatements | PostgresStatements
 async def transaction_statements(session: AsyncSession) -> TransactionStatements:
     """The statements of ``session``'s transaction, begun here if it was not yet (a write session's on SQLite
     with ``BEGIN IMMEDIATE``)."""
-    conn = await session.connection()
+    return await connection_statements(await session.connection())
+
+
+async def connection_statements(conn: AsyncConnection) -> TransactionStatements:
+    """The statements of the transaction ``conn`` is in, begun on the driver connection here if it was not
+    yet."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     if conn.dialect.name == "postgresql":
