@@ -86,16 +86,16 @@ class OneClickUnsubscribeController(Controller):
             return i18n.text(locale, key, topic=topic, channel=channel, company=brand.company)
 
         return page(
-            "unsubscribe/unsubscribe.html",
+            "http/link_form.html",
             headers=logo_headers(brand.logo_url),
             title=t("unsub_heading"),
             lang=locale,
             brand=brand,
             from_company=t("unsub_from"),
-            heading=t("unsub_heading"),
-            question=t("unsub_question"),
+            text=t("unsub_question"),
             button=t("unsub_button"),
             action=str(request.url.path),
+            hidden={"List-Unsubscribe": "One-Click"},
         )
 
     @post(

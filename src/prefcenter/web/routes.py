@@ -163,7 +163,7 @@ class PageController(Controller):
             return i18n.text(locale, key, company=brand.company, topic=link.topic_name)
 
         return page(
-            "web/confirm.html",
+            "http/link_form.html",
             headers=logo_headers(brand.logo_url),
             title=t("confirm_title"),
             lang=locale,
