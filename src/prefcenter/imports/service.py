@@ -35,7 +35,15 @@ from prefcenter.imports.schemas import ImportRecord
 from prefcenter.imports.source import BATCH, read_batches
 from prefcenter.store.bulk_connection import BulkConnection
 from prefcenter.store.models import Channel, Notice, Topic
-from prefcenter.store.unit_of_work import SYSTEM, NewEvent, UnitOfWork, format_instant
+from prefcenter.store.unit_of_work import (
+    CHECKPOINT_COLUMNS,
+    EVENT_COLUMNS,
+    SYSTEM,
+    NewEvent,
+    UnitOfWork,
+    format_instant,
+)
+from prefcenter.store.write_statements import CONSENT_COLUMNS
 
 CHUNK = 5000
 
@@ -116,45 +124,13 @@ def _has_identity(record: ImportRecord) -> bool:
     return bool(record.email or record.phone or record.identities)
 
 
-# Column orders of the rows the chunk writes (tuples, in the driver's value forms: ``BulkConnection``).
+# Column orders of the rows the chunk writes (tuples, in the driver's value forms: ``BulkConnection``); consents,
+# events and checkpoints use the store's own column lists (the same as a single write).
 SUBJECT_COLUMNS = ("id", "external_id", "created_at", "erased_at", "revision", "do_not_contact")
 KEY_COLUMNS = ("subject_id", "master_key_id", "wrapped_key", "created_at")
 IDENTITY_COLUMNS = ("id", "subject_id", "kind", "lookup_hash", "sealed_value", "added_at")
 PREFERENCE_COLUMNS = ("subject_id", "channel", "topic", "status", "updated_at")
-CONSENT_COLUMNS = (
-    "id",
-    "subject_id",
-    "topic",
-    "channels",
-    "status",
-    "is_current",
-    "notice_version",
-    "method",
-    "touchpoint",
-    "actor_type",
-    "actor_id",
-    "granted_at",
-    "confirmed_at",
-    "withdrawn_at",
-    "expires_at",
-    "superseded_by",
-    "evidence_sealed",
-)
 LEDGER_COLUMNS = ("row_key", "subject_id", "source", "imported_at")
-EVENT_COLUMNS = (
-    "seq",
-    "occurred_at",
-    "subject_id",
-    "type",
-    "actor_type",
-    "actor_id",
-    "touchpoint",
-    "data",
-    "sealed",
-    "prev_hash",
-    "hash",
-)
-CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
 
 
 @dataclass(slots=True)
@@ -516,6 +492,8 @@ async def _write(uow: UnitOfWork, db: BulkConnection, chunk: _Chunk) -> None:
                 at(x["withdrawn_at"]),
                 at(x["expires_at"]),
                 x["superseded_by"],
+                None,  # evidence: an import has none beyond its ledger row
+                None,  # locale and notice text: not known for consents given elsewhere
                 None,
             )
             for x in chunk.new_consents

@@ -48,8 +48,8 @@ EVENT_COLUMNS = (
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
 )
-_CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
-_INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({', '.join(_CHECKPOINT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
+_INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({', '.join(CHECKPOINT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 _CHAIN_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
 
 
@@ -180,7 +180,7 @@ class UnitOfWork:
     async def _insert_checkpoints(self, checkpoints: list[dict]) -> None:
         statements = await self.statements()
         await statements.run_many(
-            _INSERT_CHECKPOINT, [[c[k] for k in _CHECKPOINT_COLUMNS] for c in checkpoints]
+            _INSERT_CHECKPOINT, [[c[k] for k in CHECKPOINT_COLUMNS] for c in checkpoints]
         )
 
     async def link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
