@@ -198,17 +198,10 @@ async def test_a_keyed_grant_mails_its_confirmation_once_after_the_commit(api):
             await working.send(message)
 
     headers = {**await api.headers("preferences:write"), "Idempotency-Key": f"doi-{api.engine}-keyed"}
-    body = {
-        "topic": "newsletter",
-        "channels": ["email"],
-        "notice_version": await _notice(api, "newsletter"),
-        "method": "checkbox",
-        "touchpoint": "web",
-    }
     api.ctx.sender = Watching()
     try:
-        first = await api.client.post(f"/v1/subjects/{dee['id']}/consents", json=body, headers=headers)
-        replay = await api.client.post(f"/v1/subjects/{dee['id']}/consents", json=body, headers=headers)
+        first = await _grant_newsletter(api, dee["id"], headers, "web")
+        replay = await _grant_newsletter(api, dee["id"], headers, "web")
     finally:
         api.ctx.sender = working
         await other.dispose()
