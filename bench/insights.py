@@ -10,7 +10,7 @@ One run, on SQLite (the embedded default; a file under a temporary directory):
    of random preference changes (2 channels x 3 topics, 7 touchpoints, 3 sites, a tenth of them opt-outs,
    some one-click unsubscribes, consents granted, double opt-ins sent and confirmed) generated per shard of
    people and folded with the sweep's own fold (core/insight_folds.py), the day rows written once; the
-   reachable audience from the final choices; 100,000 feedback answers, 200,000 contacts and 10,000 DSRs
+   consent rates of every day as the recount writes them, from each day's choices; 100,000 feedback answers, 200,000 contacts and 10,000 DSRs
    written straight into their tables, the contacts folded into the service rollup by the sweep's fold. The events themselves are not written (they are not read to answer);
 3. the sweep's folding rate: 200,000 events written to the log, folded by ``fold_new_events`` as the worker
    does (batches of 5,000, one transaction each);
@@ -40,6 +40,7 @@ from prefcenter.app import create_app
 from prefcenter.auth.clients import create_client
 from prefcenter.core.contact_folds import CONTACT_FIGURES, Contact, fold_contacts
 from prefcenter.core.insight_folds import FoldEvent, fold_events
+from prefcenter.core.insight_periods import period_start
 from prefcenter.demo import load_demo
 from prefcenter.insights.service import fold_new_events
 from prefcenter.keys import generate_key_files
@@ -91,48 +92,72 @@ def shard_events(rng: random.Random, first: int, people: int, events: int) -> li
 
 
 def seed_rollups(db: Path, people: int, events: int) -> dict[str, int]:
+    """The event-day counts from the folded events; the consent-rate rows of every day of the year as the
+    recount writes them (its shape: per channel, topic, touchpoint and site where the choice was made, ""
+    for none; the figures from each day's folded choices, everyone else counted under no choice)."""
     rng = random.Random(13)
-    choice_days: Counter = Counter()
     event_days: Counter = Counter()
-    reach: Counter = Counter()
+    changes: Counter = Counter()  # (day, channel, topic, tp, site, status) -> change in the day's state
     started = time.perf_counter()
     shards = max(1, people // SHARD)
     for shard in range(shards):
         batch = shard_events(rng, shard * SHARD, min(SHARD, people), events // shards)
-        known: dict = {}
-        fold = fold_events(batch, known)
-        for key, (opted_in, opted_out) in fold.choice_days.items():
-            choice_days[key + ("in",)] += opted_in
-            choice_days[key + ("out",)] += opted_out
-        event_days.update(fold.event_days)
-        for (_, channel, topic), choice in known.items():
-            reach[(channel, topic, "subjects")] += 1
-            reach[(channel, topic, "reachable")] += choice.status == "opted_in"
+        event_days.update(fold_events(batch, {}).event_days)
+        latest: dict = {}  # (person, channel, topic) -> (touchpoint, site, status): what a change replaces
+        for e in batch:
+            if e.type != "preference.set":
+                continue
+            day, channel, topic = e.occurred_at[:10], e.data["channel"], e.data["topic"]
+            new = (e.touchpoint or "", e.site or "", e.data["status"])
+            old = latest.get((e.subject_id, channel, topic))
+            if old is not None:
+                changes[(day, channel, topic, *old)] -= 1
+            changes[(day, channel, topic, *new)] += 1
+            latest[(e.subject_id, channel, topic)] = new
         if shard % 4 == 0:
             log(f"folded shard {shard + 1}/{shards} ({time.perf_counter() - started:.0f} s)")
-    rows = {}
-    for (day, channel, topic, tp, site, which), n in choice_days.items():
-        rows.setdefault((day, channel, topic, tp, site), [0, 0])[which == "out"] += n
+    by_day: dict[str, list] = {}
+    for key, n in changes.items():
+        by_day.setdefault(key[0], []).append((key[1:], n))
+    state: Counter = Counter()
+    rate_rows, people_rows = [], []
+    for offset in range(365):
+        day = (YEAR + timedelta(days=offset)).isoformat()
+        for key, n in by_day.get(day, ()):
+            state[key] += n
+        counted = datetime.combine(YEAR + timedelta(days=offset + 1), datetime.min.time(), UTC).isoformat()
+        groups: Counter = Counter()
+        for channel in CHANNELS:
+            for topic in TOPICS:
+                chosen = 0
+                for tp in ("", *TOUCHPOINTS):
+                    for site in SITES:
+                        i = state[(channel, topic, tp, site, "opted_in")]
+                        o = state[(channel, topic, tp, site, "opted_out")]
+                        if tp == "" and site == "":
+                            continue
+                        if i or o:
+                            rate_rows.append((day, channel, topic, tp, site, i + o, i, o, counted))
+                            chosen += i + o
+                            for dim, grp in (("touchpoint", tp), ("site", site)):
+                                groups[(dim, grp)] += i + o
+                rate_rows.append((day, channel, topic, "", "", people - chosen, 0, 0, counted))
+                groups[("touchpoint", "")] += people - chosen
+                groups[("site", "")] += people - chosen
+                for dim, grp in (("channel", channel), ("topic", topic), ("pair", f"{channel}/{topic}")):
+                    groups[(dim, grp)] = people
+        groups[("", "")] = people
+        people_rows += [(day, dim, grp, min(n, people)) for (dim, grp), n in groups.items()]
     now = datetime.now(UTC).isoformat()
     with sqlite3.connect(db) as conn:
-        conn.executemany(
-            "INSERT INTO insight_choice_days VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(*k, v[0], v[1]) for k, v in rows.items()],
-        )
+        conn.executemany("INSERT INTO insight_rate_days VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rate_rows)
+        conn.executemany("INSERT INTO insight_rate_people VALUES (?, ?, ?, ?)", people_rows)
         conn.executemany(
             "INSERT INTO insight_event_days VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(*k, n) for k, n in event_days.items()],
         )
-        conn.executemany(
-            "INSERT INTO insight_reach VALUES (?, ?, ?, ?, ?)",
-            [
-                (c, t, reach[(c, t, "subjects")], reach[(c, t, "reachable")], now)
-                for c in CHANNELS
-                for t in TOPICS
-            ],
-        )
         conn.execute("INSERT INTO insight_watermarks VALUES ('events', ?, ?)", (events, now))
-    return {"choice_day_rows": len(rows), "event_day_rows": len(event_days)}
+    return {"rate_day_rows": len(rate_rows), "event_day_rows": len(event_days)}
 
 
 def seed_tables(db: Path) -> None:
@@ -266,8 +291,9 @@ def seed_contacts(conn: sqlite3.Connection, rng: random.Random, n: int = 200_000
 
 FLOORS = {
     # the rows each metric's service reads, by raw sqlite3: sums per day and group (nothing computed after)
-    "consent-rates": "SELECT day, {g}, sum(opted_in), sum(opted_out) FROM insight_choice_days WHERE day < ?2"
-    " GROUP BY day, {g}",
+    # the state at each period's end: the sums of the period's last counted day only
+    "consent-rates": "SELECT day, {g}, sum(subjects), sum(opted_in), sum(opted_out) FROM insight_rate_days"
+    " WHERE day >= ?1 AND day < ?2 AND day IN ({days}) GROUP BY day, {g}",
     "collection": "SELECT day, kind, {g}, sum(count) FROM insight_event_days WHERE day >= ?1 AND day < ?2 AND kind IN"
     " ('opted_in','opted_out','granted','pending_confirmation','withdrawn') GROUP BY day, kind, {g}",
     "service": "SELECT day, channel, touchpoint, contacts, handled, handle_seconds, first_contacts,"
@@ -294,10 +320,17 @@ CASES = [
 ]
 
 
-def floor_ms(db: Path, metric: str, group: str | None) -> float | None:
+def _last_days(interval: str) -> str:
+    """The last day of every period of the year (the bench counted every day)."""
+    days = [YEAR + timedelta(days=n) for n in range(365)]
+    last = {period_start(d, interval): d for d in days}
+    return ",".join(f"'{d.isoformat()}'" for d in last.values())
+
+
+def floor_ms(db: Path, metric: str, interval: str, group: str | None) -> float | None:
     if metric not in FLOORS:
         return None
-    sql = FLOORS[metric].format(g=group or "''")
+    sql = FLOORS[metric].format(g=group or "''", days=_last_days(interval))
     with sqlite3.connect(db) as conn:
         times = []
         for _ in range(5):
@@ -389,7 +422,7 @@ async def run(args) -> None:
                 assert r.status_code == 200, r.text
                 rows = len(r.json()["rows"])
             answer = statistics.median(times) * 1000
-            floor = floor_ms(db, metric, group)
+            floor = floor_ms(db, metric, interval, group)
             ratio = f"{answer / floor:.1f}x" if floor else "-"
             floor_text = f"{floor:.1f}" if floor is not None else "-"
             print(

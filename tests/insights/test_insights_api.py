@@ -8,15 +8,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
+from prefcenter.core.insight_periods import days_a_count_stands_for
 from prefcenter.insights.service import fold_new_events, recount_reach
 from prefcenter.store.insight_rollups import REACH_TOOK
 from prefcenter.store.models import Event, Meta
-from prefcenter.store.models_insights import InsightReach
+from prefcenter.store.models_insights import InsightRateDay, InsightRatePeople
 from prefcenter.store.unit_of_work import utcnow
 from tests.conftest import close_api, open_api
 from tests.dsr.support import drain, get_request, verified_request
@@ -62,44 +64,129 @@ def _today(series: dict) -> dict:
     return {row["group"]: row["figures"] for row in series["rows"] if row["period"] == TODAY.isoformat()}
 
 
-async def test_consent_rates_state_at_the_period_end_and_small_groups_suppressed(fresh):
-    people = [(await fresh.new_subject())["id"] for _ in range(7)]
-    for sid in people[:6]:
-        await _set(fresh, sid, "opted_in")
-    await _set(fresh, people[6], "opted_out", touchpoint="support")
-    await _set(fresh, people[0], "opted_out", touchpoint="support")  # a change moves a person between groups
-    for sid in people[:2]:
-        await _set(fresh, sid, "opted_in", topic="offers")
+def _email(n: int) -> dict:
+    return {"identities": [{"kind": "email", "value": f"rates-{uuid.uuid4().hex[:8]}-{n}@example.com"}]}
+
+
+async def test_consent_rates_follow_the_decision_function_and_small_groups_are_suppressed(fresh):
+    """subjects: people with an identity for the channel; opted_in: those the decision function allows;
+    opted_out: those it refuses for a choice of their own; grouped by where the choice was made. A catalog
+    edit moves the figures without an event (the recount counts them)."""
+    people = [(await fresh.new_subject(**_email(n)))["id"] for n in range(7)]
+    await fresh.new_subject()  # no address: email does not reach them
+    for sid in people[1:6]:
+        await _set(fresh, sid, "opted_in", topic="product_updates")  # legitimate interest: allowed anyway
+    await _set(fresh, people[6], "opted_out", topic="product_updates", touchpoint="support")
+    await _set(fresh, people[0], "opted_in", topic="product_updates")
+    await _set(fresh, people[0], "opted_out", topic="product_updates", touchpoint="support")  # moves group
     await _fold(fresh)
+    assert await recount_reach(fresh.ctx, force=True) >= 1
 
     by_topic = _today(await _insight(fresh, "consent-rates", group_by="topic"))
-    assert by_topic["newsletter"] == {"subjects": 7, "opted_in": 5, "opted_out": 2, "opt_in_rate": 5 / 7}
-    assert by_topic["offers"] == {"subjects": None, "opted_in": None, "opted_out": None, "opt_in_rate": None}
-
+    # product_updates is offered on email and push; nobody has a push device, so email only: these seven
+    # and the demo's person (who has an email address and chose nothing)
+    assert by_topic["product_updates"] == {"subjects": 8, "opted_in": 6, "opted_out": 2, "opt_in_rate": 6 / 8}
+    by_channel = _today(await _insight(fresh, "consent-rates", group_by="channel"))
+    assert by_channel["post"]["subjects"] == 9 * 2  # post needs no address: everyone, newsletter and billing
     by_touchpoint = _today(await _insight(fresh, "consent-rates", group_by="touchpoint"))
-    assert by_touchpoint["web"]["subjects"] == 7 and by_touchpoint["web"]["opted_in"] == 7
+    assert by_touchpoint["web"] == {"subjects": 5, "opted_in": 5, "opted_out": 0, "opt_in_rate": 1.0}
     assert by_touchpoint["support"]["subjects"] is None  # two people: under the minimum of 5
+    assert by_touchpoint["none"]["subjects"] > 0  # the pairs nobody chose anything for
 
     r = await fresh.client.get(
         "/v1/insights/consent-rates",
-        params={**RANGE, "interval": "day", "group_by": "topic", "format": "csv"},
+        params={**RANGE, "interval": "day", "group_by": "touchpoint", "format": "csv"},
         headers=await fresh.headers("insights:read"),
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0] == ["period", "group", "subjects", "opted_in", "opted_out", "opt_in_rate"]
-    assert [TODAY.isoformat(), "offers", "", "", "", ""] in rows
+    assert [TODAY.isoformat(), "support", "", "", "", ""] in rows
 
     before = await _insight(fresh, "consent-rates", **{"from": RANGE["from"], "to": TODAY.isoformat()})
-    assert all(row["figures"]["subjects"] in (None, 0) for row in before["rows"])  # nothing before today
+    assert before["rows"] == []  # nothing counted before today
+
+    reach = _today(await _insight(fresh, "reach"))
+    assert reach["email/product_updates"] == {"subjects": 8, "reachable": 6}  # the same count
+
+    # a catalog edit: product updates now need consent, which nobody gave: nobody is reachable, no event
+    r = await fresh.client.put(
+        "/v1/catalog/topics/product_updates",
+        json={"name": "Product updates", "legal_basis": "consent", "channels": ["email", "push"]},
+        headers=await fresh.admin(),
+    )
+    assert r.status_code in (200, 201), r.text
+    assert await recount_reach(fresh.ctx, force=True) >= 1
+    by_topic = _today(await _insight(fresh, "consent-rates", group_by="topic"))
+    assert by_topic["product_updates"] == {"subjects": 8, "opted_in": 0, "opted_out": 2, "opt_in_rate": 0.0}
+    r = await fresh.client.put(  # as it was, for the tests after this one
+        "/v1/catalog/topics/product_updates",
+        json={"name": "Product updates", "legal_basis": "legitimate_interest", "channels": ["email", "push"]},
+        headers=await fresh.admin(),
+    )
+    assert r.status_code in (200, 201), r.text
 
     collection = _today(await _insight(fresh, "collection", group_by="touchpoint"))
-    assert collection["web"]["changes"] == 8 and collection["web"]["opted_in"] == 8
+    assert collection["web"]["changes"] == 6 and collection["web"]["opted_in"] == 6
     assert collection["support"]["changes"] is None
 
-    assert await recount_reach(fresh.ctx, force=True) >= 1
-    reach = _today(await _insight(fresh, "reach"))
-    assert reach["email/newsletter"]["subjects"] is None  # nobody here has an email address: under 5
+
+async def test_a_periods_figures_are_the_state_at_its_end(counted):
+    """Each period shows the last day in it with a count (the state at its end), not a sum of days; the
+    current period the newest count; days nobody counted are left out."""
+    api = counted
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    counts = {  # day -> (subjects, opted_in)
+        "2026-03-02": (10, 4),  # Monday
+        "2026-03-05": (11, 6),
+        "2026-03-08": (12, 9),  # Sunday: the end of the week of 2 March
+        "2026-03-10": (12, 3),
+    }
+    async with api.ctx.db.write_session() as session:
+        await session.execute(
+            insert(InsightRateDay),
+            [
+                {
+                    "day": day,
+                    "channel": "email",
+                    "topic": "offers",
+                    "touchpoint": "web",
+                    "site": "",
+                    "subjects": n,
+                    "opted_in": i,
+                    "opted_out": 1,
+                    "counted_at": at,
+                }
+                for day, (n, i) in counts.items()
+            ],
+        )
+        await session.execute(
+            insert(InsightRatePeople),
+            [{"day": day, "dimension": "", "grp": "", "people": n} for day, (n, _) in counts.items()],
+        )
+    window = {"from": "2026-03-01", "to": "2026-04-01"}
+    weekly = await _insight(api, "consent-rates", interval="week", **window)
+    assert [(r["period"], r["figures"]["subjects"], r["figures"]["opted_in"]) for r in weekly["rows"]] == [
+        ("2026-03-02", 12, 9),
+        ("2026-03-09", 12, 3),
+    ]
+    daily = await _insight(api, "consent-rates", interval="day", **window)
+    assert [r["period"] for r in daily["rows"]] == sorted(counts)
+    monthly = await _insight(api, "consent-rates", interval="month", **window)
+    assert [(r["period"], r["figures"]["opt_in_rate"]) for r in monthly["rows"]] == [("2026-03-01", 3 / 12)]
+
+
+def test_the_first_count_of_a_day_closes_the_day_before_when_nearer_its_end():
+    midnight = datetime(2026, 3, 2, tzinfo=UTC)
+    day, before = date(2026, 3, 2), date(2026, 3, 1)
+    minute = timedelta(minutes=1)
+    assert days_a_count_stands_for(midnight + minute, midnight - 5 * minute) == [day, before]
+    assert days_a_count_stands_for(midnight + 9 * minute, midnight - 5 * minute) == [
+        day
+    ]  # the last was nearer
+    assert days_a_count_stands_for(midnight + 2 * minute, midnight + minute) == [day]  # not the first today
+    assert days_a_count_stands_for(midnight + minute, midnight - timedelta(days=2)) == [day]  # a day missed
+    assert days_a_count_stands_for(midnight + minute, None) == [day]
 
 
 async def test_a_slow_recount_waits_in_proportion_before_the_next(api):
@@ -111,13 +198,13 @@ async def test_a_slow_recount_waits_in_proportion_before_the_next(api):
     async with api.ctx.db.write_session() as session:
         # the last count started longer ago than the interval
         await session.execute(
-            update(InsightReach).values(counted_at=utcnow() - timedelta(seconds=every + 60))
+            update(InsightRateDay).values(counted_at=utcnow() - timedelta(seconds=every + 60))
         )
         await session.execute(update(Meta).where(Meta.key == REACH_TOOK).values(value="0.5"))
     assert await recount_reach(api.ctx) >= 1  # quick last time: due again
     async with api.ctx.db.write_session() as session:
         await session.execute(
-            update(InsightReach).values(counted_at=utcnow() - timedelta(seconds=every + 60))
+            update(InsightRateDay).values(counted_at=utcnow() - timedelta(seconds=every + 60))
         )
         await session.execute(update(Meta).where(Meta.key == REACH_TOOK).values(value=str(every)))
     assert await recount_reach(api.ctx) == 0  # took `every` seconds last time: waits RECOUNT_SHARE times that
@@ -142,7 +229,7 @@ async def test_a_widget_tokens_site_is_recorded_and_grouped_by(fresh):
         headers=await fresh.admin(),
     )
     assert r.status_code in (200, 201), r.text
-    people = [(await fresh.new_subject())["id"] for _ in range(5)]
+    people = [(await fresh.new_subject(**_email(n)))["id"] for n in range(5)]
     for sid in people:
         r = await fresh.client.post(
             f"/v1/subjects/{sid}/widget-tokens",
@@ -154,7 +241,7 @@ async def test_a_widget_tokens_site_is_recorded_and_grouped_by(fresh):
             fresh,
             sid,
             "opted_in",
-            topic="offers",
+            topic="product_updates",
             headers={"Authorization": f"Bearer {r.json()['token']}", "Origin": "https://shop.example.de"},
         )
     async with fresh.ctx.db.read_session() as session:
@@ -169,6 +256,7 @@ async def test_a_widget_tokens_site_is_recorded_and_grouped_by(fresh):
         )
     assert sites == ["shop-de"] * 5
     await _fold(fresh)
+    assert await recount_reach(fresh.ctx, force=True) >= 1
     by_site = _today(await _insight(fresh, "consent-rates", group_by="site"))
     assert by_site["shop-de"] == {"subjects": 5, "opted_in": 5, "opted_out": 0, "opt_in_rate": 1.0}
     r = await fresh.client.get("/v1/audit/verification", headers=await fresh.headers("audit:read"))

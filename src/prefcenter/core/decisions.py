@@ -41,6 +41,18 @@ class Reason(StrEnum):
     unknown_channel = "unknown_channel"
 
 
+# The refusals that are the person's own choice (an opt-out, an objection, a withdrawal, "contact me about
+# nothing"), as against no consent yet, expiry, erasure or the catalog: what insights count as opted out.
+REFUSED_BY_THE_PERSON = frozenset(
+    {
+        Reason.do_not_contact,
+        Reason.channel_opted_out,
+        Reason.topic_opted_out,
+        Reason.objected,
+        Reason.consent_withdrawn,
+    }
+)
+
 CONSENT_STATUSES = ("granted", "withdrawn", "pending_confirmation", "expired")
 OPTED_IN = "opted_in"
 OPTED_OUT = "opted_out"

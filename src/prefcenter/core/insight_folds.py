@@ -1,10 +1,11 @@
 """Folding audit events into the insights rollups: pure, no I/O (the sweep reads and writes around it).
 
 The rule the rollups keep exact: after folding every event up to ``seq`` in order, in any number of
-batches, the sum of the choice-day changes before a day's end per (channel, topic, touchpoint, site)
-equals the count of people whose latest ``preference.set`` for the pair, made at that touchpoint and
-site, says ``opted_in`` (or ``opted_out``), people erased by then left out. tests/core/test_insight_folds.py
-checks it against a full recomputation on random event streams (hypothesis).
+batches, the day counts per (day, kind, touchpoint, site, method, channel, topic) equal a count over the
+whole stream, and the choices kept are each living person's latest ``preference.set`` per (channel,
+topic) with the touchpoint and site it was made at (the recount groups consent rates by them), people
+erased left out. tests/core/test_insight_folds.py checks both against a full recomputation on random event
+streams (hypothesis).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 ChoiceKey = tuple[str, str, str]  # subject_id, channel, topic
-ChoiceDayKey = tuple[str, str, str, str, str]  # day, channel, topic, touchpoint, site
 EventDayKey = tuple[str, str, str, str, str, str, str]  # day, kind, touchpoint, site, method, channel, topic
 
 CONSENT_KINDS = {
@@ -48,16 +48,11 @@ class Choice:
 
 @dataclass
 class Fold:
-    """What a batch of events changes: the day deltas (``[opted_in, opted_out]`` per key), the event
-    counts, and the pairs whose current choice changed (``None``: gone, the person was erased)."""
+    """What a batch of events changes: the event counts, and the pairs whose current choice changed
+    (``None``: gone, the person was erased)."""
 
-    choice_days: dict[ChoiceDayKey, list[int]] = field(default_factory=dict)
     event_days: Counter[EventDayKey] = field(default_factory=Counter)
     choices: dict[ChoiceKey, Choice | None] = field(default_factory=dict)
-
-    def _shift(self, day: str, channel: str, topic: str, choice: Choice, by: int) -> None:
-        delta = self.choice_days.setdefault((day, channel, topic, choice.touchpoint, choice.site), [0, 0])
-        delta[0 if choice.status == "opted_in" else 1] += by
 
 
 def fold_events(events: Iterable[FoldEvent], known: dict[ChoiceKey, Choice]) -> Fold:
@@ -73,20 +68,13 @@ def fold_events(events: Iterable[FoldEvent], known: dict[ChoiceKey, Choice]) -> 
         if e.type == "preference.set" and e.subject_id:
             channel, topic, status = str(e.data["channel"]), str(e.data["topic"]), str(e.data["status"])
             key = (e.subject_id, channel, topic)
-            old = known.get(key)
-            if old is not None:
-                fold._shift(day, channel, topic, old, -1)
-            new = Choice(status, touchpoint, site)
-            known[key] = fold.choices[key] = new
+            known[key] = fold.choices[key] = Choice(status, touchpoint, site)
             by_subject.setdefault(e.subject_id, set()).add(key)
-            fold._shift(day, channel, topic, new, +1)
             method = "one_click" if e.data.get("reason") == ONE_CLICK_REASON else ""
             fold.event_days[(day, status, touchpoint, site, method, channel, topic)] += 1
         elif e.type == "subject.erased" and e.subject_id:
             for key in by_subject.pop(e.subject_id, ()):
-                old = known.pop(key, None)
-                if old is not None:
-                    fold._shift(day, key[1], key[2], old, -1)
+                known.pop(key, None)
                 fold.choices[key] = None
         elif e.type in CONSENT_KINDS:
             kind = CONSENT_KINDS[e.type]
@@ -94,5 +82,4 @@ def fold_events(events: Iterable[FoldEvent], known: dict[ChoiceKey, Choice]) -> 
             fold.event_days[(day, kind, touchpoint, site, method, "", str(e.data.get("topic") or ""))] += 1
         elif e.type == "gpc.honoured":
             fold.event_days[(day, "gpc", touchpoint, site, "gpc", "", "")] += 1
-    fold.choice_days = {k: v for k, v in fold.choice_days.items() if v != [0, 0]}
     return fold

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 
 def period_start(day: date, interval: str) -> date:
@@ -51,3 +51,19 @@ def quantile(values: Sequence[float], q: float) -> float | None:
 
 def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def days_a_count_stands_for(now: datetime, last: datetime | None) -> list[date]:
+    """The days whose end state a count of the consent rates made at ``now`` is, ``last`` being when the
+    count before it was made: today (so far), and yesterday too when this is the first count of the day and
+    it is nearer yesterday's end than yesterday's last count was."""
+    today = now.astimezone(UTC).date()
+    midnight = datetime.combine(today, time(), UTC)
+    days = [today]
+    if (
+        last is not None
+        and midnight - timedelta(days=1) <= last < midnight
+        and now - midnight < midnight - last
+    ):
+        days.append(today - timedelta(days=1))
+    return days

@@ -49,10 +49,16 @@ class InsightsController(Controller):
         metric: Annotated[
             InsightMetric,
             Parameter(
-                description="`consent-rates`: at each period's end, per (channel, topic) pair, the people with a "
-                "recorded preference for the pair (`subjects`), of them those whose latest preference says "
-                "opted in or out (the preferences' rollup: neither consent records, expiry, do-not-contact nor "
-                "catalog edits move it; erased people leave it); `reach`: now, per (channel, topic) the catalog "
+                description="`consent-rates`: at each period's end (the last day in it the worker counted: "
+                "a closed day's figures are the count nearest its end, the current period's the newest, "
+                "`as_of`), per (channel, topic) the catalog offers, counted once per person and "
+                "pair: the people not erased with an identity that reaches the channel (`subjects`), of them "
+                "those the decision function of consent checks allows (`opted_in`: consent records, expiry, "
+                "do-not-contact and catalog edits move it) and those it refuses for a choice of their own "
+                "(`opted_out`: an opt-out, an objection, a withdrawn consent, do-not-contact), by channel, "
+                "topic, or the touchpoint and site where the person's current choice for the pair was made "
+                "(`none`: no choice made); the minimum group counts people; "
+                "`reach`: now, per (channel, topic) the catalog "
                 "offers, the people not erased with an identity that reaches the channel (email: an email "
                 "address; sms, phone: a phone number; push: a device; any other channel: everyone) and of them "
                 "those the decision function of consent checks allows (`reachable`), recounted by the worker "

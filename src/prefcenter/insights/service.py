@@ -18,8 +18,17 @@ from time import monotonic
 from prefcenter.checks.campaign import CampaignDecider, campaign_keys
 from prefcenter.context import AppContext
 from prefcenter.core.contact_folds import CONTACT_FIGURES
+from prefcenter.core.decisions import ALL_CHANNELS, REFUSED_BY_THE_PERSON
 from prefcenter.core.feedback_scores import ces, csat, nps
-from prefcenter.core.insight_periods import next_period, period_start, periods, quantile, share
+from prefcenter.core.insight_folds import Choice
+from prefcenter.core.insight_periods import (
+    days_a_count_stands_for,
+    next_period,
+    period_start,
+    periods,
+    quantile,
+    share,
+)
 from prefcenter.errors import InvalidInput
 from prefcenter.insights.schemas import COLUMNS, GROUPS, Figure, InsightQuery, InsightRow, InsightSeries
 from prefcenter.store import insight_reads, insight_rollups
@@ -83,33 +92,47 @@ def _rows(
     return out
 
 
+def _closing_days(p: _Periods, counted: Iterable[str]) -> dict[date, str]:
+    """Per period, the last day in it with a count: its rows are the state at the period's end (a closed
+    day's count is the one nearest its end; the current period's, the latest)."""
+    last: dict[date, str] = {}
+    for day in counted:
+        first = p.of(date.fromisoformat(day))
+        if first is not None:
+            last[first] = day  # days come in order: the last one wins
+    return last
+
+
 async def _consent_rates(
     ctx: AppContext, query: InsightQuery, p: _Periods
 ) -> tuple[list[InsightRow], datetime]:
+    """At each period's end, per (channel, topic) the catalog offers: ``subjects`` are the people with an
+    identity that reaches the channel (everyone, for a channel no identity kind reaches), ``opted_in``
+    those ``decide`` allows, ``opted_out`` those it refuses for a choice of their own; grouped by channel,
+    topic, or the touchpoint and site where the person's current choice for the pair was made ("none":
+    never chosen). A person counts once per (channel, topic) pair; the minimum group counts people. The
+    worker's recount writes the state (``recount_reach``); ``as_of`` is when the newest figures were
+    counted."""
     async with ctx.db.read_session() as session:
-        totals = await insight_rollups.choice_totals_by_day(session, query.end.isoformat(), query.group_by)
-        as_of = await insight_rollups.watermark_time(session)
-    running: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
+        counted = await insight_rollups.rate_days(session, query.start.isoformat(), query.end.isoformat())
+        closing = _closing_days(p, counted)
+        days = sorted(closing.values())
+        sums = await insight_rollups.rate_sums(session, days, query.group_by)
+        people = await insight_rollups.rate_people(session, days, query.group_by or "")
+        as_of = (await insight_rollups.rate_counted_at(session, days[-1]) if days else None) or utcnow()
+    period_of = {day: first for first, day in closing.items()}
     groups: dict[tuple[date, str | None], Figures] = {}
-    rows = iter(totals)
-    row = next(rows, None)
-    for first, end in p.spans:
-        while row is not None and row[0] < end.isoformat():
-            group = (row[1] or NO_GROUP) if query.group_by else None
-            running[group][0] += int(row[-2] or 0)
-            running[group][1] += int(row[-1] or 0)
-            row = next(rows, None)
-        for group, (opted_in, opted_out) in running.items():
-            subjects = opted_in + opted_out
-            if subjects == 0 and opted_in == 0:
-                continue
-            groups[(first, group)] = {
-                "subjects": subjects,
-                "opted_in": opted_in,
-                "opted_out": opted_out,
-                "opt_in_rate": share(opted_in, subjects),
-            }
-    return _rows(ctx, p.firsts, "consent-rates", groups, lambda f: int(f["subjects"] or 0)), as_of
+    sizes: dict[int, int] = {}
+    for day, grp, subjects, opted_in, opted_out in sums:
+        group = (grp or NO_GROUP) if query.group_by else None
+        figures = groups[(period_of[day], group)] = {
+            "subjects": int(subjects),
+            "opted_in": int(opted_in),
+            "opted_out": int(opted_out),
+            "opt_in_rate": share(int(opted_in), int(subjects)),
+        }
+        sizes[id(figures)] = people.get((day, grp or "" if query.group_by else ""), 0)
+    return _rows(ctx, p.firsts, "consent-rates", groups, lambda f: sizes[id(f)]), as_of
 
 
 async def _event_counts(
@@ -179,19 +202,23 @@ async def _doi(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[
 
 
 async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
+    """Now (the newest count of the consent rates), per (channel, topic) the catalog offers, or per channel
+    or topic: the people a channel reaches and of them those ``decide`` allows."""
     async with ctx.db.read_session() as session:
-        counted = await insight_rollups.reach_rows(session)
-    as_of = max((r.counted_at for r in counted), default=utcnow())
+        counted = await insight_rollups.rate_days(session, "", "9999-12-31")
+        day = counted[-1] if counted else None
+        as_of = await insight_rollups.rate_counted_at(session, day) if day else None
+        if day is None or as_of is None:
+            return [], utcnow()
+        sums = await insight_rollups.rate_sums(session, [day], query.group_by or "pair")
+        people = await insight_rollups.rate_people(session, [day], query.group_by or "pair")
     today = as_of.astimezone(UTC).date()
-    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0])
-    for r in counted:
-        group = getattr(r, query.group_by) if query.group_by else f"{r.channel}/{r.topic}"
-        sums[group][0] += r.subjects
-        sums[group][1] += r.reachable
-    groups: dict[tuple[date, str | None], Figures] = {
-        (today, g): {"subjects": n, "reachable": reachable} for g, (n, reachable) in sums.items()
-    }
-    return _rows(ctx, [today], "reach", groups, lambda f: int(f["subjects"] or 0)), as_of
+    groups: dict[tuple[date, str | None], Figures] = {}
+    sizes: dict[int, int] = {}
+    for _day, grp, subjects, reachable, _opted_out in sums:
+        figures = groups[(today, grp)] = {"subjects": int(subjects), "reachable": int(reachable)}
+        sizes[id(figures)] = people.get((day, grp), 0)
+    return _rows(ctx, [today], "reach", groups, lambda f: sizes[id(f)]), as_of
 
 
 async def _audience(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[list[InsightRow], datetime]:
@@ -429,23 +456,43 @@ async def fold_new_events(ctx: AppContext, limit: int = 5000) -> int:
         return read + await insight_rollups.fold_contacts_after_watermark(session, utcnow(), limit)
 
 
+def _rate_groups(channel: str, topic: str, choice: Choice | None) -> tuple[tuple[str, str], ...]:
+    """The (dimension, group) pairs a person counted for (channel, topic) falls in, where the choice was
+    made (``choice``: the folded choice for the pair, None if never made)."""
+    touchpoint, site = (choice.touchpoint, choice.site) if choice is not None else ("", "")
+    return (
+        ("", ""),
+        ("channel", channel),
+        ("topic", topic),
+        ("touchpoint", touchpoint),
+        ("site", site),
+        ("pair", f"{channel}/{topic}"),
+    )
+
+
 async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
-    """Recount the reachable audience, the audience and the expiring consents when the last count is older
-    than ``reach_every_seconds`` (or ``force``); returns the number of (channel, topic) pairs counted (0:
-    not due). The worker's ``insights.reach`` sweep.
+    """Recount the consent rates (the reachable audience), the audience and the expiring consents when the
+    last count is older than ``reach_every_seconds``, or is of an earlier day (or ``force``); returns the
+    number of (channel, topic) pairs counted (0: not due). The worker's ``insights.reach`` sweep.
 
     Everyone not erased is walked ``RECOUNT_CHUNK`` at a time: for each (channel, topic) the catalog offers,
     ``subjects`` are the people with an identity that reaches the channel (everyone, for a channel no
-    identity kind reaches) and ``reachable`` those of them ``decide`` allows now (checks/campaign.py: the
-    same answers as a consent check; catalog edits and expiry count without an event)."""
+    identity kind reaches), ``opted_in`` those of them ``decide`` allows now and ``opted_out`` those it
+    refuses for a choice of their own (checks/campaign.py: the same answers as a consent check; catalog
+    edits and expiry count without an event), grouped by where the person's current choice for the pair
+    was made. The count is today's state; the first count of a day is also the previous day's end when it
+    is nearer that end than the previous day's last count was."""
     now = utcnow()
     async with ctx.db.read_session() as session:
         last, took = await insight_rollups.reach_last_count(session)
     # A recount waits RECOUNT_SHARE times as long as the last one took, at least: however many people there
-    # are, recounting uses under 1/RECOUNT_SHARE of a core (about 90 s per 1,000,000 people here).
+    # are, recounting uses under 1/RECOUNT_SHARE of a core (about 90 s per 1,000,000 people here). The
+    # first count of a day does not wait: it may close the day before.
     every = max(ctx.settings.insights.reach_every_seconds, RECOUNT_SHARE * took)
-    if not force and last is not None and now - last < timedelta(seconds=every):
+    new_day = last is not None and last.astimezone(UTC).date() < now.astimezone(UTC).date()
+    if not force and last is not None and not new_day and now - last < timedelta(seconds=every):
         return 0
+    days = [day.isoformat() for day in days_a_count_stands_for(now, last)]
     started = monotonic()
     reader = projection_reader(ctx.db)
     catalog = await reader.catalog()
@@ -456,29 +503,43 @@ async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
         if channel in catalog.channels
     )
     deciders = {(c, t): CampaignDecider(c, catalog.topics[t], now, catalog.channels) for c, t in pairs}
-    reach: dict[tuple[str, str], list[int]] = {pair: [0, 0] for pair in pairs}
+    rates: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    people: dict[tuple[str, str], int] = defaultdict(int)
     audience: dict[tuple[str, bool], int] = defaultdict(int)
     expiring: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     in30, in90 = now + timedelta(days=30), now + timedelta(days=90)
     after = ""
     while True:
         async with ctx.db.read_session() as session:
-            people = await insight_rollups.living_subjects(session, after, RECOUNT_CHUNK)
-            if not people:
+            living = await insight_rollups.living_subjects(session, after, RECOUNT_CHUNK)
+            if not living:
                 break
-            kinds = await insight_rollups.identity_kinds(session, [p.id for p in people])
-        after = people[-1].id
-        for p in people:
+            ids = [p.id for p in living]
+            kinds = await insight_rollups.identity_kinds(session, ids)
+            choices = await insight_rollups.choices_of(session, ids)
+        after = living[-1].id
+        for p in living:
             audience[(p.preferred_channel or "", bool(p.do_not_contact))] += 1
-        rows = await reader.fetch([SubjectRef("id", p.id) for p in people])
+        rows = await reader.fetch([SubjectRef("id", sid) for sid in ids])
+        groups_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for channel, topic in pairs:
             wanted = CHANNEL_IDENTITY_KINDS.get(channel)
             keys = campaign_keys(rows.subjects.values(), rows.preferences, rows.consents, channel, topic, now)
-            counts, decider = reach[(channel, topic)], deciders[(channel, topic)]
+            decider = deciders[(channel, topic)]
             for sid, (key, _consent_id, _notice_version) in keys.items():
-                if wanted is None or not kinds.get(sid, set()).isdisjoint(wanted):
-                    counts[0] += 1
-                    counts[1] += decider.verdict(key)[0]
+                if wanted is not None and kinds.get(sid, set()).isdisjoint(wanted):
+                    continue
+                choice = choices.get((sid, channel, topic)) or choices.get((sid, ALL_CHANNELS, topic))
+                where = (choice.touchpoint, choice.site) if choice is not None else ("", "")
+                allowed, reason, _cites, _preference = decider.verdict(key)
+                counts = rates[(channel, topic, *where)]
+                counts[0] += 1
+                counts[1] += allowed
+                counts[2] += not allowed and reason in REFUSED_BY_THE_PERSON
+                groups_of[sid].update(_rate_groups(channel, topic, choice))
+        for in_groups in groups_of.values():
+            for group in in_groups:
+                people[group] += 1
         for _sid, _cid, topic, status, _channels, _nv, _granted, expires_at in rows.consents:
             if status != "granted":
                 continue
@@ -491,6 +552,13 @@ async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
             counts[2] += ends is not None and ends <= in90
     async with ctx.db.write_session() as session:
         await insight_rollups.replace_counts(
-            session, now, reach, dict(audience), dict(expiring), monotonic() - started
+            session,
+            now,
+            days,
+            dict(rates),
+            dict(people),
+            dict(audience),
+            dict(expiring),
+            monotonic() - started,
         )
     return len(pairs)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import Row, and_, delete, func, select, tuple_, update
+from sqlalchemy import Row, and_, delete, func, null, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,12 +24,12 @@ from prefcenter.store.models import Event, Identity, Meta, Subject
 from prefcenter.store.models_insights import (
     InsightAudience,
     InsightChoice,
-    InsightChoiceDay,
     InsightContact,
     InsightContactDay,
     InsightEventDay,
     InsightExpiring,
-    InsightReach,
+    InsightRateDay,
+    InsightRatePeople,
     InsightWatermark,
 )
 from prefcenter.store.unit_of_work import format_instant
@@ -107,40 +107,9 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
     subjects = sorted(
         {e.subject_id for e in events if e.subject_id and e.type in ("preference.set", "subject.erased")}
     )
-    known: dict[ChoiceKey, Choice] = {}
-    for start in range(0, len(subjects), 500):
-        for c in (
-            await session.execute(
-                select(InsightChoice).where(InsightChoice.subject_id.in_(subjects[start : start + 500]))
-            )
-        ).scalars():
-            known[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
-    fold = fold_events(events, known)
+    fold = fold_events(events, await choices_of(session, subjects))
     if not await _claim(session, WATERMARK, after, read[-1].seq, now):
         return 0
-    if fold.choice_days:
-        stmt = _insert(session, InsightChoiceDay.__table__)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["day", "channel", "topic", "touchpoint", "site"],
-                set_={
-                    "opted_in": InsightChoiceDay.__table__.c.opted_in + stmt.excluded.opted_in,
-                    "opted_out": InsightChoiceDay.__table__.c.opted_out + stmt.excluded.opted_out,
-                },
-            ),
-            [
-                {
-                    "day": d,
-                    "channel": c,
-                    "topic": t,
-                    "touchpoint": tp,
-                    "site": s,
-                    "opted_in": i,
-                    "opted_out": o,
-                }
-                for (d, c, t, tp, s), (i, o) in fold.choice_days.items()
-            ],
-        )
     if fold.event_days:
         stmt = _insert(session, InsightEventDay.__table__)
         await session.execute(
@@ -326,28 +295,75 @@ async def identity_kinds(session: AsyncSession, subject_ids: Sequence[str]) -> d
     return out
 
 
+async def choices_of(session: AsyncSession, subject_ids: Sequence[str]) -> dict[ChoiceKey, Choice]:
+    """The folded current choices of these people per (subject, channel, topic): where each was made."""
+    out: dict[ChoiceKey, Choice] = {}
+    for start in range(0, len(subject_ids), 500):
+        for c in (
+            await session.execute(
+                select(InsightChoice).where(InsightChoice.subject_id.in_(subject_ids[start : start + 500]))
+            )
+        ).scalars():
+            out[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
+    return out
+
+
 async def replace_counts(
     session: AsyncSession,
     now: datetime,
-    reach: dict[tuple[str, str], list[int]],
+    days: Sequence[str],
+    rates: dict[tuple[str, str, str, str], list[int]],
+    people: dict[tuple[str, str], int],
     audience: dict[tuple[str, bool], int],
     expiring: dict[str, list[int]],
     took_seconds: float,
 ) -> None:
-    """Replace the reachable audience (``(channel, topic) -> [subjects, reachable]``), the audience
-    (``(preferred channel, do_not_contact) -> people``) and the expiring consents (``topic -> [granted,
-    within 30 days, within 90 days]``) with a new count made at ``now``, which took ``took_seconds``."""
+    """Replace the consent rates of ``days`` (``(channel, topic, touchpoint, site) -> [subjects, opted_in,
+    opted_out]``, and ``(dimension, group) -> people``), the audience (``(preferred channel,
+    do_not_contact) -> people``) and the expiring consents (``topic -> [granted, within 30 days, within 90
+    days]``) with a new count made at ``now``, which took ``took_seconds``."""
     await session.execute(delete(Meta).where(Meta.key == REACH_TOOK))
     await session.execute(Meta.__table__.insert(), [{"key": REACH_TOOK, "value": f"{took_seconds:.3f}"}])
-    for table in (InsightReach, InsightAudience, InsightExpiring):
+    for table in (InsightRateDay, InsightRatePeople):
+        await session.execute(delete(table).where(table.day.in_(list(days))))
+    for table in (InsightAudience, InsightExpiring):
         await session.execute(delete(table))
-    if reach:
+    people = {("", ""): 0, **people}  # the day's row for all: it says the day was counted
+    for day in days:
         await session.execute(
-            InsightReach.__table__.insert(),
+            InsightRateDay.__table__.insert(),
             [
-                {"channel": c, "topic": t, "subjects": n, "reachable": r, "counted_at": now}
-                for (c, t), (n, r) in reach.items()
+                {
+                    "day": day,
+                    "channel": c,
+                    "topic": t,
+                    "touchpoint": tp,
+                    "site": site,
+                    "subjects": n,
+                    "opted_in": i,
+                    "opted_out": o,
+                    "counted_at": now,
+                }
+                for (c, t, tp, site), (n, i, o) in rates.items()
+            ]
+            or [
+                # nobody to count (no topic offered, or nobody yet): one empty row still says when
+                {
+                    "day": day,
+                    "channel": "",
+                    "topic": "",
+                    "touchpoint": "",
+                    "site": "",
+                    "subjects": 0,
+                    "opted_in": 0,
+                    "opted_out": 0,
+                    "counted_at": now,
+                }
             ],
+        )
+        await session.execute(
+            InsightRatePeople.__table__.insert(),
+            [{"day": day, "dimension": d, "grp": g, "people": n} for (d, g), n in people.items()],
         )
     if audience:
         await session.execute(
@@ -381,25 +397,59 @@ async def expiring_rows(session: AsyncSession) -> Sequence[InsightExpiring]:
     return (await session.execute(select(InsightExpiring).order_by(InsightExpiring.topic))).scalars().all()
 
 
-async def reach_rows(session: AsyncSession) -> Sequence[Row]:
-    return (
-        (await session.execute(select(InsightReach).order_by(InsightReach.channel, InsightReach.topic)))
-        .scalars()
-        .all()
+async def rate_days(session: AsyncSession, start_day: str, end_day: str) -> list[str]:
+    """The days in ``[start_day, end_day)`` with a count of the consent rates, in order (``""`` and
+    ``"9999-12-31"`` for every day)."""
+    t = InsightRatePeople.__table__
+    return list(
+        (
+            await session.execute(
+                select(t.c.day)
+                .where(t.c.dimension == "", t.c.grp == "", t.c.day >= start_day, t.c.day < end_day)
+                .order_by(t.c.day)
+            )
+        ).scalars()
     )
 
 
-async def choice_totals_by_day(session: AsyncSession, end_day: str, group: str | None) -> Sequence[Row]:
-    """The choice-day changes before ``end_day`` summed per day and group (``group``: a column of
-    ``insight_choice_days`` or None): rows (day, group, opted_in, opted_out), in day order."""
-    t = InsightChoiceDay.__table__
-    key = t.c[group] if group else None
-    columns = [t.c.day, key.label("grp") if key is not None else None]
-    statement = select(
-        *(c for c in columns if c is not None), func.sum(t.c.opted_in), func.sum(t.c.opted_out)
-    ).where(t.c.day < end_day)
-    statement = statement.group_by(t.c.day, key) if key is not None else statement.group_by(t.c.day)
-    return (await session.execute(statement.order_by(t.c.day))).all()
+async def rate_counted_at(session: AsyncSession, day: str) -> datetime | None:
+    """When the consent rates of ``day`` were counted."""
+    t = InsightRateDay.__table__
+    return await session.scalar(select(func.max(t.c.counted_at)).where(t.c.day == day))
+
+
+async def rate_sums(session: AsyncSession, days: Sequence[str], group: str | None) -> Sequence[Row]:
+    """The consent rates of ``days`` summed per day and group (``group``: a column of
+    ``insight_rate_days``, ``pair`` for "channel/topic", or None): rows (day, group, subjects, opted_in, opted_out); the empty row a count
+    with nobody to count leaves is not summed."""
+    t = InsightRateDay.__table__
+    pair = t.c.channel + "/" + t.c.topic
+    key = null() if group is None else pair if group == "pair" else t.c[group]
+    return (
+        await session.execute(
+            select(
+                t.c.day,
+                key.label("grp"),
+                func.sum(t.c.subjects),
+                func.sum(t.c.opted_in),
+                func.sum(t.c.opted_out),
+            )
+            .where(t.c.day.in_(list(days)), t.c.channel != "")
+            .group_by(t.c.day, *([key] if group else []))
+        )
+    ).all()
+
+
+async def rate_people(
+    session: AsyncSession, days: Sequence[str], dimension: str
+) -> dict[tuple[str, str], int]:
+    """(day, group) -> distinct people behind the rate rows of ``days`` grouped by ``dimension`` ("" for
+    all)."""
+    t = InsightRatePeople.__table__
+    rows = await session.execute(
+        select(t.c.day, t.c.grp, t.c.people).where(t.c.day.in_(list(days)), t.c.dimension == dimension)
+    )
+    return {(day, grp): people for day, grp, people in rows}
 
 
 async def event_counts_by_day(
@@ -427,7 +477,7 @@ async def watermark_time(session: AsyncSession, name: str = WATERMARK) -> dateti
 
 
 async def reach_last_count(session: AsyncSession) -> tuple[datetime | None, float]:
-    """When the last recount of the reachable audience started, and how many seconds it took."""
-    counted_at = await session.scalar(select(func.max(InsightReach.counted_at)))
+    """When the last recount of the consent rates started, and how many seconds it took."""
+    counted_at = await session.scalar(select(func.max(InsightRateDay.counted_at)))
     took = await session.scalar(select(Meta.value).where(Meta.key == REACH_TOOK))
     return counted_at, float(took or 0)

@@ -42,21 +42,6 @@ class InsightChoice(Base):
     site: Mapped[str] = mapped_column(String(40))
 
 
-class InsightChoiceDay(Base):
-    """How one UTC day changed the number of choices opted in and out per (channel, topic, touchpoint,
-    site): a period's state is the sum of every day before its end."""
-
-    __tablename__ = "insight_choice_days"
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
-    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
-    touchpoint: Mapped[str] = mapped_column(String(20), primary_key=True)
-    site: Mapped[str] = mapped_column(String(40), primary_key=True)
-    opted_in: Mapped[int] = mapped_column(Integer, default=0)  # a change: may be negative
-    opted_out: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class InsightEventDay(Base):
     """How many changes of each kind one UTC day recorded, per touchpoint, site, method, channel and topic.
     ``kind``: ``opted_in`` / ``opted_out`` (preference changes), ``granted``, ``pending_confirmation``,
@@ -74,19 +59,39 @@ class InsightEventDay(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class InsightReach(Base):
-    """The reachable audience per (channel, topic) the catalog offers, recounted by the worker from the
-    projections with the decision function."""
+class InsightRateDay(Base):
+    """The consent state per (channel, topic) the catalog offers, and where the person's current choice
+    for the pair was made (touchpoint, site; "" for none), as the worker's recount found it at
+    ``counted_at`` with the decision function: the state at the end of ``day`` (a closed day's rows are
+    the first count after its end; today's, the latest count). ``subjects``: people (not erased) with an
+    identity that reaches the channel (everyone, for a channel no identity kind reaches: the topic is
+    offered to all); ``opted_in``: of them, those ``decide`` allows; ``opted_out``: those it refuses for
+    a choice of their own (an opt-out, an objection, a withdrawal, "contact me about nothing")."""
 
-    __tablename__ = "insight_reach"
+    __tablename__ = "insight_rate_days"
 
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     topic: Mapped[str] = mapped_column(String(60), primary_key=True)
-    # people (not erased) with an identity that reaches the channel (every person, for a channel no
-    # identity kind reaches: the topic is offered to all)
+    touchpoint: Mapped[str] = mapped_column(String(20), primary_key=True)
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
     subjects: Mapped[int] = mapped_column(Integer)
-    reachable: Mapped[int] = mapped_column(Integer)  # of them, those ``decide`` allows at ``counted_at``
+    opted_in: Mapped[int] = mapped_column(Integer)
+    opted_out: Mapped[int] = mapped_column(Integer)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InsightRatePeople(Base):
+    """Distinct people behind a day's rate rows per group (``dimension``: "" for all, ``channel``,
+    ``topic``, ``touchpoint``, ``site``; ``grp`` its value): a person offered three topics counts once
+    in the minimum group size, not three times."""
+
+    __tablename__ = "insight_rate_people"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
+    grp: Mapped[str] = mapped_column(String(60), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
 
 
 class InsightAudience(Base):
