@@ -11,6 +11,8 @@ those the decision function allows and those who refused: the state at the day's
 They replace ``insight_choice_days`` (changes of ``preference.set`` choices, which counted neither
 identities, consents, expiry nor the catalog) and ``insight_reach`` (now the newest day's rows). History
 starts with the first count after the upgrade; the changes themselves stay in ``insight_event_days``.
+``insight_choices`` now also keeps each person's consent choice per topic, and the event that made a
+choice (``seq``): the worker folds the log again from the first event.
 """
 
 from __future__ import annotations
@@ -50,9 +52,17 @@ def upgrade() -> None:
     )
     op.drop_table("insight_choice_days")
     op.drop_table("insight_reach")
+    # choices now include consents, and say which event made them: the worker folds the log again from
+    # the first event (the day counts with it)
+    op.add_column("insight_choices", sa.Column("seq", sa.BigInteger(), nullable=False, server_default="0"))
+    op.execute("DELETE FROM insight_choices")
+    op.execute("DELETE FROM insight_event_days")
+    op.execute("DELETE FROM insight_watermarks WHERE name = 'events'")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("insight_choices") as batch:
+        batch.drop_column("seq")
     op.create_table(
         "insight_reach",
         sa.Column("channel", sa.String(length=40), nullable=False),

@@ -9,7 +9,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prefcenter.core.insight_folds import ONE_CLICK_REASON, Choice, FoldEvent, fold_events
+from prefcenter.core.insight_folds import ONE_CLICK_REASON, Choice, FoldEvent, fold_events, latest_choice
 from prefcenter.core.insight_periods import period_start, periods, quantile
 
 SUBJECTS = ["s1", "s2", "s3", "s4"]
@@ -26,7 +26,12 @@ step = st.one_of(
         st.sampled_from(["shop", None]),
     ),
     st.tuples(st.just("subject.erased"), st.sampled_from(SUBJECTS)),
-    st.tuples(st.just("consent.granted"), st.sampled_from(SUBJECTS), st.sampled_from(["checkbox", "verbal"])),
+    st.tuples(
+        st.sampled_from(["consent.granted", "consent.withdrawn"]),
+        st.sampled_from(SUBJECTS),
+        st.sampled_from(["checkbox", "verbal"]),
+        st.sampled_from(["web", "pos"]),
+    ),
 )
 
 
@@ -48,9 +53,7 @@ def streams(draw) -> list[FoldEvent]:
             erased.add(s[1])
             events.append(FoldEvent(seq, at, "subject.erased", s[1], None, None, {}))
         else:
-            events.append(
-                FoldEvent(seq, at, "consent.granted", s[1], "web", None, {"topic": "t", "method": s[2]})
-            )
+            events.append(FoldEvent(seq, at, s[0], s[1], s[3], None, {"topic": "t", "method": s[2]}))
     return events
 
 
@@ -60,7 +63,12 @@ def recompute(events: list[FoldEvent]) -> dict:
     for e in events:
         if e.type == "preference.set":
             key = (e.subject_id, e.data["channel"], e.data["topic"])
-            latest[key] = Choice(e.data["status"], e.touchpoint or "", e.site or "")
+            latest[key] = Choice(e.data["status"], e.touchpoint or "", e.site or "", e.seq)
+        elif e.type in ("consent.granted", "consent.withdrawn"):
+            status = "opted_in" if e.type == "consent.granted" else "opted_out"
+            latest[(e.subject_id, "", e.data["topic"])] = Choice(
+                status, e.touchpoint or "", e.site or "", e.seq
+            )
         elif e.type == "subject.erased":
             latest = {k: v for k, v in latest.items() if k[0] != e.subject_id}
     return latest
@@ -74,8 +82,9 @@ def count_days(events: list[FoldEvent]) -> Counter:
         if e.type == "preference.set":
             method = "one_click" if e.data.get("reason") == ONE_CLICK_REASON else ""
             out[(day, e.data["status"], tp, site, method, e.data["channel"], e.data["topic"])] += 1
-        elif e.type == "consent.granted":
-            out[(day, "granted", tp, site, e.data["method"], "", e.data["topic"])] += 1
+        elif e.type.startswith("consent."):
+            kind = e.type.removeprefix("consent.")
+            out[(day, kind, tp, site, e.data["method"], "", e.data["topic"])] += 1
     return out
 
 
@@ -98,6 +107,12 @@ def test_rollups_in_any_batches_equal_a_full_recomputation(events, cuts):
         counts.update(fold.event_days)
         assert stored_choices == recompute(events[:hi])
     assert +counts == count_days(events)
+
+
+def test_the_latest_choice_of_a_pair_says_where_it_was_made():
+    web, pos = Choice("opted_in", "web", "", 3), Choice("opted_out", "pos", "", 9)
+    assert latest_choice(web, None, pos) == pos and latest_choice(pos, web) == pos
+    assert latest_choice(None, None) is None
 
 
 @given(st.dates(), st.sampled_from(["day", "week", "month"]))

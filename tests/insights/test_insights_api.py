@@ -486,3 +486,35 @@ async def test_reach_audience_and_expiring_follow_the_decision_function(counted)
         "/v1/insights/expiring", params={"group_by": "channel"}, headers=await api.headers("insights:read")
     )
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_consent_rates_group_a_consent_by_where_it_was_given(counted):
+    """A consent given at the point of sale counts under `pos`; withdrawn later on the web, under `web` as
+    opted out; a preference set after a consent moves the pair to where the preference was set."""
+    api = counted
+    h = await api.headers("preferences:write")
+    people = [(await api.new_subject(**_email(n)))["id"] for n in range(3)]
+    grant = {"topic": "offers", "notice_version": 1, "method": "verbal", "touchpoint": "pos"}
+    consents = {}
+    for sid in people:
+        r = await api.client.post(
+            f"/v1/subjects/{sid}/consents", json={**grant, "channels": ["email"]}, headers=h
+        )
+        assert r.status_code == 201, r.text
+        consents[sid] = r.json()["id"]
+    r = await api.client.post(
+        f"/v1/subjects/{people[1]}/consents/{consents[people[1]]}/withdraw",
+        json={"touchpoint": "web", "method": "checkbox"},
+        headers=h,
+    )
+    assert r.status_code in (200, 201), r.text
+    await _set(api, people[2], "opted_out", topic="offers", touchpoint="support")
+    await _fold(api)
+    assert await recount_reach(api.ctx, force=True) >= 1
+
+    series = await _insight(api, "consent-rates", group_by="touchpoint")
+    rows = {row["group"]: row["figures"] for row in series["rows"]}
+    # email/offers: person 0 at pos (allowed), person 1 at web (withdrawn), person 2 at support (opted out)
+    assert rows["pos"] == {"subjects": 1, "opted_in": 1, "opted_out": 0, "opt_in_rate": 1.0}
+    assert rows["web"]["opted_out"] == 1 and rows["web"]["opted_in"] == 0
+    assert rows["support"]["opted_out"] == 1

@@ -20,7 +20,7 @@ from prefcenter.context import AppContext
 from prefcenter.core.contact_folds import CONTACT_FIGURES
 from prefcenter.core.decisions import ALL_CHANNELS, REFUSED_BY_THE_PERSON
 from prefcenter.core.feedback_scores import ces, csat, nps
-from prefcenter.core.insight_folds import Choice
+from prefcenter.core.insight_folds import CONSENT_CHOICE, Choice, latest_choice
 from prefcenter.core.insight_periods import (
     days_a_count_stands_for,
     next_period,
@@ -529,7 +529,11 @@ async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
             for sid, (key, _consent_id, _notice_version) in keys.items():
                 if wanted is not None and kinds.get(sid, set()).isdisjoint(wanted):
                     continue
-                choice = choices.get((sid, channel, topic)) or choices.get((sid, ALL_CHANNELS, topic))
+                choice = latest_choice(
+                    choices.get((sid, channel, topic)),
+                    choices.get((sid, ALL_CHANNELS, topic)),
+                    choices.get((sid, CONSENT_CHOICE, topic)),
+                )
                 where = (choice.touchpoint, choice.site) if choice is not None else ("", "")
                 allowed, reason, _cites, _preference = decider.verdict(key)
                 counts = rates[(channel, topic, *where)]

@@ -148,6 +148,7 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
             "status": x.status,
             "touchpoint": x.touchpoint,
             "site": x.site,
+            "seq": x.seq,
         }
         for (s, c, t), x in fold.choices.items()
         if x is not None
@@ -161,6 +162,7 @@ async def fold_after_watermark(session: AsyncSession, now: datetime, limit: int)
                     "status": stmt.excluded.status,
                     "touchpoint": stmt.excluded.touchpoint,
                     "site": stmt.excluded.site,
+                    "seq": stmt.excluded.seq,
                 },
             ),
             kept,
@@ -304,7 +306,7 @@ async def choices_of(session: AsyncSession, subject_ids: Sequence[str]) -> dict[
                 select(InsightChoice).where(InsightChoice.subject_id.in_(subject_ids[start : start + 500]))
             )
         ).scalars():
-            out[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site)
+            out[(c.subject_id, c.channel, c.topic)] = Choice(c.status, c.touchpoint, c.site, c.seq)
     return out
 
 

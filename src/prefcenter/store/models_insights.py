@@ -29,8 +29,9 @@ class InsightWatermark(Base):
 
 
 class InsightChoice(Base):
-    """A person's current choice for a (channel, topic) as the folded events left it, and where it was
-    made: what the next change of the pair takes away from its group."""
+    """A person's current choice as the folded events left it, and where it was made: per (channel, topic)
+    for preferences, per ("", topic) for the topic's consent (granted or asked for: opted in; withdrawn:
+    opted out). The recount groups a pair's consent rates by the latest of its choices."""
 
     __tablename__ = "insight_choices"
 
@@ -40,6 +41,7 @@ class InsightChoice(Base):
     status: Mapped[str] = mapped_column(String(12))  # opted_in | opted_out
     touchpoint: Mapped[str] = mapped_column(String(20))
     site: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(_BIGINT, default=0)  # the event that made it
 
 
 class InsightEventDay(Base):
