@@ -486,7 +486,7 @@ async def recount_reach(ctx: AppContext, *, force: bool = False) -> int:
     async with ctx.db.read_session() as session:
         last, took = await insight_rollups.reach_last_count(session)
     # A recount waits RECOUNT_SHARE times as long as the last one took, at least: however many people there
-    # are, recounting uses under 1/RECOUNT_SHARE of a core (about 90 s per 1,000,000 people here). The
+    # are, recounting uses under 1/RECOUNT_SHARE of a core (about 65 s per 1,000,000 people here). The
     # first count of a day does not wait: it may close the day before.
     every = max(ctx.settings.insights.reach_every_seconds, RECOUNT_SHARE * took)
     new_day = last is not None and last.astimezone(UTC).date() < now.astimezone(UTC).date()
