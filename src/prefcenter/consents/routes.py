@@ -8,11 +8,10 @@ from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
 from prefcenter.catalog.routes import LocaleParam
-from prefcenter.catalog.service import current_catalog
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
 from prefcenter.consents.gpc import GpcSignal, gpc_signal, honour_gpc
-from prefcenter.consents.profile import read_profile, written_profile
+from prefcenter.consents.profile import read_preference_center, read_profile, written_profile
 from prefcenter.consents.schemas import (
     ConfirmationEmailRead,
     ConsentConfirm,
@@ -217,12 +216,10 @@ class ProfileController(Controller):
     ) -> Response[PreferenceCenterRead]:
         """The catalog in the asked language and the subject's profile in one answer: a widget's first paint."""
         ensure_subject_access(request.user, subject_id)
-        reader = projection_reader(ctx.db)
-        profile = await read_profile(reader, ctx.keys, subject_id)
-        catalog = await current_catalog(ctx.db, reader, ctx.settings.company.name, locale or DEFAULT_LOCALE)
-        return Response(
-            PreferenceCenterRead(catalog=catalog, profile=profile), headers={"ETag": etag(profile.revision)}
+        answer = await read_preference_center(
+            ctx.db, ctx.keys, subject_id, ctx.settings.company.name, locale or DEFAULT_LOCALE
         )
+        return Response(answer, headers={"ETag": etag(answer.profile.revision)})
 
     @patch(
         "/{subject_id:str}/preferences",
