@@ -149,3 +149,26 @@ async def test_etag_is_the_profile_revision_for_if_match(api):
     after = await _preference_center(api, ann["id"], headers)
     assert after.headers["etag"] == saved.headers["etag"] != etag
     assert after.json()["profile"]["revision"] == saved.json()["revision"]
+
+
+async def test_a_catalog_change_shows_in_the_next_answer(api):
+    """The catalog version comes with the profile's rows: a change (here the email channel written again as it
+    is, which still bumps the version) is in the very next answer, as in ``GET /v1/catalog``'s."""
+    ann = await api.new_subject()
+    headers = await _subject_token(api, ann["id"])
+    before = (await _preference_center(api, ann["id"], headers, "de")).json()["catalog"]
+    email = next(
+        c
+        for c in (await api.client.get("/v1/catalog", headers=headers)).json()["channels"]
+        if c["key"] == "email"
+    )
+    r = await api.client.put(
+        "/v1/catalog/channels/email",
+        json={k: email[k] for k in ("name", "description", "translations")},
+        headers=await api.admin(),
+    )
+    assert r.status_code == 200, r.text
+    after = (await _preference_center(api, ann["id"], headers, "de")).json()["catalog"]
+    assert after["version"] > before["version"]
+    expected, _ = await _two_requests(api, ann["id"], headers, "de")
+    assert after == expected["catalog"]
