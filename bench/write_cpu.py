@@ -8,8 +8,12 @@ own share (about half of what a bare ``/health`` costs here).
     .venv/bin/python -m bench.write_cpu --only save --profile save       # and a cProfile of the saves
 
 Cases as in ``bench/api.py``: ``bare`` (GET /health), ``profile`` (GET a profile with an API client token),
-``save`` (PATCH 2 preferences whose status flips every time) and ``grant/withdraw`` (grant ``offers`` by
-email, then withdraw it; the figure is per request). Best of ``--runs`` runs of ``--requests`` requests.
+``save`` (PATCH 2 preferences whose status flips every time), ``grant/withdraw`` (grant ``offers`` by
+email, then withdraw it; the figure is per request), ``catalog`` (GET /v1/catalog?locale=de with the
+person's widget subject token), ``first paint`` (GET /v1/subjects/{id}/preference-center?locale=de with the
+subject token: the widget's first load, one request) and ``first paint (two requests)`` (the catalog, then
+the profile, as the widget loaded before; the figure is per paint). Best of ``--runs`` runs of
+``--requests`` requests (paints).
 A benchmark prints figures; it is not a timed test.
 """
 
@@ -30,6 +34,7 @@ from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, Rate
 from prefcenter.store import migrate
 
 PEOPLE = 50
+CASES = ("bare", "profile", "save", "grant/withdraw", "catalog", "first paint", "first paint (two requests)")
 SAVE_ITEMS = [("email", "product_updates"), ("push", "product_updates")]
 GRANT = {
     "topic": "offers",
@@ -74,7 +79,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
             )
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        ids = []
+        ids, subject_auths = [], []
         for i in range(PEOPLE):
             made_subject = await client.post(
                 "/v1/subjects",
@@ -85,6 +90,8 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
                 headers=auth,
             )
             ids.append(made_subject.json()["id"])
+            minted = await client.post(f"/v1/subjects/{ids[-1]}/widget-tokens", json={}, headers=auth)
+            subject_auths.append({"Authorization": f"Bearer {minted.json()['token']}"})
         n = 0
 
         async def bare() -> None:
@@ -122,11 +129,38 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
             )
             assert withdrawn.status_code == 200, withdrawn.text
 
+        async def catalog() -> None:
+            nonlocal n
+            n += 1
+            answer = await client.get("/v1/catalog?locale=de", headers=subject_auths[n % PEOPLE])
+            assert answer.status_code == 200, answer.text
+
+        async def first_paint() -> None:
+            nonlocal n
+            n += 1
+            answer = await client.get(
+                f"/v1/subjects/{ids[n % PEOPLE]}/preference-center?locale=de",
+                headers=subject_auths[n % PEOPLE],
+            )
+            assert answer.status_code == 200, answer.text
+
+        async def first_paint_two_requests() -> None:
+            nonlocal n
+            n += 1
+            person = subject_auths[n % PEOPLE]
+            assert (await client.get("/v1/catalog?locale=de", headers=person)).status_code == 200
+            assert (
+                await client.get(f"/v1/subjects/{ids[n % PEOPLE]}/profile", headers=person)
+            ).status_code == 200
+
         cases = {
             "bare": (bare, 1),
             "profile": (profile, 1),
             "save": (save, 1),
             "grant/withdraw": (grant_withdraw, 2),
+            "catalog": (catalog, 1),
+            "first paint": (first_paint, 1),
+            "first paint (two requests)": (first_paint_two_requests, 1),
         }
         figures = {}
         for name in args.only or cases:
@@ -140,7 +174,8 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
                     await run()
                 best = min(best, (time.process_time() - started) / (args.requests * requests_each))
             figures[name] = best * 1000
-            print(f"{name}: {figures[name]:.3f} ms CPU per request (best of {args.runs} x {args.requests})")
+            unit = "paint" if name.startswith("first paint") else "request"
+            print(f"{name}: {figures[name]:.3f} ms CPU per {unit} (best of {args.runs} x {args.requests})")
             if args.profile == name:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -159,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary directory)")
     parser.add_argument("--requests", type=int, default=200, help="per run")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", nargs="*", choices=("bare", "profile", "save", "grant/withdraw"))
+    parser.add_argument("--only", nargs="*", choices=CASES)
     parser.add_argument("--profile", help="a case to run once more under cProfile")
     asyncio.run(measure(parser.parse_args(argv)))
     return 0

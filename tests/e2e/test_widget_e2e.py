@@ -98,6 +98,8 @@ async def test_a_second_subjects_data_is_unreachable_with_the_first_subjects_tok
           return {
             ownProfile: await call("GET", `/v1/subjects/${own}/profile`),
             profile: await call("GET", `/v1/subjects/${other}/profile`),
+            ownPreferenceCenter: await call("GET", `/v1/subjects/${own}/preference-center?locale=de`),
+            preferenceCenter: await call("GET", `/v1/subjects/${other}/preference-center?locale=de`),
             subject: await call("GET", `/v1/subjects/${other}`),
             events: await call("GET", `/v1/subjects/${other}/events`),
             patch: await call("PATCH", `/v1/subjects/${other}/preferences`, {touchpoint: "web", do_not_contact: true}),
@@ -112,6 +114,8 @@ async def test_a_second_subjects_data_is_unreachable_with_the_first_subjects_tok
     assert results == {
         "ownProfile": 200,
         "profile": 404,
+        "ownPreferenceCenter": 200,
+        "preferenceCenter": 404,
         "subject": 404,
         "events": 404,
         "patch": 404,

@@ -1,6 +1,6 @@
 // HTTP client for the prefcenter v1 API: bearer token, retries with backoff, idempotency keys.
 
-import type { Catalog, InteractionPage, Profile, Write } from "./types";
+import type { InteractionPage, PreferenceCenter, Profile, Write } from "./types";
 
 export interface Problem {
   type?: string;
@@ -56,7 +56,9 @@ export interface ApiOptions {
 }
 
 export interface ApiClient {
-  getCatalog(): Promise<ApiResult<Catalog>>;
+  /** The first paint: catalog and profile in one request (the revision from the profile's ETag). */
+  getPreferenceCenter(): Promise<ApiResult<PreferenceCenter>>;
+  /** The profile alone: a reload after a consent write or a 412. */
   getProfile(): Promise<ApiResult<Profile>>;
   /** Agent mode: the customer's last five contacts across channels. */
   getRecentContacts(): Promise<ApiResult<InteractionPage>>;
@@ -171,7 +173,8 @@ export function createApiClient(opts: ApiOptions): ApiClient {
 
   return {
     // The catalog's texts in the widget's language (the server falls back to its default locale per text).
-    getCatalog: () => request<Catalog>("GET", opts.locale ? `/v1/catalog?locale=${encodeURIComponent(opts.locale)}` : "/v1/catalog"),
+    getPreferenceCenter: () =>
+      request<PreferenceCenter>("GET", `${subjectPath}/preference-center${opts.locale ? `?locale=${encodeURIComponent(opts.locale)}` : ""}`),
     getProfile: () => request<Profile>("GET", `${subjectPath}/profile`),
     getRecentContacts: () => request<InteractionPage>("GET", `${subjectPath}/interactions?limit=5`),
     send(write, revision) {

@@ -123,10 +123,10 @@ export class PreferenceWidget {
     }
     setStatus(this.shell, "busy", this.t("loading"));
     try {
-      const [catalog, profile] = await Promise.all([this.client.getCatalog(), this.client.getProfile()]);
+      const { catalog, profile } = (await this.client.getPreferenceCenter()).data;
       if (!this.alive) return;
-      this.catalog = catalog.data;
-      this.profile = profile.data;
+      this.catalog = catalog;
+      this.profile = profile;
       await this.honourGpc();
       await this.loadContacts();
       if (!this.alive) return;

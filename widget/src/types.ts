@@ -74,6 +74,12 @@ export interface Profile {
   consents: Consent[];
 }
 
+/** The first paint in one answer: the catalog in the widget's language and the profile. */
+export interface PreferenceCenter {
+  catalog: Catalog;
+  profile: Profile;
+}
+
 // Request bodies.
 
 export interface PreferenceItem {

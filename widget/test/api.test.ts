@@ -29,6 +29,19 @@ describe("api client", () => {
     expect(api.calls[0].headers["Idempotency-Key"]).toBeUndefined();
   });
 
+  it("reads the first paint in one request: catalog in the widget's language, profile, revision from the ETag", async () => {
+    const api = new FakeApi();
+    const withLocale = createApiClient({ api: "https://prefs.example.com", token: TOKEN, subject: SUBJECT, locale: "de-AT", fetch: api.fetch as typeof fetch });
+    const res = await withLocale.getPreferenceCenter();
+    expect(res.revision).toBe(12);
+    expect(res.data.catalog.version).toBe(7);
+    expect(res.data.profile.revision).toBe(12);
+    expect(api.calls[0]).toMatchObject({ method: "GET", path: `/v1/subjects/${SUBJECT}/preference-center`, query: { locale: "de-AT" } });
+    expect(api.calls[0].headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    await client(api).getPreferenceCenter();
+    expect(api.calls[1].query).toEqual({}); // no language: the server's default locale
+  });
+
   it("sends the widget's language as Accept-Language when it has one", async () => {
     const api = new FakeApi();
     const withLocale = createApiClient({ api: "https://prefs.example.com", token: TOKEN, subject: SUBJECT, locale: "de", fetch: api.fetch as typeof fetch });

@@ -51,7 +51,9 @@ async function save(s: ShadowRoot, expected = "Saved"): Promise<void> {
 describe("<prefcenter-preferences> full mode", () => {
   it("renders the profile into an accessible, grouped matrix", async () => {
     const s = await mountEl();
-    expect(api.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["GET /v1/catalog", `GET /v1/subjects/${SUBJECT}/profile`]);
+    // the first paint is one request: the catalog in the widget's language and the profile together
+    expect(api.calls.map((c) => `${c.method} ${c.path}`)).toEqual([`GET /v1/subjects/${SUBJECT}/preference-center`]);
+    expect(api.calls[0].query).toEqual({ locale: "en" });
     expect(Array.from(s.querySelectorAll("caption"), (c) => c.textContent)).toEqual(["Marketing", "Service"]);
     expect(s.querySelectorAll('th[scope="col"]').length).toBe(8);
     expect(s.querySelector('th[scope="row"] .pc-name')!.textContent).toBe("Newsletter");
@@ -347,7 +349,7 @@ describe("loading", () => {
   });
 
   it("shows a load error with Try again", async () => {
-    api.failNext(500, (c) => c.path.endsWith("/profile"), 3);
+    api.failNext(500, (c) => c.path.endsWith("/preference-center"), 3);
     const el = document.createElement("prefcenter-preferences");
     el.setAttribute("data-api", "https://prefs.example.com");
     el.setAttribute("data-token", TOKEN);
@@ -360,7 +362,7 @@ describe("loading", () => {
 
   it("an expired token is explained, fires prefcenter:token-expired and a fresh data-token carries on", async () => {
     const expired = { reason: "expired", detail: "the access token is expired" };
-    api.failNext(401, (c) => c.path.endsWith("/profile"), 1, "unauthorized", {}, expired);
+    api.failNext(401, (c) => c.path.endsWith("/preference-center"), 1, "unauthorized", {}, expired);
     const el = document.createElement("prefcenter-preferences");
     el.setAttribute("data-api", "https://prefs.example.com");
     el.setAttribute("data-token", TOKEN);
@@ -406,7 +408,7 @@ describe("loading", () => {
     const s = await mountEl();
     const el = s.host;
     el.setAttribute("data-token", TOKEN + "x");
-    await waitFor(() => api.calls.filter((c) => c.path === "/v1/catalog").length === 2);
+    await waitFor(() => api.calls.filter((c) => c.path.endsWith("/preference-center")).length === 2);
     await waitFor(() => s.querySelector('[data-pc="save"]'));
     expect(api.calls.at(-1)!.headers.Authorization).toBe(`Bearer ${TOKEN}x`);
   });

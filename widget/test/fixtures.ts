@@ -85,6 +85,8 @@ export function profile(): Profile {
 export interface Call {
   method: string;
   path: string;
+  /** The query string's parameters. */
+  query: Record<string, string>;
   headers: Record<string, string>;
   body: any;
 }
@@ -126,6 +128,7 @@ export class FakeApi {
     const call: Call = {
       method: init.method ?? "GET",
       path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
       headers,
       body: init.body ? JSON.parse(String(init.body)) : undefined,
     };
@@ -142,7 +145,9 @@ export class FakeApi {
   private handle(call: Call): Response {
     const p = this.profile;
     const base = `/v1/subjects/${SUBJECT}`;
-    if (call.method === "GET" && call.path === "/v1/catalog") return json(this.catalog);
+    if (call.method === "GET" && call.path === `${base}/preference-center`) {
+      return json({ catalog: this.catalog, profile: p }, 200, { ETag: `"${p.revision}"` });
+    }
     if (call.method === "GET" && call.path === `${base}/profile`) return json(p, 200, { ETag: `"${p.revision}"` });
     if (call.method === "GET" && call.path === `${base}/interactions`) return json({ items: this.interactions, next_cursor: null });
     if (call.method !== "GET") {

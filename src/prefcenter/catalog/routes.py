@@ -31,6 +31,16 @@ TopicParam = Annotated[
     TopicKey, Parameter(description="Topic key, e.g. `newsletter`", pattern=KEY_PATTERN, max_length=60)
 ]
 
+LocaleParam = Annotated[
+    Language | None,
+    Parameter(
+        description="Texts in this language, e.g. `de`; a text without a translation is the default one",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        max_length=16,
+    ),
+]
+"""The catalog's ``?locale=``, also taken by the preference center answer (``consents/routes.py``)."""
+
 
 class CatalogController(Controller):
     path = "/v1/catalog"
@@ -40,14 +50,7 @@ class CatalogController(Controller):
     async def get_catalog(
         self,
         ctx: AppContext,
-        locale: Annotated[
-            Language | None,
-            Parameter(
-                description="Texts in this language, e.g. `de`; a text without a translation is the default one",
-                pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-                max_length=16,
-            ),
-        ] = None,
+        locale: LocaleParam = None,
     ) -> CatalogRead:
         """The company's channels and topics, each topic with its current notice, in the asked language."""
         return await service.current_catalog(

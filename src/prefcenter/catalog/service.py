@@ -263,7 +263,12 @@ async def current_catalog(
 
     Every catalog change bumps the version in its own transaction (``_bump_version``), and the version is
     read before the catalog, so an answer is never kept under a version older than what it shows."""
-    version = await reader.catalog_version()
+    return await catalog_at(db, await reader.catalog_version(), company_name, locale)
+
+
+async def catalog_at(db: Database, version: str | None, company_name: str, locale: str) -> CatalogRead:
+    """``current_catalog`` for a ``meta.catalog_version`` the caller read already (the preference center reads
+    it with the profile); the catalog is read after it, as there."""
     cached = _answers.get(db)
     if cached is None or cached[0] != version or cached[1] != company_name:
         cached = (version, company_name, {})

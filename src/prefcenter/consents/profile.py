@@ -9,10 +9,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefcenter.consents.schemas import ConsentRead, ProfileRead
+from prefcenter.catalog.service import catalog_at
+from prefcenter.consents.schemas import ConsentRead, PreferenceCenterRead, ProfileRead
 from prefcenter.errors import NotFound
 from prefcenter.keys import KeyMaterial
+from prefcenter.store.database import Database
 from prefcenter.store.projection_rows import ProfileRows, ProjectionReader
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import UnitOfWork
 from prefcenter.store.write_statements import transaction_statements
 from prefcenter.subjects.schemas import PreferenceRead, SettingsRead
@@ -49,6 +52,19 @@ async def read_profile(reader: ProjectionReader, keys: KeyMaterial, subject_id: 
     if rows is None:
         raise NotFound(f"no subject {subject_id}")
     return profile_read(keys, rows)
+
+
+async def read_preference_center(
+    db: Database, keys: KeyMaterial, subject_id: str, company_name: str, locale: str
+) -> PreferenceCenterRead:
+    """The committed profile and the catalog in ``locale`` (the widget's first paint): the catalog version
+    comes with the profile's rows (one snapshot), so the kept catalog costs no statement of its own."""
+    _known(subject_id)
+    rows = await projection_reader(db).profile(subject_id)
+    if rows is None:
+        raise NotFound(f"no subject {subject_id}")
+    catalog = await catalog_at(db, rows.catalog_version, company_name, locale)
+    return PreferenceCenterRead(catalog=catalog, profile=profile_read(keys, rows))
 
 
 async def read_profile_in(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> ProfileRead:

@@ -7,10 +7,11 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 
 from prefcenter.auth.guards import ensure_subject_access, requires
+from prefcenter.catalog.routes import LocaleParam
 from prefcenter.consents import double_opt_in as doi
 from prefcenter.consents import service
 from prefcenter.consents.gpc import GpcSignal, gpc_signal, honour_gpc
-from prefcenter.consents.profile import read_profile, written_profile
+from prefcenter.consents.profile import read_preference_center, read_profile, written_profile
 from prefcenter.consents.schemas import (
     ConfirmationEmailRead,
     ConsentConfirm,
@@ -18,11 +19,13 @@ from prefcenter.consents.schemas import (
     ConsentRead,
     ConsentWithdraw,
     Evidence,
+    PreferenceCenterRead,
     ProfileRead,
 )
 from prefcenter.context import AppContext
 from prefcenter.http.client_address import client_ip
 from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
+from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.store.projections import projection_reader
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferencesUpdate
@@ -178,6 +181,11 @@ def _with_etag(profile: ProfileRead) -> Response[ProfileRead]:
     return Response(profile, headers={"ETag": etag(profile.revision)})
 
 
+PROFILE_ETAG = ResponseHeader(
+    name="ETag", description="The profile revision, for If-Match", documentation_only=True
+)
+
+
 class ProfileController(Controller):
     """The preference center's view of one subject (subjects and consents together) and its preference write."""
 
@@ -188,11 +196,7 @@ class ProfileController(Controller):
         "/{subject_id:str}/profile",
         operation_id="getProfile",
         guards=[requires("preferences:read", subject_token=True)],
-        response_headers=[
-            ResponseHeader(
-                name="ETag", description="The profile revision, for If-Match", documentation_only=True
-            )
-        ],
+        response_headers=[PROFILE_ETAG],
     )
     async def get_profile(
         self, ctx: AppContext, request: Request, subject_id: SubjectId
@@ -200,6 +204,22 @@ class ProfileController(Controller):
         """Everything the preference center shows: settings, preferences, current consents."""
         ensure_subject_access(request.user, subject_id)
         return _with_etag(await read_profile(projection_reader(ctx.db), ctx.keys, subject_id))
+
+    @get(
+        "/{subject_id:str}/preference-center",
+        operation_id="getPreferenceCenter",
+        guards=[requires("preferences:read", subject_token=True)],
+        response_headers=[PROFILE_ETAG],
+    )
+    async def get_preference_center(
+        self, ctx: AppContext, request: Request, subject_id: SubjectId, locale: LocaleParam = None
+    ) -> Response[PreferenceCenterRead]:
+        """The catalog in the asked language and the subject's profile in one answer: a widget's first paint."""
+        ensure_subject_access(request.user, subject_id)
+        answer = await read_preference_center(
+            ctx.db, ctx.keys, subject_id, ctx.settings.company.name, locale or DEFAULT_LOCALE
+        )
+        return Response(answer, headers={"ETag": etag(answer.profile.revision)})
 
     @patch(
         "/{subject_id:str}/preferences",

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import msgspec
 
+from prefcenter.catalog.schemas import CatalogRead
 from prefcenter.subjects.schemas import PreferenceRead, SettingsRead, SubjectRead
 from prefcenter.vocabulary import (
     MULTI_LINE_PATTERN,
@@ -77,3 +78,11 @@ class ProfileRead(msgspec.Struct):
     settings: SettingsRead
     preferences: list[PreferenceRead]
     consents: list[ConsentRead]
+
+
+class PreferenceCenterRead(msgspec.Struct):
+    """What a preference center (the widget) shows first, in one answer: the catalog in the asked language and
+    the subject's profile."""
+
+    catalog: CatalogRead
+    profile: ProfileRead

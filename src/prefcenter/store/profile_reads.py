@@ -4,7 +4,9 @@ connection (``store/write_statements.py``: a write request that answers with the
 before or with its commit).
 
 SQLite: five small statements inside one read transaction (one snapshot). PostgreSQL: one statement, the
-lists as arrays of anonymous records (asyncpg decodes them as tuples): one round trip, one snapshot.
+lists as arrays of anonymous records (asyncpg decodes them as tuples): one round trip, one snapshot. Both read
+``meta.catalog_version`` beside the subject (a scalar subquery), so the preference center answer finds its
+kept catalog without a statement (on PostgreSQL a round trip) of its own.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from prefcenter.store.projection_rows import (
 )
 
 _json_list = msgspec.json.Decoder(list[str])
+_CATALOG_VERSION = "(SELECT value FROM meta WHERE key = 'catalog_version')"
 
 SQLITE_PROFILE = (
     "SELECT id, external_id, created_at, erased_at, revision, do_not_contact, preferred_channel, language, "
-    "frequency FROM subjects WHERE id = ?",
+    f"frequency, {_CATALOG_VERSION} FROM subjects WHERE id = ?",
     "SELECT master_key_id, wrapped_key FROM subject_keys WHERE subject_id = ?",
     "SELECT kind, sealed_value, added_at FROM identities WHERE subject_id = ? ORDER BY added_at",
     "SELECT channel, topic, status, updated_at FROM preferences WHERE subject_id = ? ORDER BY channel, topic",
@@ -36,7 +39,7 @@ SQLITE_PROFILE = (
 
 POSTGRES_PROFILE = (
     "SELECT s.id, s.external_id, s.created_at, s.erased_at, s.revision, s.do_not_contact, "
-    "s.preferred_channel, s.language, s.frequency, "
+    f"s.preferred_channel, s.language, s.frequency, {_CATALOG_VERSION}, "
     "(SELECT (k.master_key_id, k.wrapped_key) FROM subject_keys k WHERE k.subject_id = s.id), "
     "ARRAY(SELECT (i.kind, i.sealed_value, i.added_at) FROM identities i WHERE i.subject_id = s.id "
     "ORDER BY i.added_at), "
@@ -68,7 +71,9 @@ def _consent(row) -> ConsentRecordRow:
 
 def profile_rows(subject, key, identities, preferences, consents) -> ProfileRows:
     """Driver rows (either dialect) as ``ProfileRows``."""
-    sid, external_id, created, erased, revision, dnc, preferred, language, frequency = subject
+    sid, external_id, created, erased, revision, dnc, preferred, language, frequency, catalog_version = (
+        subject
+    )
     return ProfileRows(
         subject=ProfileSubjectRow(
             sid,
@@ -87,6 +92,7 @@ def profile_rows(subject, key, identities, preferences, consents) -> ProfileRows
         ],
         preferences=[PreferenceStatusRow(c, t, s, utc_instant(at)) for c, t, s, at in preferences],
         consents=[_consent(row) for row in consents],
+        catalog_version=catalog_version,
     )
 
 
@@ -94,7 +100,7 @@ def postgres_profile_rows(row) -> ProfileRows | None:
     """The one row of ``POSTGRES_PROFILE`` (None: no such subject) as ``ProfileRows``."""
     if row is None:
         return None
-    return profile_rows(row[:9], row[9], row[10], row[11], row[12])
+    return profile_rows(row[:10], row[10], row[11], row[12], row[13])
 
 
 async def profile_on_connection(conn: AsyncConnection, subject_id: str) -> ProfileRows | None:

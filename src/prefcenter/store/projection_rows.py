@@ -140,13 +140,16 @@ class ConsentRecordRow(NamedTuple):
 @dataclass(frozen=True)
 class ProfileRows:
     """One subject's profile, read in one snapshot: identities by ``added_at``, preferences by (channel,
-    topic), current consents by topic; ``key`` is None once the subject's data key was shredded."""
+    topic), current consents by topic; ``key`` is None once the subject's data key was shredded;
+    ``catalog_version`` is ``meta.catalog_version`` in the same snapshot (None before the first catalog
+    change)."""
 
     subject: ProfileSubjectRow
     key: WrappedKeyRow | None
     identities: list[SealedIdentityRow]
     preferences: list[PreferenceStatusRow]
     consents: list[ConsentRecordRow]
+    catalog_version: str | None
 
 
 def utc_instant(value) -> datetime | None:
