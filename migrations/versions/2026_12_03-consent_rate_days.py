@@ -54,7 +54,8 @@ def upgrade() -> None:
     op.drop_table("insight_reach")
     # choices now include consents, and say which event made them: the worker folds the log again from
     # the first event (the day counts with it)
-    op.add_column("insight_choices", sa.Column("seq", sa.BigInteger(), nullable=False, server_default="0"))
+    seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.add_column("insight_choices", sa.Column("seq", seq, nullable=False, server_default="0"))
     op.execute("DELETE FROM insight_choices")
     op.execute("DELETE FROM insight_event_days")
     op.execute("DELETE FROM insight_watermarks WHERE name = 'events'")
