@@ -114,6 +114,9 @@ class UnitOfWork:
             str, LockedSubject
         ] = {}  # subjects read (on PostgreSQL locked) by ``lock_subject``
         self._statements: TransactionStatements | None = None
+        self._held_events: list[
+            NewEvent
+        ] = []  # ``append_events``' events, linked and written by ``complete``
 
     @property
     def session(self) -> AsyncSession:
@@ -132,7 +135,10 @@ class UnitOfWork:
         return self._statements
 
     async def _chain_head(self) -> tuple[int, str]:
+        """The chain's head, read under the chain lock (PostgreSQL: an advisory lock held until the commit,
+        so what this transaction writes before it, the subject's changes first, stays outside the lock)."""
         if self._head is None:
+            await self.flush()
             statements = await self.statements()
             if self.dialect == "postgresql":
                 await statements.run(_PG_CHAIN_LOCK)
@@ -152,6 +158,7 @@ class UnitOfWork:
     ) -> int:
         """Append one event to the chain, written at once as a plain row; its ``seq``. ``sealed`` (personal
         fields) is encrypted with the subject's key."""
+        await self._write_held_events()  # the events appended before this one come first in the chain
         await self._chain_head()
         sealed_blob = None
         if sealed:
@@ -166,16 +173,33 @@ class UnitOfWork:
         return row["seq"]
 
     async def append_events(self, events: Iterable[NewEvent]) -> int:
-        """The bulk form of ``append_event``: link the events in order after the head (read under the lock)
-        and write them, and the signed checkpoints they cross, with one INSERT each. Each ``sealed`` must
-        already be sealed with its subject's data key (the caller holds the keys)."""
-        rows, checkpoints = await self.link_events(events)
-        if rows:
-            statements = await self.statements()
-            await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
-            if checkpoints:
-                await self._insert_checkpoints(checkpoints)
-        return len(rows)
+        """The bulk form of ``append_event``, held back until the unit of work completes (or until another
+        event is appended, which they precede): then linked in order after the head, read under the chain
+        lock, and written, with the signed checkpoints they cross, with one INSERT each. So the chain lock
+        is taken as late as it can be and held only for the chain's own statements and the commit. Each
+        ``sealed`` must already be sealed with its subject's data key (the caller holds the keys)."""
+        held = list(events)
+        for e in held:
+            if e.sealed is not None and e.subject_id is None:
+                raise ValueError("sealed personal data needs a subject")
+        self._held_events.extend(held)
+        return len(held)
+
+    async def _write_held_events(self) -> None:
+        if not self._held_events:
+            return
+        events, self._held_events = self._held_events, []
+        rows, checkpoints = await self._link_events(events)
+        statements = await self.statements()
+        await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
+        if checkpoints:
+            await self._insert_checkpoints(checkpoints)
+
+    async def complete(self) -> None:
+        """Write everything held back, just before the commit: the subject's changes (``flush``), then the
+        held events, under the chain lock."""
+        await self.flush()
+        await self._write_held_events()
 
     async def _insert_checkpoints(self, checkpoints: list[dict]) -> None:
         statements = await self.statements()
@@ -187,6 +211,10 @@ class UnitOfWork:
         """The rows of ``events`` linked in order after the head (read under the chain lock), and of the signed
         checkpoints they cross, for the caller to write in this transaction (``append_events`` does; the bulk
         import writes them with the driver's own bulk insert)."""
+        await self._write_held_events()
+        return await self._link_events(events)
+
+    async def _link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
         await self._chain_head()
         rows, checkpoints = [], []
         for e in events:
@@ -253,6 +281,7 @@ class UnitOfWork:
 
     async def checkpoint_now(self) -> bool:
         """Sign the current head unless it is already checkpointed; whether a checkpoint was written."""
+        await self._write_held_events()
         seq, _ = await self._chain_head()
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
             return False
@@ -355,9 +384,9 @@ async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfW
         async with db.writer_transaction() as transaction:
             uow = UnitOfWork(transaction, keys, db)
             yield uow
-            await uow.flush()
+            await uow.complete()
         return
     async with db.write_session() as session:
         uow = UnitOfWork(session, keys, db)
         yield uow
-        await uow.flush()
+        await uow.complete()
