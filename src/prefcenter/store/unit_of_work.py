@@ -27,7 +27,10 @@ from prefcenter.store.write_statements import (
 )
 
 CHECKPOINT_EVERY = 256
-_PG_CHAIN_LOCK = "SELECT pg_advisory_xact_lock(7243001)"  # serialises appends to the one chain
+# PostgreSQL: the chain lock (an advisory lock held until the transaction ends: it serialises appends to the
+# one chain), then the head read after it, in one round trip (a function's statements each take a fresh
+# snapshot; migration 20261202_chain_head)
+_PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()"
 # Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
 # the chain head two columns, a revision bump one UPDATE (through the session, the ORM's bookkeeping for
 # these was a large share of a save's time).
@@ -140,9 +143,9 @@ class UnitOfWork:
         if self._head is None:
             await self.flush()
             statements = await self.statements()
-            if self.dialect == "postgresql":
-                await statements.run(_PG_CHAIN_LOCK)
-            rows = await statements.rows(_CHAIN_HEAD)
+            rows = await statements.rows(
+                _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
+            )
             self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
         return self._head
 
