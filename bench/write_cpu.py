@@ -13,7 +13,10 @@ email, then withdraw it; the figure is per request), ``catalog`` (GET /v1/catalo
 person's widget subject token), ``first paint`` (GET /v1/subjects/{id}/preference-center?locale=de with the
 subject token: the widget's first load, one request) and ``first paint (two requests)`` (the catalog, then
 the profile, as the widget loaded before; the figure is per paint). Best of ``--runs`` runs of
-``--requests`` requests (paints).
+``--requests`` requests (paints). On PostgreSQL it also prints, per request of the best run, the round
+trips to the server (writes on its sockets: asyncpg sends each operation's messages in one write) and the
+CPU time of the database's server backends (``/proc/<pid>/stat``, when readable: the server shares the
+machine's cores).
 A benchmark prints figures; it is not a timed test.
 """
 
@@ -22,12 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import tempfile
 import time
+from asyncio import selector_events
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from prefcenter.keys import generate_key_files
 from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, RateLimitSettings, Settings
@@ -43,6 +49,45 @@ GRANT = {
     "method": "checkbox",
     "touchpoint": "web",
 }
+
+
+class RoundTrips:
+    """Counts writes on sockets to the database server's port (one per round trip with asyncpg)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.count = 0
+        original = selector_events._SelectorSocketTransport.write
+        counter = self
+
+        def write(transport, data):
+            peer = transport.get_extra_info("peername")
+            if peer is not None and peer[1] == counter.port:
+                counter.count += 1
+            return original(transport, data)
+
+        selector_events._SelectorSocketTransport.write = write
+
+
+def backend_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the server backends ``pids`` (0 where /proc does not show them)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(ctx) -> list[int]:
+    async with ctx.db.read_engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+        return [row[0] for row in rows]
 
 
 async def measure(args: argparse.Namespace) -> dict[str, float]:
@@ -63,6 +108,8 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
     )
     app = create_app(settings)
     ctx = app.state.ctx
+    postgres = ctx.db.dialect == "postgresql"
+    round_trips = RoundTrips(ctx.db.write_engine.url.port or 5432) if postgres else None
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local")
     try:
         await load_demo(ctx)
@@ -168,14 +215,28 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
             for _ in range(20):
                 await run()
             best = float("inf")
+            server_note = ""
+            pids = await backend_pids(ctx) if postgres else []
             for _ in range(args.runs):
+                trips_before = round_trips.count if round_trips else 0
+                server_before = backend_cpu_seconds(pids)
                 started = time.process_time()
                 for _ in range(args.requests):
                     await run()
-                best = min(best, (time.process_time() - started) / (args.requests * requests_each))
+                cpu = (time.process_time() - started) / (args.requests * requests_each)
+                if cpu < best:
+                    best = cpu
+                    if round_trips:
+                        count = args.requests * requests_each
+                        trips = (round_trips.count - trips_before) / count
+                        server_ms = (backend_cpu_seconds(pids) - server_before) * 1000 / count
+                        server_note = f"; {trips:.1f} round trips, server backends {server_ms:.2f} ms CPU"
             figures[name] = best * 1000
             unit = "paint" if name.startswith("first paint") else "request"
-            print(f"{name}: {figures[name]:.3f} ms CPU per {unit} (best of {args.runs} x {args.requests})")
+            print(
+                f"{name}: {figures[name]:.3f} ms CPU per {unit} (best of {args.runs} x {args.requests})"
+                + server_note
+            )
             if args.profile == name:
                 profiler = cProfile.Profile()
                 profiler.enable()

@@ -92,3 +92,33 @@ async def test_a_postgresql_connection_that_died_in_the_pool_is_replaced_before_
     await asyncio.sleep(0.1)
     async with db.write_session() as session:
         assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+
+
+@pytest.mark.parametrize("first_use", ["statements", "session"])
+async def test_a_unit_of_work_on_a_connection_that_died_in_the_pool_gets_a_new_one(db, first_use):
+    """A write transaction's checkout pings with its own BEGIN: a dead connection is replaced before use, and
+    the transaction begun on the new one commits; a rollback leaves nothing behind."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    async with unit_of_work(db, keys=None) as uow:
+        pid = (await (await uow.statements()).rows("SELECT pg_backend_pid()"))[0][0]
+    admin = await asyncpg.connect(db.url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.1)
+    kept, dropped = f"w-{uuid.uuid4().hex}", f"w-{uuid.uuid4().hex}"
+    async with unit_of_work(db, keys=None) as uow:
+        if first_use == "session":
+            await uow.session.execute(
+                text("INSERT INTO meta (key, value) VALUES (:k, 'session')"), {"k": kept}
+            )
+        else:
+            await (await uow.statements()).run(_INSERT, (kept, "statements"))
+        assert (await (await uow.statements()).rows("SELECT pg_backend_pid()"))[0][0] != pid
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(db, keys=None) as uow:  # begun by the ping on the pooled connection
+            await (await uow.statements()).run(_INSERT, (dropped, "statements"))
+            raise RuntimeError("the write failed")
+    assert await _stored(db, kept, dropped) == {kept}

@@ -94,10 +94,10 @@ class ConsentController(Controller):
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             await honour_gpc(uow, subject, _gpc(ctx, request))
+            uow.bump_revision(subject)  # first: written before the chain lock, which the grant's event takes
             result = await service.grant(
                 uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
             )
-            uow.bump_revision(subject)
         if result.status == "pending_confirmation":
             # After the commit (with an Idempotency-Key: the request's; a rolled-back grant sends nothing):
             # a mail failure is logged and the consent stays pending (it can be resent).
@@ -128,9 +128,10 @@ class ConsentController(Controller):
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match))
             await honour_gpc(uow, subject, _gpc(ctx, request))
-            result = await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
-            uow.bump_revision(subject)
-            return result
+            uow.bump_revision(
+                subject
+            )  # first: written before the chain lock, which the withdrawal's event takes
+            return await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
 
     @post("/{consent_id:str}/confirm", operation_id="confirmConsent", status_code=200)
     async def confirm(

@@ -24,7 +24,6 @@ from prefcenter.store.write_statements import (
     current_consent,
     insert_consent,
     lapsed_consents,
-    supersede_consent,
     unconfirmed_consents,
     update_consent,
 )
@@ -184,9 +183,8 @@ async def grant(
         locale=locale,
         notice_sha256=notice_sha256,
     )
-    if previous is not None:  # the one current record per subject x topic: the old one first
-        await supersede_consent(statements, previous.id, consent.id)
-    await insert_consent(statements, consent)
+    # the one current record per subject x topic: the old one is superseded by the new one
+    await insert_consent(statements, consent, supersedes=previous.id if previous else None)
     event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
     event_seq = await uow.append_event(
         event_type,

@@ -110,12 +110,22 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
+# Set while ``Database.writer_transaction`` checks a PostgreSQL connection out: its ping is the transaction's BEGIN.
+_BEGIN_AS_PING: ContextVar[bool] = ContextVar("prefcenter_begin_as_ping", default=False)
+
+
 def _ping_in_one_round_trip(dbapi_connection) -> bool:
     """PostgreSQL's ``pool_pre_ping``: ``SELECT 1``, one round trip on asyncpg's simple query protocol.
     SQLAlchemy's asyncpg ping wraps its statement in a transaction of its own for PgBouncer's transaction
     mode (BEGIN, the statement, ROLLBACK: three round trips on every checkout); a simple query needs no
-    prepared statement and no transaction there. Errors go through the adapter as its own ping's do, so
-    the pool replaces a dead connection as before."""
+    prepared statement and no transaction there. A write transaction's checkout (``_BEGIN_AS_PING``) pings
+    with the transaction's own ``BEGIN``, through SQLAlchemy's adapter (so the commit or rollback stays its
+    own): the round trip it needs anyway. Errors go through the adapter as its own ping's do, so the pool
+    replaces a dead connection as before (a fresh one is not pinged: its transaction begins with the first
+    statement, ``write_statements.connection_statements``)."""
+    if _BEGIN_AS_PING.get():
+        await_(dbapi_connection._start_transaction())  # its errors go through ``_handle_exception``
+        return True
     try:
         await_(dbapi_connection.driver_connection.execute("SELECT 1"))
     except Exception as error:
@@ -379,10 +389,15 @@ class Database:
         SQLite on a file: on this process's writer connection, in this process's writer turn; after an
         outage error (full disk, read-only or vanished file, I/O error) the connection is closed and the
         next write opens a new one, as a pool would. PostgreSQL: on a connection checked out of the pool
-        (pre-pinged) for it and returned after; one that broke in the transaction is invalidated by its
+        (pre-pinged with the transaction's BEGIN) for it and returned after; one that broke in the transaction is invalidated by its
         failed rollback, as a session's would be."""
         if not self.is_sqlite:
-            async with self.write_engine.connect() as connection:
+            pinging = _BEGIN_AS_PING.set(True)
+            try:  # a connection from the pool is pinged with the transaction's BEGIN
+                connection = await self.write_engine.connect().start()
+            finally:
+                _BEGIN_AS_PING.reset(pinging)
+            try:
                 await connection.begin()
                 transaction = PostgresTransaction(connection)
                 try:
@@ -395,6 +410,8 @@ class Database:
                         await transaction._close()
                     raise
                 await transaction._close()
+            finally:
+                await asyncio.shield(connection.close())  # as ``async with`` a connection does
             return
         async with self._writer_turn():
             writer = await self._writer_connection()

@@ -27,7 +27,10 @@ from prefcenter.store.write_statements import (
 )
 
 CHECKPOINT_EVERY = 256
-_PG_CHAIN_LOCK = "SELECT pg_advisory_xact_lock(7243001)"  # serialises appends to the one chain
+# PostgreSQL: the chain lock (an advisory lock held until the transaction ends: it serialises appends to the
+# one chain), then the head read after it, in one round trip (a function's statements each take a fresh
+# snapshot; migration 20261202_chain_head)
+_PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()"
 # Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
 # the chain head two columns, a revision bump one UPDATE (through the session, the ORM's bookkeeping for
 # these was a large share of a save's time).
@@ -114,6 +117,9 @@ class UnitOfWork:
             str, LockedSubject
         ] = {}  # subjects read (on PostgreSQL locked) by ``lock_subject``
         self._statements: TransactionStatements | None = None
+        self._held_events: list[
+            NewEvent
+        ] = []  # ``append_events``' events, linked and written by ``complete``
 
     @property
     def session(self) -> AsyncSession:
@@ -132,11 +138,14 @@ class UnitOfWork:
         return self._statements
 
     async def _chain_head(self) -> tuple[int, str]:
+        """The chain's head, read under the chain lock (PostgreSQL: an advisory lock held until the commit,
+        so what this transaction writes before it, the subject's changes first, stays outside the lock)."""
         if self._head is None:
+            await self.flush()
             statements = await self.statements()
-            if self.dialect == "postgresql":
-                await statements.run(_PG_CHAIN_LOCK)
-            rows = await statements.rows(_CHAIN_HEAD)
+            rows = await statements.rows(
+                _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
+            )
             self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
         return self._head
 
@@ -152,6 +161,7 @@ class UnitOfWork:
     ) -> int:
         """Append one event to the chain, written at once as a plain row; its ``seq``. ``sealed`` (personal
         fields) is encrypted with the subject's key."""
+        await self._write_held_events()  # the events appended before this one come first in the chain
         await self._chain_head()
         sealed_blob = None
         if sealed:
@@ -166,16 +176,33 @@ class UnitOfWork:
         return row["seq"]
 
     async def append_events(self, events: Iterable[NewEvent]) -> int:
-        """The bulk form of ``append_event``: link the events in order after the head (read under the lock)
-        and write them, and the signed checkpoints they cross, with one INSERT each. Each ``sealed`` must
-        already be sealed with its subject's data key (the caller holds the keys)."""
-        rows, checkpoints = await self.link_events(events)
-        if rows:
-            statements = await self.statements()
-            await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
-            if checkpoints:
-                await self._insert_checkpoints(checkpoints)
-        return len(rows)
+        """The bulk form of ``append_event``, held back until the unit of work completes (or until another
+        event is appended, which they precede): then linked in order after the head, read under the chain
+        lock, and written, with the signed checkpoints they cross, with one INSERT each. So the chain lock
+        is taken as late as it can be and held only for the chain's own statements and the commit. Each
+        ``sealed`` must already be sealed with its subject's data key (the caller holds the keys)."""
+        held = list(events)
+        for e in held:
+            if e.sealed is not None and e.subject_id is None:
+                raise ValueError("sealed personal data needs a subject")
+        self._held_events.extend(held)
+        return len(held)
+
+    async def _write_held_events(self) -> None:
+        if not self._held_events:
+            return
+        events, self._held_events = self._held_events, []
+        rows, checkpoints = await self._link_events(events)
+        statements = await self.statements()
+        await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
+        if checkpoints:
+            await self._insert_checkpoints(checkpoints)
+
+    async def complete(self) -> None:
+        """Write everything held back, just before the commit: the subject's changes (``flush``), then the
+        held events, under the chain lock."""
+        await self.flush()
+        await self._write_held_events()
 
     async def _insert_checkpoints(self, checkpoints: list[dict]) -> None:
         statements = await self.statements()
@@ -187,6 +214,10 @@ class UnitOfWork:
         """The rows of ``events`` linked in order after the head (read under the chain lock), and of the signed
         checkpoints they cross, for the caller to write in this transaction (``append_events`` does; the bulk
         import writes them with the driver's own bulk insert)."""
+        await self._write_held_events()
+        return await self._link_events(events)
+
+    async def _link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
         await self._chain_head()
         rows, checkpoints = [], []
         for e in events:
@@ -253,6 +284,7 @@ class UnitOfWork:
 
     async def checkpoint_now(self) -> bool:
         """Sign the current head unless it is already checkpointed; whether a checkpoint was written."""
+        await self._write_held_events()
         seq, _ = await self._chain_head()
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
             return False
@@ -355,9 +387,9 @@ async def unit_of_work(db: Database, keys: KeyMaterial) -> AsyncIterator[UnitOfW
         async with db.writer_transaction() as transaction:
             uow = UnitOfWork(transaction, keys, db)
             yield uow
-            await uow.flush()
+            await uow.complete()
         return
     async with db.write_session() as session:
         uow = UnitOfWork(session, keys, db)
         yield uow
-        await uow.flush()
+        await uow.complete()

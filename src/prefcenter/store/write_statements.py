@@ -336,7 +336,11 @@ async def current_consent(
     return _consent_record(rows[0]) if rows else None
 
 
-async def insert_consent(statements: TransactionStatements, consent: ConsentRecord) -> None:
+# PostgreSQL: the previous record superseded and the new one inserted in one statement (one round trip)
+_SUPERSEDE_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CONSENT}) {_INSERT_CONSENT}"
+
+
+def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -> list:
     values = []
     for column in CONSENT_COLUMNS:
         value = getattr(consent, column)
@@ -345,12 +349,22 @@ async def insert_consent(statements: TransactionStatements, consent: ConsentReco
         elif column in _CONSENT_INSTANTS:
             value = statements.instant(value)
         values.append(value)
-    await statements.run(_INSERT_CONSENT, values)
+    return values
 
 
-async def supersede_consent(statements: TransactionStatements, previous_id: str, by_id: str) -> None:
-    """The record ``previous_id`` is no longer current: ``by_id`` replaced it."""
-    await statements.run(_SUPERSEDE_CONSENT, (False, by_id, previous_id))
+async def insert_consent(
+    statements: TransactionStatements, consent: ConsentRecord, supersedes: str | None = None
+) -> None:
+    """Store a new consent record; the record ``supersedes`` (the topic's current one) is no longer current,
+    replaced by it (on PostgreSQL both in one statement)."""
+    values = _consent_values(statements, consent)
+    if supersedes is None:
+        await statements.run(_INSERT_CONSENT, values)
+    elif statements.dialect == "postgresql":
+        await statements.run(_SUPERSEDE_AND_INSERT_CONSENT, [False, consent.id, supersedes, *values])
+    else:
+        await statements.run(_SUPERSEDE_CONSENT, (False, consent.id, supersedes))
+        await statements.run(_INSERT_CONSENT, values)
 
 
 async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:

@@ -302,9 +302,8 @@ async def update_preferences(
             )
         )
         changed = True
-    if events:
-        await uow.append_events(events)  # one INSERT for all of them
-        await set_preferences(statements, subject_id, changes, uow.now)  # and one for the preferences
+    if changes:
+        await set_preferences(statements, subject_id, changes, uow.now)  # one statement for all of them
 
     settings_changes = {}
     for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
@@ -313,14 +312,18 @@ async def update_preferences(
             settings_changes[field] = value
     if settings_changes:
         uow.change_subject(subject, **settings_changes)
-        await uow.append_event(
-            "subject.settings_changed",
-            actor=actor,
-            subject_id=subject_id,
-            touchpoint=body.touchpoint,
-            data={**settings_changes, "reason": body.reason},
+        events.append(
+            NewEvent(
+                "subject.settings_changed",
+                actor,
+                subject_id=subject_id,
+                touchpoint=body.touchpoint,
+                data={**settings_changes, "reason": body.reason},
+            )
         )
         changed = True
     if changed:
+        # the events with one INSERT, when the unit of work completes (the chain lock taken last)
+        await uow.append_events(events)
         uow.bump_revision(subject)
     return subject
