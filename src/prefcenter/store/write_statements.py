@@ -239,8 +239,11 @@ async def subject_row(statements: TransactionStatements, subject_id: str) -> Loc
     )
 
 
-async def update_subjects(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> None:
-    """Write changed subject columns: subject id -> {column: value} (datetimes aware UTC)."""
+def _subject_updates(
+    statements: TransactionStatements, changes: dict[str, dict[str, Any]]
+) -> list[tuple[str, list]]:
+    """One UPDATE (SQL and values) per changed subject: subject id -> {column: value} (datetimes aware UTC)."""
+    updates = []
     for subject_id, values in changes.items():
         columns = sorted(values)
         if not set(columns) <= set(SUBJECT_COLUMNS[1:]):
@@ -249,7 +252,27 @@ async def update_subjects(statements: TransactionStatements, changes: dict[str, 
         params = [
             statements.instant(v) if isinstance(v, datetime) else v for v in (values[c] for c in columns)
         ]
-        await statements.run(sql, [*params, subject_id])
+        updates.append((sql, [*params, subject_id]))
+    return updates
+
+
+async def update_subjects(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> None:
+    """Write changed subject columns: subject id -> {column: value} (datetimes aware UTC)."""
+    for sql, params in _subject_updates(statements, changes):
+        await statements.run(sql, params)
+
+
+async def rows_after_subject_updates(
+    statements: PostgresStatements, sql: str, changes: dict[str, dict[str, Any]]
+) -> list[tuple]:
+    """PostgreSQL: write changed subject columns (as ``update_subjects``) and run the query ``sql`` (without
+    parameters) in the same round trip, the updates as data-modifying CTEs of it; its rows. For rows this
+    transaction holds locked already (``subject_row``), so the updates never wait on another transaction."""
+    updates = _subject_updates(statements, changes)
+    ctes = ", ".join(f"changed_{i} AS ({update})" for i, (update, _) in enumerate(updates))
+    return await statements.rows(
+        f"WITH {ctes} {sql}" if updates else sql, [v for _, params in updates for v in params]
+    )
 
 
 # --- consent records -------------------------------------------------------------------------------------------
@@ -278,11 +301,14 @@ CONSENT_COLUMNS = (
 _CONSENT_INSTANTS = frozenset({"granted_at", "confirmed_at", "withdrawn_at", "expires_at"})
 _CONSENT_SELECT = f"SELECT {', '.join(CONSENT_COLUMNS)} FROM consents"
 _CONSENT_BY_ID = _CONSENT_SELECT + " WHERE id = ?"
-_CURRENT_CONSENT = _CONSENT_SELECT + " WHERE subject_id = ? AND topic = ? AND is_current = ?"
 _INSERT_CONSENT = (
     f"INSERT INTO consents ({', '.join(CONSENT_COLUMNS)}) VALUES ({', '.join('?' * len(CONSENT_COLUMNS))})"
 )
-_SUPERSEDE_CONSENT = "UPDATE consents SET is_current = ?, superseded_by = ? WHERE id = ?"
+# the subject's current record for a topic (at most one is current) superseded by a new one: its id
+_SUPERSEDE_CURRENT_CONSENT = (
+    "UPDATE consents SET is_current = ?, superseded_by = ? WHERE subject_id = ? AND topic = ? AND is_current = ? "
+    "RETURNING id"
+)
 _json_list = msgspec.json.Decoder(list[str])
 
 
@@ -328,16 +354,8 @@ async def consent_record(statements: TransactionStatements, consent_id: str) -> 
     return _consent_record(rows[0]) if rows else None
 
 
-async def current_consent(
-    statements: TransactionStatements, subject_id: str, topic: str
-) -> ConsentRecord | None:
-    """The subject's current consent record for ``topic`` (at most one is current)."""
-    rows = await statements.rows(_CURRENT_CONSENT, (subject_id, topic, True))
-    return _consent_record(rows[0]) if rows else None
-
-
-# PostgreSQL: the previous record superseded and the new one inserted in one statement (one round trip)
-_SUPERSEDE_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CONSENT}) {_INSERT_CONSENT}"
+# PostgreSQL: the current record superseded and the new one inserted in one statement (one round trip)
+_SUPERSEDE_CURRENT_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CURRENT_CONSENT}), inserted AS ({_INSERT_CONSENT}) SELECT id FROM superseded"
 
 
 def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -> list:
@@ -352,19 +370,18 @@ def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -
     return values
 
 
-async def insert_consent(
-    statements: TransactionStatements, consent: ConsentRecord, supersedes: str | None = None
-) -> None:
-    """Store a new consent record; the record ``supersedes`` (the topic's current one) is no longer current,
-    replaced by it (on PostgreSQL both in one statement)."""
+async def replace_current_consent(statements: TransactionStatements, consent: ConsentRecord) -> str | None:
+    """Store a new current consent record: the subject's current one for its topic (at most one is current)
+    is no longer current, superseded by it. The id of the record superseded, None when there was none. On
+    PostgreSQL one statement; on SQLite two (the transaction holds the write lock)."""
     values = _consent_values(statements, consent)
-    if supersedes is None:
-        await statements.run(_INSERT_CONSENT, values)
-    elif statements.dialect == "postgresql":
-        await statements.run(_SUPERSEDE_AND_INSERT_CONSENT, [False, consent.id, supersedes, *values])
+    supersede = [False, consent.id, consent.subject_id, consent.topic, True]
+    if statements.dialect == "postgresql":
+        rows = await statements.rows(_SUPERSEDE_CURRENT_AND_INSERT_CONSENT, [*supersede, *values])
     else:
-        await statements.run(_SUPERSEDE_CONSENT, (False, consent.id, supersedes))
+        rows = await statements.rows(_SUPERSEDE_CURRENT_CONSENT, supersede)
         await statements.run(_INSERT_CONSENT, values)
+    return rows[0][0] if rows else None
 
 
 async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:
