@@ -118,10 +118,10 @@ async def transaction_statements(session: AsyncSession) -> TransactionStatements
     return await connection_statements(await session.connection())
 
 
-async def connection_statements(conn: AsyncConnection) -> TransactionStatements:
+async def connection_statements(conn: AsyncConnection, pooled: Any = None) -> TransactionStatements:
     """The statements of the transaction ``conn`` is in, begun on the driver connection here if it was not
-    yet."""
-    raw = await conn.get_raw_connection()
+    yet. ``pooled``: ``conn``'s pooled DBAPI connection, when the caller has it already."""
+    raw = pooled if pooled is not None else await conn.get_raw_connection()
     driver = raw.driver_connection
     if conn.dialect.name == "postgresql":
         if not driver.is_in_transaction():
