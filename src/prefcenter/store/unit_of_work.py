@@ -305,10 +305,13 @@ class UnitOfWork:
         await self._insert_checkpoints([self._checkpoint_values()])
         return True
 
-    async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> LockedSubject:
+    async def lock_subject(
+        self, subject_id: str, expected_revision: int | None = None, *, consent_id: str | None = None
+    ) -> LockedSubject:
         """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
         ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit
-        (read and locked in one round trip, ``SELECT ... FOR UPDATE``)."""
+        (read and locked in one round trip, ``SELECT ... FOR UPDATE``). ``consent_id``: a consent record the
+        write reads next, read in the same round trip (``write_statements.subject_row``)."""
         try:
             UUID(subject_id)
         except ValueError:
@@ -316,7 +319,7 @@ class UnitOfWork:
         subject = self._locked.get(subject_id)
         if subject is None:  # (locked earlier in this transaction: nobody else can have changed it)
             await self.flush()  # the row as this transaction left it (pending ORM objects, bumps)
-            subject = await subject_row(await self.statements(), subject_id)
+            subject = await subject_row(await self.statements(), subject_id, consent_id)
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
         if subject.erased_at is not None:

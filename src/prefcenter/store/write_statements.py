@@ -54,6 +54,7 @@ class SqliteStatements:
         self._conn = connection
         self._busy_seconds = busy_seconds
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
+        self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> str | None:
@@ -89,6 +90,7 @@ class PostgresStatements:
     def __init__(self, connection: Any) -> None:  # an asyncpg.Connection
         self._conn = connection
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
+        self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> datetime | None:
@@ -215,14 +217,31 @@ class LockedSubject:
     links_not_before: datetime | None
 
 
-async def subject_row(statements: TransactionStatements, subject_id: str) -> LockedSubject | None:
+async def subject_row(
+    statements: TransactionStatements, subject_id: str, consent_id: str | None = None
+) -> LockedSubject | None:
     """The subject's row; on PostgreSQL locked (``FOR UPDATE``) until the transaction ends (on SQLite the
-    transaction holds the one write lock already)."""
-    sql = _SUBJECT_FOR_UPDATE if statements.dialect == "postgresql" else _SUBJECT
-    rows = await statements.rows(sql, (subject_id,))
+    transaction holds the one write lock already). With ``consent_id``, that consent record is read in the
+    same statement (a round trip saved on PostgreSQL), for ``consent_record`` to answer once, unless a
+    consent is written first."""
+    if consent_id is None:
+        sql, params = (_SUBJECT_FOR_UPDATE if statements.dialect == "postgresql" else _SUBJECT), (subject_id,)
+    else:
+        sql = _SUBJECT_WITH_CONSENT + (
+            " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
+        )
+        params = (consent_id, subject_id)
+    rows = await statements.rows(sql, params)
     if not rows:
         return None
-    *row, statements.catalog_version = rows[0]
+    row = list(rows[0])
+    if consent_id is not None:
+        consent = row[len(SUBJECT_COLUMNS) + 1 :]
+        del row[len(SUBJECT_COLUMNS) + 1 :]
+        statements.read_ahead_consents = {
+            consent_id: None if consent[0] is None else _consent_record(consent)
+        }
+    *row, statements.catalog_version = row
     sid, external_id, created, erased, revision, dnc, preferred, language, frequency, hold, not_before = row
     return LockedSubject(
         sid,
@@ -349,7 +368,17 @@ def _consent_record(row) -> ConsentRecord:
     return ConsentRecord(**values)
 
 
+# a subject's row and a consent record (``subject_row``): the subject's columns qualified, the consent's after
+_SUBJECT_WITH_CONSENT = (
+    f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), "
+    f"{', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)} "
+    "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?"
+)
+
+
 async def consent_record(statements: TransactionStatements, consent_id: str) -> ConsentRecord | None:
+    if consent_id in statements.read_ahead_consents:  # read with the subject's row, no consent written since
+        return statements.read_ahead_consents.pop(consent_id)
     rows = await statements.rows(_CONSENT_BY_ID, (consent_id,))
     return _consent_record(rows[0]) if rows else None
 
@@ -374,6 +403,7 @@ async def replace_current_consent(statements: TransactionStatements, consent: Co
     """Store a new current consent record: the subject's current one for its topic (at most one is current)
     is no longer current, superseded by it. The id of the record superseded, None when there was none. On
     PostgreSQL one statement; on SQLite two (the transaction holds the write lock)."""
+    statements.read_ahead_consents.clear()
     values = _consent_values(statements, consent)
     supersede = [False, consent.id, consent.subject_id, consent.topic, True]
     if statements.dialect == "postgresql":
@@ -386,6 +416,7 @@ async def replace_current_consent(statements: TransactionStatements, consent: Co
 
 async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:
     """Set columns of a consent record (the object shows them at once) with one UPDATE."""
+    statements.read_ahead_consents.clear()
     for column, value in values.items():
         if column not in CONSENT_COLUMNS[1:]:
             raise ValueError(f"not a consent column: {column}")
