@@ -118,3 +118,37 @@ def test_non_object_payload_rejected(keys):
 def test_roundtrip_property(claims):
     priv = new_signing_key()
     assert read_receipt(public_key_of(priv), issue_receipt(priv, claims)) == claims
+
+
+def _joserfc_receipt(priv: bytes, claims: dict) -> str:
+    """A receipt as joserfc's ``jws.serialize_compact`` made it (before receipts were built directly)."""
+    import msgspec
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from joserfc import jws
+    from joserfc.jwk import OKPKey
+
+    from prefcenter.core.receipts import _REGISTRY
+
+    key = OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(priv))
+    header = {"alg": "EdDSA", "typ": "JWT", "kid": key_id(public_key_of(priv))}
+    return jws.serialize_compact(header, msgspec.json.encode(claims, order="sorted"), key, registry=_REGISTRY)
+
+
+def test_receipt_bytes_as_joserfc_made_them(keys):
+    priv, pub = keys
+    token = issue_receipt(priv, CLAIMS)
+    assert token == _joserfc_receipt(priv, CLAIMS)
+    assert read_receipt(pub, token) == CLAIMS
+
+
+@settings(max_examples=30)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+        max_size=6,
+    )
+)
+def test_receipt_bytes_as_joserfc_made_them_property(claims):
+    priv = new_signing_key()
+    assert issue_receipt(priv, claims) == _joserfc_receipt(priv, claims)

@@ -294,6 +294,36 @@ async def test_sec_gpc_on_a_customer_write_opts_out_once(api):
     assert [e["type"] for e in await _events(api, ann["id"])].count("gpc.honoured") == 1
 
 
+async def test_sec_gpc_on_the_withdrawal_of_the_consent_it_withdraws(api):
+    """The customer's first write with ``Sec-GPC: 1`` withdraws the consent GPC withdraws too, in the same unit of
+    work: GPC's withdrawal comes first, the customer's is then a no-op (the consent read with the locked subject
+    is not used after GPC changed it)."""
+    ann = await api.new_subject()
+    r = await api.client.post(
+        f"/v1/subjects/{ann['id']}/consents",
+        json={
+            "topic": "offers",
+            "channels": ["email"],
+            "notice_version": await _notice(api, "offers"),
+            "method": "checkbox",
+            "touchpoint": "web",
+        },
+        headers=await api.headers("preferences:write"),
+    )
+    offers_id = r.json()["id"]
+    customer = {**await _subject_token(api, ann["id"], touchpoint="account"), "Sec-GPC": "1"}
+    r = await api.client.post(
+        f"/v1/subjects/{ann['id']}/consents/{offers_id}/withdraw",
+        json={"touchpoint": "account", "method": "gpc", "reason": "gpc"},
+        headers=customer,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "withdrawn"
+    events = await _events(api, ann["id"])
+    assert [e["type"] for e in events].count("consent.withdrawn") == 1
+    assert [e["type"] for e in events].count("gpc.honoured") == 1
+
+
 async def test_sec_gpc_is_ignored_for_agents_and_api_clients(api):
     ann = await api.new_subject()
     agent = {**await _subject_token(api, ann["id"], mode="agent", agent_id="a-1"), "Sec-GPC": "1"}

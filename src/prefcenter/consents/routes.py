@@ -126,7 +126,7 @@ class ConsentController(Controller):
         """Withdraw a consent."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            subject = await uow.lock_subject(subject_id, expected_revision(if_match), consent_id=consent_id)
             await honour_gpc(uow, subject, _gpc(ctx, request))
             uow.bump_revision(
                 subject
@@ -145,7 +145,7 @@ class ConsentController(Controller):
         """Confirm a consent waiting for double opt-in."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await uow.lock_subject(subject_id)
+            subject = await uow.lock_subject(subject_id, consent_id=consent_id)
             result = await service.confirm(
                 uow,
                 request.user.actor,

@@ -21,9 +21,8 @@ from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_inst
 from prefcenter.store.write_statements import (
     ConsentRecord,
     consent_record,
-    current_consent,
-    insert_consent,
     lapsed_consents,
+    replace_current_consent,
     unconfirmed_consents,
     update_consent,
 )
@@ -158,8 +157,6 @@ async def grant(
 
     needs_confirmation = topic.double_opt_in and "email" in channels and body.method not in ("import",)
     status = "pending_confirmation" if needs_confirmation else "granted"
-    statements = await uow.statements()
-    previous = await current_consent(statements, subject_id, body.topic)
     consent = ConsentRecord(
         id=str(uuid.uuid4()),
         subject_id=subject_id,
@@ -184,7 +181,7 @@ async def grant(
         notice_sha256=notice_sha256,
     )
     # the one current record per subject x topic: the old one is superseded by the new one
-    await insert_consent(statements, consent, supersedes=previous.id if previous else None)
+    supersedes = await replace_current_consent(await uow.statements(), consent)
     event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
     event_seq = await uow.append_event(
         event_type,
@@ -201,7 +198,7 @@ async def grant(
             "method": body.method,
             "status": status,
             "expires_at": format_instant(consent.expires_at) if consent.expires_at else None,
-            "supersedes": previous.id if previous else None,
+            "supersedes": supersedes,
         },
         sealed={"evidence": _evidence_dict(evidence)} if evidence else None,
     )

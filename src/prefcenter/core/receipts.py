@@ -8,6 +8,8 @@ key after rotation. ``read_receipt`` also accepts the fully specified ``alg: Ed2
 
 from __future__ import annotations
 
+import base64
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -41,13 +43,6 @@ class ReceiptError(Exception):
     """A receipt that is malformed, not signed by the expected key, or not a JSON object."""
 
 
-def _private_jwk(private_raw: bytes) -> OKPKey:
-    try:
-        return OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(private_raw))
-    except (ValueError, TypeError) as exc:
-        raise ReceiptError(f"invalid Ed25519 private key: {exc}") from None
-
-
 def _public_jwk(public_raw: bytes) -> OKPKey:
     try:
         return OKPKey.import_key(Ed25519PublicKey.from_public_bytes(public_raw))
@@ -61,19 +56,29 @@ def key_id(public_raw: bytes) -> str:
 
 
 @lru_cache(maxsize=8)
-def _signer(private_raw: bytes) -> tuple[OKPKey, str]:
-    """The signing key as a JWK and its ``kid``, worked out once per key (a third of a receipt's time)."""
-    key = _private_jwk(private_raw)
-    public_raw = Ed25519PrivateKey.from_private_bytes(private_raw).public_key().public_bytes_raw()
-    return key, key_id(public_raw)
+def _signer(private_raw: bytes) -> tuple[Ed25519PrivateKey, bytes]:
+    """The signing key and the receipt's protected header segment (with the key's ``kid``), worked out once
+    per key (a third of a receipt's time)."""
+    try:
+        private = Ed25519PrivateKey.from_private_bytes(private_raw)
+    except (ValueError, TypeError) as exc:
+        raise ReceiptError(f"invalid Ed25519 private key: {exc}") from None
+    header = {"alg": ISSUE_ALG, "typ": RECEIPT_TYP, "kid": key_id(private.public_key().public_bytes_raw())}
+    # as joserfc's ``jws.serialize_compact`` encodes a header (tests/core: the tokens are byte-identical)
+    return private, _b64(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def issue_receipt(private_raw: bytes, claims: dict) -> str:
-    """Sign ``claims`` (a JSON-serialisable dict) as a compact JWS."""
-    key, kid = _signer(private_raw)
-    header = {"alg": ISSUE_ALG, "typ": RECEIPT_TYP, "kid": kid}
-    payload = msgspec.json.encode(claims, order="sorted")
-    return jws.serialize_compact(header, payload, key, registry=_REGISTRY)
+    """Sign ``claims`` (a JSON-serialisable dict) as a compact JWS (RFC 7515 section 7.1: header, payload and
+    Ed25519 signature, each base64url without padding). Built here rather than by joserfc's
+    ``serialize_compact``, which costs half as much again for the same bytes (Ed25519 is deterministic)."""
+    private, header_segment = _signer(private_raw)
+    signing_input = header_segment + b"." + _b64(msgspec.json.encode(claims, order="sorted"))
+    return (signing_input + b"." + _b64(private.sign(signing_input))).decode("ascii")
 
 
 def read_receipt(public_raw: bytes, token: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool, StaticPool
-from sqlalchemy.util import await_
+from sqlalchemy.util import await_, greenlet_spawn
 
 from prefcenter.private_files import keep_private
 from prefcenter.store import sqlite_inline
@@ -133,6 +133,26 @@ def _ping_in_one_round_trip(dbapi_connection) -> bool:
     return True
 
 
+def _begun_write_connection(engine: Engine) -> tuple[Connection, object]:
+    """PostgreSQL, run in one greenlet (``Database.writer_transaction``): a connection checked out of the pool
+    (a pooled one pinged with the transaction's BEGIN, ``_BEGIN_AS_PING``) with its transaction begun, and its
+    pooled DBAPI connection. Through ``AsyncConnection`` (``connect().start()``, ``begin()``,
+    ``get_raw_connection()``) that was three greenlet switches, each with its own event-loop bookkeeping."""
+    connection = engine.connect()
+    try:
+        connection.begin()
+        return connection, connection.connection
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _commit_and_close(connection: Connection) -> None:
+    """PostgreSQL, run in one greenlet: commit and return the connection to the pool (two switches before)."""
+    connection.commit()
+    connection.close()
+
+
 class _Writer:
     """SQLite: the writer connection of one process and event loop, and an engine whose one connection is this
     one, for units of work that need ORM work (its ``begin`` joins a transaction already begun)."""
@@ -225,14 +245,15 @@ class PostgresTransaction:
     (``store/write_statements.py``) or the ORM ``session``, made on first use and bound to the same
     connection and transaction."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, pooled: object) -> None:
         self._connection = connection
+        self._pooled = pooled  # the pool's DBAPI connection (``get_raw_connection``)
         self._statements: PostgresStatements | None = None
         self._session: AsyncSession | None = None
 
     async def statements(self) -> PostgresStatements:
         if self._statements is None:
-            statements = await connection_statements(self._connection)
+            statements = await connection_statements(self._connection, self._pooled)
             assert isinstance(statements, PostgresStatements)
             self._statements = statements
         return self._statements
@@ -249,10 +270,15 @@ class PostgresTransaction:
         """The session, if one was asked for."""
         return self._session
 
-    async def _commit(self) -> None:
-        if self._session is not None:
-            await self._session.commit()
+    async def _commit_and_close(self) -> None:
+        """Commit (the session first, which flushes) and return the connection to the pool."""
+        if self._session is None:
+            await greenlet_spawn(_commit_and_close, self._connection.sync_connection)
+            return
+        await self._session.commit()
         await self._connection.commit()
+        await self._session.close()
+        await self._connection.close()
 
     async def _rollback(self) -> None:
         if self._session is not None:
@@ -394,24 +420,26 @@ class Database:
         if not self.is_sqlite:
             pinging = _BEGIN_AS_PING.set(True)
             try:  # a connection from the pool is pinged with the transaction's BEGIN
-                connection = await self.write_engine.connect().start()
+                sync_connection, pooled = await greenlet_spawn(
+                    _begun_write_connection, self.write_engine.sync_engine
+                )
             finally:
                 _BEGIN_AS_PING.reset(pinging)
+            connection = AsyncConnection(self.write_engine, sync_connection)
             try:
-                await connection.begin()
-                transaction = PostgresTransaction(connection)
+                transaction = PostgresTransaction(connection, pooled)
                 try:
                     yield transaction
-                    await transaction._commit()
+                    await transaction._commit_and_close()
                 except BaseException:
                     try:
                         await transaction._rollback()
                     finally:
                         await transaction._close()
                     raise
-                await transaction._close()
             finally:
-                await asyncio.shield(connection.close())  # as ``async with`` a connection does
+                if not connection.closed:
+                    await asyncio.shield(connection.close())  # as ``async with`` a connection does
             return
         async with self._writer_turn():
             writer = await self._writer_connection()

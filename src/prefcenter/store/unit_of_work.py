@@ -21,6 +21,7 @@ from prefcenter.store.models import Checkpoint, Subject, SubjectKey
 from prefcenter.store.write_statements import (
     LockedSubject,
     TransactionStatements,
+    rows_after_subject_updates,
     subject_row,
     transaction_statements,
     update_subjects,
@@ -141,11 +142,22 @@ class UnitOfWork:
         """The chain's head, read under the chain lock (PostgreSQL: an advisory lock held until the commit,
         so what this transaction writes before it, the subject's changes first, stays outside the lock)."""
         if self._head is None:
-            await self.flush()
             statements = await self.statements()
-            rows = await statements.rows(
-                _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
-            )
+            if (
+                self.dialect == "postgresql"
+                and self._subject_changes
+                and self._subject_changes.keys() <= self._locked.keys()
+                and not self._session_pending()
+            ):
+                # the subject's changes (its revision) in the chain lock's round trip: its row is locked by
+                # this transaction already, so the UPDATE never waits while the chain lock is held
+                changes, self._subject_changes = self._subject_changes, {}
+                rows = await rows_after_subject_updates(statements, _PG_LOCKED_CHAIN_HEAD, changes)
+            else:
+                await self.flush()
+                rows = await statements.rows(
+                    _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
+                )
             self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
         return self._head
 
@@ -201,6 +213,8 @@ class UnitOfWork:
     async def complete(self) -> None:
         """Write everything held back, just before the commit: the subject's changes (``flush``), then the
         held events, under the chain lock."""
+        if self._held_events and self._head is None:
+            await self._write_held_events()  # the chain head writes the subject's changes first
         await self.flush()
         await self._write_held_events()
 
@@ -291,10 +305,13 @@ class UnitOfWork:
         await self._insert_checkpoints([self._checkpoint_values()])
         return True
 
-    async def lock_subject(self, subject_id: str, expected_revision: int | None = None) -> LockedSubject:
+    async def lock_subject(
+        self, subject_id: str, expected_revision: int | None = None, *, consent_id: str | None = None
+    ) -> LockedSubject:
         """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
         ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit
-        (read and locked in one round trip, ``SELECT ... FOR UPDATE``)."""
+        (read and locked in one round trip, ``SELECT ... FOR UPDATE``). ``consent_id``: a consent record the
+        write reads next, read in the same round trip (``write_statements.subject_row``)."""
         try:
             UUID(subject_id)
         except ValueError:
@@ -302,7 +319,7 @@ class UnitOfWork:
         subject = self._locked.get(subject_id)
         if subject is None:  # (locked earlier in this transaction: nobody else can have changed it)
             await self.flush()  # the row as this transaction left it (pending ORM objects, bumps)
-            subject = await subject_row(await self.statements(), subject_id)
+            subject = await subject_row(await self.statements(), subject_id, consent_id)
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
         if subject.erased_at is not None:
@@ -340,10 +357,14 @@ class UnitOfWork:
         if self._subject_changes:
             changes, self._subject_changes = self._subject_changes, {}
             await update_subjects(await self.statements(), changes)
+        if self._session_pending():
+            await self.session.flush()
+
+    def _session_pending(self) -> bool:
+        """Whether the ORM session (if one was made) holds objects not yet flushed."""
         transaction = self._transaction
         session = transaction if isinstance(transaction, AsyncSession) else transaction.opened_session
-        if session is not None and (session.new or session.dirty or session.deleted):
-            await session.flush()
+        return session is not None and bool(session.new or session.dirty or session.deleted)
 
     async def create_data_key(self, subject_id: str) -> bytes:
         key = crypto.new_data_key()

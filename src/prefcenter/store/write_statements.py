@@ -54,6 +54,7 @@ class SqliteStatements:
         self._conn = connection
         self._busy_seconds = busy_seconds
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
+        self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> str | None:
@@ -89,6 +90,7 @@ class PostgresStatements:
     def __init__(self, connection: Any) -> None:  # an asyncpg.Connection
         self._conn = connection
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
+        self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> datetime | None:
@@ -118,10 +120,10 @@ async def transaction_statements(session: AsyncSession) -> TransactionStatements
     return await connection_statements(await session.connection())
 
 
-async def connection_statements(conn: AsyncConnection) -> TransactionStatements:
+async def connection_statements(conn: AsyncConnection, pooled: Any = None) -> TransactionStatements:
     """The statements of the transaction ``conn`` is in, begun on the driver connection here if it was not
-    yet."""
-    raw = await conn.get_raw_connection()
+    yet. ``pooled``: ``conn``'s pooled DBAPI connection, when the caller has it already."""
+    raw = pooled if pooled is not None else await conn.get_raw_connection()
     driver = raw.driver_connection
     if conn.dialect.name == "postgresql":
         if not driver.is_in_transaction():
@@ -215,14 +217,31 @@ class LockedSubject:
     links_not_before: datetime | None
 
 
-async def subject_row(statements: TransactionStatements, subject_id: str) -> LockedSubject | None:
+async def subject_row(
+    statements: TransactionStatements, subject_id: str, consent_id: str | None = None
+) -> LockedSubject | None:
     """The subject's row; on PostgreSQL locked (``FOR UPDATE``) until the transaction ends (on SQLite the
-    transaction holds the one write lock already)."""
-    sql = _SUBJECT_FOR_UPDATE if statements.dialect == "postgresql" else _SUBJECT
-    rows = await statements.rows(sql, (subject_id,))
+    transaction holds the one write lock already). With ``consent_id``, that consent record is read in the
+    same statement (a round trip saved on PostgreSQL), for ``consent_record`` to answer once, unless a
+    consent is written first."""
+    if consent_id is None:
+        sql, params = (_SUBJECT_FOR_UPDATE if statements.dialect == "postgresql" else _SUBJECT), (subject_id,)
+    else:
+        sql = _SUBJECT_WITH_CONSENT + (
+            " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
+        )
+        params = (consent_id, subject_id)
+    rows = await statements.rows(sql, params)
     if not rows:
         return None
-    *row, statements.catalog_version = rows[0]
+    row = list(rows[0])
+    if consent_id is not None:
+        consent = row[len(SUBJECT_COLUMNS) + 1 :]
+        del row[len(SUBJECT_COLUMNS) + 1 :]
+        statements.read_ahead_consents = {
+            consent_id: None if consent[0] is None else _consent_record(consent)
+        }
+    *row, statements.catalog_version = row
     sid, external_id, created, erased, revision, dnc, preferred, language, frequency, hold, not_before = row
     return LockedSubject(
         sid,
@@ -239,8 +258,11 @@ async def subject_row(statements: TransactionStatements, subject_id: str) -> Loc
     )
 
 
-async def update_subjects(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> None:
-    """Write changed subject columns: subject id -> {column: value} (datetimes aware UTC)."""
+def _subject_updates(
+    statements: TransactionStatements, changes: dict[str, dict[str, Any]]
+) -> list[tuple[str, list]]:
+    """One UPDATE (SQL and values) per changed subject: subject id -> {column: value} (datetimes aware UTC)."""
+    updates = []
     for subject_id, values in changes.items():
         columns = sorted(values)
         if not set(columns) <= set(SUBJECT_COLUMNS[1:]):
@@ -249,7 +271,27 @@ async def update_subjects(statements: TransactionStatements, changes: dict[str, 
         params = [
             statements.instant(v) if isinstance(v, datetime) else v for v in (values[c] for c in columns)
         ]
-        await statements.run(sql, [*params, subject_id])
+        updates.append((sql, [*params, subject_id]))
+    return updates
+
+
+async def update_subjects(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> None:
+    """Write changed subject columns: subject id -> {column: value} (datetimes aware UTC)."""
+    for sql, params in _subject_updates(statements, changes):
+        await statements.run(sql, params)
+
+
+async def rows_after_subject_updates(
+    statements: PostgresStatements, sql: str, changes: dict[str, dict[str, Any]]
+) -> list[tuple]:
+    """PostgreSQL: write changed subject columns (as ``update_subjects``) and run the query ``sql`` (without
+    parameters) in the same round trip, the updates as data-modifying CTEs of it; its rows. For rows this
+    transaction holds locked already (``subject_row``), so the updates never wait on another transaction."""
+    updates = _subject_updates(statements, changes)
+    ctes = ", ".join(f"changed_{i} AS ({update})" for i, (update, _) in enumerate(updates))
+    return await statements.rows(
+        f"WITH {ctes} {sql}" if updates else sql, [v for _, params in updates for v in params]
+    )
 
 
 # --- consent records -------------------------------------------------------------------------------------------
@@ -278,11 +320,14 @@ CONSENT_COLUMNS = (
 _CONSENT_INSTANTS = frozenset({"granted_at", "confirmed_at", "withdrawn_at", "expires_at"})
 _CONSENT_SELECT = f"SELECT {', '.join(CONSENT_COLUMNS)} FROM consents"
 _CONSENT_BY_ID = _CONSENT_SELECT + " WHERE id = ?"
-_CURRENT_CONSENT = _CONSENT_SELECT + " WHERE subject_id = ? AND topic = ? AND is_current = ?"
 _INSERT_CONSENT = (
     f"INSERT INTO consents ({', '.join(CONSENT_COLUMNS)}) VALUES ({', '.join('?' * len(CONSENT_COLUMNS))})"
 )
-_SUPERSEDE_CONSENT = "UPDATE consents SET is_current = ?, superseded_by = ? WHERE id = ?"
+# the subject's current record for a topic (at most one is current) superseded by a new one: its id
+_SUPERSEDE_CURRENT_CONSENT = (
+    "UPDATE consents SET is_current = ?, superseded_by = ? WHERE subject_id = ? AND topic = ? AND is_current = ? "
+    "RETURNING id"
+)
 _json_list = msgspec.json.Decoder(list[str])
 
 
@@ -323,21 +368,23 @@ def _consent_record(row) -> ConsentRecord:
     return ConsentRecord(**values)
 
 
+# a subject's row and a consent record (``subject_row``): the subject's columns qualified, the consent's after
+_SUBJECT_WITH_CONSENT = (
+    f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), "
+    f"{', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)} "
+    "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?"
+)
+
+
 async def consent_record(statements: TransactionStatements, consent_id: str) -> ConsentRecord | None:
+    if consent_id in statements.read_ahead_consents:  # read with the subject's row, no consent written since
+        return statements.read_ahead_consents.pop(consent_id)
     rows = await statements.rows(_CONSENT_BY_ID, (consent_id,))
     return _consent_record(rows[0]) if rows else None
 
 
-async def current_consent(
-    statements: TransactionStatements, subject_id: str, topic: str
-) -> ConsentRecord | None:
-    """The subject's current consent record for ``topic`` (at most one is current)."""
-    rows = await statements.rows(_CURRENT_CONSENT, (subject_id, topic, True))
-    return _consent_record(rows[0]) if rows else None
-
-
-# PostgreSQL: the previous record superseded and the new one inserted in one statement (one round trip)
-_SUPERSEDE_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CONSENT}) {_INSERT_CONSENT}"
+# PostgreSQL: the current record superseded and the new one inserted in one statement (one round trip)
+_SUPERSEDE_CURRENT_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CURRENT_CONSENT}), inserted AS ({_INSERT_CONSENT}) SELECT id FROM superseded"
 
 
 def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -> list:
@@ -352,23 +399,24 @@ def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -
     return values
 
 
-async def insert_consent(
-    statements: TransactionStatements, consent: ConsentRecord, supersedes: str | None = None
-) -> None:
-    """Store a new consent record; the record ``supersedes`` (the topic's current one) is no longer current,
-    replaced by it (on PostgreSQL both in one statement)."""
+async def replace_current_consent(statements: TransactionStatements, consent: ConsentRecord) -> str | None:
+    """Store a new current consent record: the subject's current one for its topic (at most one is current)
+    is no longer current, superseded by it. The id of the record superseded, None when there was none. On
+    PostgreSQL one statement; on SQLite two (the transaction holds the write lock)."""
+    statements.read_ahead_consents.clear()
     values = _consent_values(statements, consent)
-    if supersedes is None:
-        await statements.run(_INSERT_CONSENT, values)
-    elif statements.dialect == "postgresql":
-        await statements.run(_SUPERSEDE_AND_INSERT_CONSENT, [False, consent.id, supersedes, *values])
+    supersede = [False, consent.id, consent.subject_id, consent.topic, True]
+    if statements.dialect == "postgresql":
+        rows = await statements.rows(_SUPERSEDE_CURRENT_AND_INSERT_CONSENT, [*supersede, *values])
     else:
-        await statements.run(_SUPERSEDE_CONSENT, (False, consent.id, supersedes))
+        rows = await statements.rows(_SUPERSEDE_CURRENT_CONSENT, supersede)
         await statements.run(_INSERT_CONSENT, values)
+    return rows[0][0] if rows else None
 
 
 async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:
     """Set columns of a consent record (the object shows them at once) with one UPDATE."""
+    statements.read_ahead_consents.clear()
     for column, value in values.items():
         if column not in CONSENT_COLUMNS[1:]:
             raise ValueError(f"not a consent column: {column}")
