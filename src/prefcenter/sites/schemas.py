@@ -39,7 +39,9 @@ class SiteBranding(msgspec.Struct, forbid_unknown_fields=True):
             str,
             msgspec.Meta(
                 max_length=500,
-                pattern=r"^https://[A-Za-z0-9.\-]+(:\d{1,5})?/[^\s\"'<>]*(?!\n)$",
+                # no white space, control character (C0, DEL, C1) or BOM: the same set for Python's \s as for
+                # JavaScript's, which differ on \x1c-\x1f, \x85 and \ufeff
+                pattern=r"^https://[A-Za-z0-9.\-]+(:\d{1,5})?/[^\s\x00-\x1f\x7f-\x9f\ufeff\"'<>]*(?!\n)$",
                 description="An https URL of the logo shown at the top of hosted pages",
             ),
         ]
