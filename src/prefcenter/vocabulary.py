@@ -25,6 +25,10 @@ DsrSource = Literal["api", "cli", "admin", "self_service"]
 # newline: ``(?!\n)$`` makes every single-line pattern end at the end of the text (JSON Schema reads it the same).
 SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*(?!\n)$"
 """No C0 control character (NUL, tab, line breaks, escape, ...) and no DEL: ids, names, query parameters."""
+NOT_IN_URLS = r"\s\x00-\x1f\x7f-\x9f\ufeff"
+"""For a negated character class, what a URL never holds: white space, control characters (C0, DEL, C1)
+and the BOM, the same set whether a pattern is read by Python (the server) or JavaScript (the OpenAPI
+document's readers), whose white-space classes differ on U+001C-U+001F, U+0085 and U+FEFF."""
 MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """Tab, LF and CR allowed, every other C0 control character and DEL refused: notes, reasons, descriptions."""
 SingleLineText = Annotated[str, msgspec.Meta(pattern=SINGLE_LINE_PATTERN)]

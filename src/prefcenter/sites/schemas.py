@@ -5,7 +5,7 @@ from typing import Annotated
 
 import msgspec
 
-from prefcenter.vocabulary import SINGLE_LINE_PATTERN, Touchpoint
+from prefcenter.vocabulary import NOT_IN_URLS, SINGLE_LINE_PATTERN, Touchpoint
 
 MAX_ORIGINS_PER_SITE = 50
 
@@ -39,9 +39,7 @@ class SiteBranding(msgspec.Struct, forbid_unknown_fields=True):
             str,
             msgspec.Meta(
                 max_length=500,
-                # no white space, control character (C0, DEL, C1) or BOM: the same set for Python's \s as for
-                # JavaScript's, which differ on \x1c-\x1f, \x85 and \ufeff
-                pattern=r"^https://[A-Za-z0-9.\-]+(:\d{1,5})?/[^\s\x00-\x1f\x7f-\x9f\ufeff\"'<>]*(?!\n)$",
+                pattern=rf"^https://[A-Za-z0-9.\-]+(:\d{{1,5}})?/[^{NOT_IN_URLS}\"'<>]*(?!\n)$",
                 description="An https URL of the logo shown at the top of hosted pages",
             ),
         ]

@@ -5,11 +5,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from prefcenter.vocabulary import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN
+from prefcenter.vocabulary import MULTI_LINE_PATTERN, NOT_IN_URLS, SINGLE_LINE_PATTERN
 
 SystemName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE_PATTERN)]
 WebhookUrl = Annotated[
-    str, msgspec.Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+(?!\n)$")
+    str, msgspec.Meta(min_length=8, max_length=2000, pattern=rf"^https?://[^{NOT_IN_URLS}]+(?!\n)$")
 ]
 EventPattern = Annotated[
     str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^(\*|[a-z_]+(\.[a-z_*]+)*)(?!\n)$")
