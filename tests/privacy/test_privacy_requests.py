@@ -14,6 +14,7 @@ from email import message_from_bytes, policy
 from sqlalchemy import select
 
 from prefcenter.store.models_privacy import PrivacyRequest
+from tests.conftest import close_api, open_api
 from tests.dsr.support import drain, dsr_headers, get_request
 
 API = "/public/v1/privacy-requests"
@@ -154,6 +155,37 @@ async def test_access_ends_on_the_download_page_with_a_letter(api):
     assert used.status_code == 410 and "text/html" in used.headers["content-type"]
     forged = await api.client.get("/privacy/downloads/" + str(uuid.uuid4()) + ".x")
     assert forged.status_code == 404 and "text/html" in forged.headers["content-type"]
+
+
+async def test_the_download_link_opens_the_moment_its_mail_is_sent(api, new_backend, monkeypatch):
+    """The mail was sent inside the transaction that made its link: opened at once, the link did not exist
+    yet ("This link can no longer be used", seen once in the browser test). It is committed first now."""
+    api = await open_api(new_backend(api.engine))  # a database of its own: the filings count per address
+    try:
+        await _download_opens_as_sent(api, monkeypatch)
+    finally:
+        await close_api(api)
+
+
+async def _download_opens_as_sent(api, monkeypatch) -> None:
+    email = f"access-{uuid.uuid4().hex[:8]}@example.com"
+    await api.new_subject(identities=[{"kind": "email", "value": email}])
+    opened: list[int] = []
+    send = api.ctx.sender.send
+
+    async def send_then_open(message):
+        await send(message)
+        found = re.search(r"http\S+/privacy/downloads/\S+", message.text)
+        if found:  # the person clicks as the mail arrives, while the sweep has not finished
+            path = found.group(0).split("://", 1)[1].split("/", 1)[1]
+            opened.append((await api.client.get("/" + path)).status_code)
+
+    monkeypatch.setattr(api.ctx.sender, "send", send_then_open)
+    filed = await _file(api, "access", email)
+    await _confirm(api, filed, email)
+    await drain(api)
+    await drain(api)
+    assert opened == [200]
 
 
 async def test_an_extension_is_told_with_its_reason(api):

@@ -64,8 +64,36 @@ async def inform(ctx) -> int:
     return len(pending)
 
 
+def _owes_a_download(row: PrivacyRequest, req: DsrRequest) -> bool:
+    """Whether the request's closing mail, not sent yet, carries a download link."""
+    return (
+        row.completion_sent_at is None
+        and req.status in TOLD_ON_CLOSE
+        and req.type in ("access", "portability")
+        and req.outcome == "exported"
+    )
+
+
+async def _download_link(ctx, request_id: str) -> tuple[str, datetime] | None:
+    """The download link (token, expiry) the closing mail will carry, committed before the mail is sent:
+    the person may open it the moment it arrives. None when no such mail is due. A link whose mail then
+    fails to go is never sent, and expires unused (the next sweep mints another)."""
+    async with ctx.unit_of_work() as uow:
+        row = await uow.session.get(PrivacyRequest, request_id)
+        if row is None or row.wrapped_key is None or row.dsr_request_id is None:
+            return None
+        req = await uow.session.get(DsrRequest, row.dsr_request_id)
+        if req is None or not _owes_a_download(row, req):
+            return None
+        token, link = await exports.create_link(
+            uow, PRIVACY_CENTER, req.id, ctx.settings.dsr.export_link_ttl_seconds
+        )
+        return token, link.expires_at
+
+
 async def _tell(ctx, request_id: str) -> None:
     company = ctx.settings.company.name
+    download = await _download_link(ctx, request_id)
     async with ctx.unit_of_work() as uow:
         row = await uow.session.get(PrivacyRequest, request_id, with_for_update=True)
         if row is None or row.wrapped_key is None or row.dsr_request_id is None:
@@ -99,7 +127,10 @@ async def _tell(ctx, request_id: str) -> None:
             )
         if closing:
             messages.append(
-                (texts.text(locale, "done_subject", company=company), await _done_text(ctx, uow, req, locale))
+                (
+                    texts.text(locale, "done_subject", company=company),
+                    await _done_text(ctx, uow, req, locale, download),
+                )
             )
         row.receipt_sent_at = row.receipt_sent_at or uow.now
         row.extension_sent_months = req.extended_months
@@ -119,7 +150,7 @@ async def _tell(ctx, request_id: str) -> None:
                 await ctx.sender.send(Message(to=to, subject=subject, text=body))
 
 
-async def _done_text(ctx, uow, req: DsrRequest, locale: str) -> str:
+async def _done_text(ctx, uow, req: DsrRequest, locale: str, download: tuple[str, datetime] | None) -> str:
     what = texts.what(locale, req.type)
     if req.outcome == "no_data":
         return texts.text(locale, "done_no_data")
@@ -135,12 +166,10 @@ async def _done_text(ctx, uow, req: DsrRequest, locale: str) -> str:
         return texts.text(locale, "done_rejected", what=what, reason=reason)
     if req.type == "erasure":
         return texts.text(locale, "done_erasure")
-    if req.type in ("access", "portability") and req.outcome == "exported":
-        token, link = await exports.create_link(
-            uow, PRIVACY_CENTER, req.id, ctx.settings.dsr.export_link_ttl_seconds
-        )
+    if download is not None:
+        token, expires_at = download
         url = f"{ctx.settings.server.public_url}/privacy/downloads/{token}"
-        return texts.text(locale, "done_access", link=url, expires=_day(link.expires_at))
+        return texts.text(locale, "done_access", link=url, expires=_day(expires_at))
     return texts.text(locale, "done_other", what=what)
 
 
