@@ -253,7 +253,9 @@ async def update_preferences(
     The hot write path: the catalog is checked against the write catalog (read again only when its version
     moved), the current preferences are read and the changed ones written with plain statements on the
     transaction's connection (``store/write_statements.py``: the ORM's and the session's per-statement
-    bookkeeping was most of a save's time); the subject row stays an ORM object (lock, settings, revision)."""
+    bookkeeping was most of a save's time); the subject is the locked row (``LockedSubject``), its settings
+    and revision written with ``UnitOfWork.change_subject`` and ``bump_revision``, its events when the unit
+    of work completes (the chain lock taken last)."""
     subject = await uow.lock_subject(subject_id, expected_revision)
     catalog = await write_catalog(uow)
     service_messages = {}
