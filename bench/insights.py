@@ -40,16 +40,13 @@ from pathlib import Path
 import httpx
 
 from bench.checks import populate
+from bench.in_process import client_bearer, migrated_settings
 from prefcenter.app import create_app
-from prefcenter.auth.clients import create_client
 from prefcenter.core.contact_folds import CONTACT_FIGURES, Contact, fold_contacts
 from prefcenter.core.insight_folds import FoldEvent, fold_events
 from prefcenter.core.insight_periods import period_start
 from prefcenter.demo import load_demo
 from prefcenter.insights.service import fold_new_events, recount_reach
-from prefcenter.keys import generate_key_files
-from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, Settings
-from prefcenter.store import migrate
 
 CHANNELS = ("email", "sms")
 TOPICS = ("newsletter", "offers", "product_updates")
@@ -348,17 +345,8 @@ async def run(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp)
-        generate_key_files(var)
         db = var / "prefcenter.db"
-        settings = Settings(
-            var_dir=var,
-            database=DatabaseSettings(url=f"sqlite+aiosqlite:///{db}"),
-            keys=KeySettings(
-                var / "master.key", var / "pepper.key", var / "signing.key", generate_missing=False
-            ),
-            log=LogSettings(format="json", level="WARNING"),
-        )
-        migrate.upgrade(settings.database.url)
+        settings = migrated_settings(var, f"sqlite+aiosqlite:///{db}")
         started = time.perf_counter()
         sizes = seed_rollups(db, args.people, args.events)
         log(f"rollups of {args.events:,} events seeded in {time.perf_counter() - started:.0f} s: {sizes}")
@@ -368,19 +356,7 @@ async def run(args) -> None:
         ctx = app.state.ctx
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local")
         await load_demo(ctx)
-        async with ctx.unit_of_work() as uow:
-            made = await create_client(uow, "bench", ["insights:read"])
-        token = (
-            await client.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": made.client_id,
-                    "client_secret": made.client_secret,
-                },
-            )
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = await client_bearer(ctx, client, ["insights:read"])
 
         # the sweep's folding rate: events written to the log after the seeded watermark, folded as the worker does
         fold_n = args.fold_events

@@ -36,9 +36,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from prefcenter.keys import generate_key_files
-from prefcenter.settings import DatabaseSettings, KeySettings, LogSettings, RateLimitSettings, Settings
-from prefcenter.store import migrate
+from bench.in_process import client_bearer, migrated_settings
 
 PEOPLE = 50
 CASES = ("bare", "profile", "save", "grant/withdraw", "catalog", "first paint", "first paint (two requests)")
@@ -93,20 +91,10 @@ async def backend_pids(ctx) -> list[int]:
 
 async def measure(args: argparse.Namespace) -> dict[str, float]:
     from prefcenter.app import create_app
-    from prefcenter.auth.clients import create_client
     from prefcenter.demo import load_demo
 
     var = Path(tempfile.mkdtemp(prefix="prefcenter-write-cpu-"))
-    generate_key_files(var)
-    url = args.database_url or f"sqlite+aiosqlite:///{var / 'prefcenter.db'}"
-    migrate.upgrade(url)
-    settings = Settings(
-        var_dir=var,
-        database=DatabaseSettings(url=url),
-        keys=KeySettings(var / "master.key", var / "pepper.key", var / "signing.key", generate_missing=False),
-        log=LogSettings(format="json", level="WARNING"),
-        rate_limit=RateLimitSettings(requests_per_second=0),
-    )
+    settings = migrated_settings(var, args.database_url, rate_limit=False)
     app = create_app(settings)
     ctx = app.state.ctx
     postgres = ctx.db.dialect == "postgresql"
@@ -114,19 +102,7 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local")
     try:
         await load_demo(ctx)
-        async with ctx.unit_of_work() as uow:
-            made = await create_client(uow, "bench", ["preferences:read", "preferences:write"])
-        token = (
-            await client.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": made.client_id,
-                    "client_secret": made.client_secret,
-                },
-            )
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = await client_bearer(ctx, client, ["preferences:read", "preferences:write"])
         ids, subject_auths = [], []
         for i in range(PEOPLE):
             made_subject = await client.post(
