@@ -107,14 +107,16 @@ def test_non_object_payload_rejected(keys):
         read_receipt(pub, token)
 
 
-@settings(max_examples=30)
-@given(
-    st.dictionaries(
-        st.text(max_size=8),
-        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-        max_size=6,
-    )
+# JSON objects of the kinds of values a receipt carries
+CLAIM_SETS = st.dictionaries(
+    st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    max_size=6,
 )
+
+
+@settings(max_examples=30)
+@given(CLAIM_SETS)
 def test_roundtrip_property(claims):
     priv = new_signing_key()
     assert read_receipt(public_key_of(priv), issue_receipt(priv, claims)) == claims
@@ -142,13 +144,7 @@ def test_receipt_bytes_as_joserfc_made_them(keys):
 
 
 @settings(max_examples=30)
-@given(
-    st.dictionaries(
-        st.text(max_size=8),
-        st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-        max_size=6,
-    )
-)
+@given(CLAIM_SETS)
 def test_receipt_bytes_as_joserfc_made_them_property(claims):
     priv = new_signing_key()
     assert issue_receipt(priv, claims) == _joserfc_receipt(priv, claims)

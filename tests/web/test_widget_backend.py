@@ -115,19 +115,26 @@ async def test_manage_link_opens_the_widget_and_is_not_an_api_token(api):
     ).status_code == 403
 
 
-async def _grant_newsletter(api, subject_id: str, headers: dict, touchpoint: str):
-    """Consent to the double opt-in topic ``newsletter`` by email (the answer is pending confirmation)."""
+async def _grant(
+    api, subject_id: str, headers: dict, touchpoint: str, topic: str = "offers", method: str = "checkbox"
+):
+    """Consent to ``topic`` by email with its current notice."""
     return await api.client.post(
         f"/v1/subjects/{subject_id}/consents",
         json={
-            "topic": "newsletter",
+            "topic": topic,
             "channels": ["email"],
-            "notice_version": await _notice(api, "newsletter"),
-            "method": "checkbox",
+            "notice_version": await _notice(api, topic),
+            "method": method,
             "touchpoint": touchpoint,
         },
         headers=headers,
     )
+
+
+async def _grant_newsletter(api, subject_id: str, headers: dict, touchpoint: str):
+    """Consent to the double opt-in topic ``newsletter`` by email (the answer is pending confirmation)."""
+    return await _grant(api, subject_id, headers, touchpoint, topic="newsletter")
 
 
 def _mails(api) -> list:
@@ -244,17 +251,7 @@ async def test_unconfirmed_double_opt_in_expires(api):
 async def test_sec_gpc_on_a_customer_write_opts_out_once(api):
     ann = await api.new_subject()
     client = await api.headers("preferences:write")
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "offers",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "offers"),
-            "method": "checkbox",
-            "touchpoint": "web",
-        },
-        headers=client,
-    )
+    r = await _grant(api, ann["id"], client, "web")
     offers_id = r.json()["id"]
     revision = (await _profile(api, ann["id"]))["revision"]
     customer = {**await _subject_token(api, ann["id"], touchpoint="account"), "Sec-GPC": "1"}
@@ -279,17 +276,7 @@ async def test_sec_gpc_on_a_customer_write_opts_out_once(api):
     assert [e["data"]["method"] for e in events if e["type"] == "consent.withdrawn"] == ["gpc"]
     assert [e["type"] for e in events].count("gpc.honoured") == 1
     # later writes do not apply it again: the customer's explicit choice wins
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "offers",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "offers"),
-            "method": "checkbox",
-            "touchpoint": "account",
-        },
-        headers=customer,
-    )
+    r = await _grant(api, ann["id"], customer, "account")
     assert r.status_code == 201 and r.json()["status"] == "granted"
     assert [e["type"] for e in await _events(api, ann["id"])].count("gpc.honoured") == 1
 
@@ -299,17 +286,7 @@ async def test_sec_gpc_on_the_withdrawal_of_the_consent_it_withdraws(api):
     work: GPC's withdrawal comes first, the customer's is then a no-op (the consent read with the locked subject
     is not used after GPC changed it)."""
     ann = await api.new_subject()
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "offers",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "offers"),
-            "method": "checkbox",
-            "touchpoint": "web",
-        },
-        headers=await api.headers("preferences:write"),
-    )
+    r = await _grant(api, ann["id"], await api.headers("preferences:write"), "web")
     offers_id = r.json()["id"]
     customer = {**await _subject_token(api, ann["id"], touchpoint="account"), "Sec-GPC": "1"}
     r = await api.client.post(
@@ -329,34 +306,14 @@ async def test_sec_gpc_is_ignored_for_agents_and_api_clients(api):
     agent = {**await _subject_token(api, ann["id"], mode="agent", agent_id="a-1"), "Sec-GPC": "1"}
     client = {**await api.headers("preferences:write"), "Sec-GPC": "1"}
     for headers in (agent, client):
-        r = await api.client.post(
-            f"/v1/subjects/{ann['id']}/consents",
-            json={
-                "topic": "offers",
-                "channels": ["email"],
-                "notice_version": await _notice(api, "offers"),
-                "method": "verbal",
-                "touchpoint": "support",
-            },
-            headers=headers,
-        )
+        r = await _grant(api, ann["id"], headers, "support", method="verbal")
         assert r.status_code == 201
     assert "gpc.honoured" not in [e["type"] for e in await _events(api, ann["id"])]
 
 
 async def test_sec_gpc_and_the_write_it_accompanies_are_one_transaction(api):
     ann = await api.new_subject()
-    r = await api.client.post(
-        f"/v1/subjects/{ann['id']}/consents",
-        json={
-            "topic": "offers",
-            "channels": ["email"],
-            "notice_version": await _notice(api, "offers"),
-            "method": "checkbox",
-            "touchpoint": "web",
-        },
-        headers=await api.headers("preferences:write"),
-    )
+    r = await _grant(api, ann["id"], await api.headers("preferences:write"), "web")
     offers_id = r.json()["id"]
     before = await _profile(api, ann["id"])
     customer = {**await _subject_token(api, ann["id"], touchpoint="account"), "Sec-GPC": "1"}
