@@ -205,8 +205,7 @@ async def _reach(ctx: AppContext, query: InsightQuery, p: _Periods) -> tuple[lis
     """Now (the newest count of the consent rates), per (channel, topic) the catalog offers, or per channel
     or topic: the people a channel reaches and of them those ``decide`` allows."""
     async with ctx.db.read_session() as session:
-        counted = await insight_rollups.rate_days(session, "", "9999-12-31")
-        day = counted[-1] if counted else None
+        day = await insight_rollups.newest_rate_day(session)
         as_of = await insight_rollups.rate_counted_at(session, day) if day else None
         if day is None or as_of is None:
             return [], utcnow()

@@ -400,8 +400,7 @@ async def expiring_rows(session: AsyncSession) -> Sequence[InsightExpiring]:
 
 
 async def rate_days(session: AsyncSession, start_day: str, end_day: str) -> list[str]:
-    """The days in ``[start_day, end_day)`` with a count of the consent rates, in order (``""`` and
-    ``"9999-12-31"`` for every day)."""
+    """The days in ``[start_day, end_day)`` with a count of the consent rates, in order."""
     t = InsightRatePeople.__table__
     return list(
         (
@@ -412,6 +411,12 @@ async def rate_days(session: AsyncSession, start_day: str, end_day: str) -> list
             )
         ).scalars()
     )
+
+
+async def newest_rate_day(session: AsyncSession) -> str | None:
+    """The last day with a count of the consent rates (None before the first count)."""
+    t = InsightRatePeople.__table__
+    return await session.scalar(select(func.max(t.c.day)))
 
 
 async def rate_counted_at(session: AsyncSession, day: str) -> datetime | None:
