@@ -1,6 +1,8 @@
+import base64
 import dataclasses
 import hashlib
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from prefcenter.core.audit_chain import (
     ChainReport,
     StoredEvent,
     canonical_bytes,
+    canonical_tail,
     chain_hash,
     checkpoint_message,
     sign_checkpoint,
@@ -120,6 +123,30 @@ def test_chain_hash_definition():
     expected = hashlib.sha256(GENESIS_HASH.encode() + b"\n" + canonical_bytes(e)).hexdigest()
     assert chain_hash(GENESIS_HASH, e) == expected
     assert GENESIS_HASH == "0" * 64
+
+
+@given(st.integers(1, 2**62).flatmap(event_bodies), st.none() | st.text(max_size=8))
+def test_canonical_bytes_are_the_whole_array_and_the_tail_follows_the_seq(body, site):
+    """The encoding every stored hash was made with (one JSON array of the fields, keys sorted), and the tail
+    PostgreSQL's chain function hashes after ``[seq,`` (migration 20261204_chain_append)."""
+    e = dataclasses.replace(body, site=site)
+    sealed = None if e.sealed is None else base64.b64encode(e.sealed).decode("ascii")
+    fields = [
+        e.seq,
+        e.occurred_at,
+        e.subject_id,
+        e.type,
+        e.actor_type,
+        e.actor_id,
+        e.touchpoint,
+        e.data,
+        sealed,
+    ]
+    if site is not None:
+        fields.append(site)
+    whole = msgspec.json.encode(fields, order="sorted")
+    assert canonical_bytes(e) == whole
+    assert whole == b"[" + str(e.seq).encode() + b"," + canonical_tail(e)
 
 
 def test_sealed_none_vs_empty_differ():

@@ -33,10 +33,15 @@ class ChainEvent:
 
 
 def canonical_bytes(event: ChainEvent) -> bytes:
-    """Deterministic encoding of an event (dict keys sorted recursively)."""
+    """Deterministic encoding of an event (dict keys sorted recursively): a JSON array, ``seq`` first."""
+    return b"[%d," % event.seq + canonical_tail(event)
+
+
+def canonical_tail(event: ChainEvent) -> bytes:
+    """The canonical encoding after its ``[seq,``: what an event's bytes are before its place in the chain is
+    known (PostgreSQL links them under the chain lock: migration 20261204_chain_append)."""
     sealed = base64.b64encode(event.sealed).decode("ascii") if event.sealed is not None else None
     fields = [
-        event.seq,
         event.occurred_at,
         event.subject_id,
         event.type,
@@ -48,7 +53,7 @@ def canonical_bytes(event: ChainEvent) -> bytes:
     ]
     if event.site is not None:
         fields.append(event.site)
-    return msgspec.json.encode(fields, order="sorted")
+    return msgspec.json.encode(fields, order="sorted")[1:]
 
 
 def chain_hash(prev_hash: str, event: ChainEvent) -> str:

@@ -13,13 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from prefcenter.core import crypto
-from prefcenter.core.audit_chain import GENESIS_HASH, ChainEvent, chain_hash, sign_checkpoint
+from prefcenter.core.audit_chain import (
+    GENESIS_HASH,
+    ChainEvent,
+    canonical_tail,
+    chain_hash,
+    sign_checkpoint,
+)
 from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
 from prefcenter.store.database import Database, PostgresTransaction, WriterTransaction
 from prefcenter.store.models import Checkpoint, Subject, SubjectKey
 from prefcenter.store.write_statements import (
     LockedSubject,
+    PostgresStatements,
     TransactionStatements,
     rows_after_subject_updates,
     subject_row,
@@ -32,6 +39,13 @@ CHECKPOINT_EVERY = 256
 # one chain), then the head read after it, in one round trip (a function's statements each take a fresh
 # snapshot; migration 20261202_chain_head)
 _PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()"
+# PostgreSQL: the chain lock, the head and the events linked after it and written, in one round trip
+# (migration 20261204_chain_append); ``{updated}``: the subject changes written in the same statement, before
+# the lock (``write_statements.rows_after_subject_updates``)
+_PG_CHAIN_APPEND = (
+    "SELECT event_seq, event_hash FROM prefcenter_chain_append({updated}, ?::bytea[], ?::varchar[], "
+    "?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[], ?::bytea[], ?::varchar[])"
+)
 # Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
 # the chain head two columns, a revision bump one UPDATE (through the session, the ORM's bookkeeping for
 # these was a large share of a save's time).
@@ -143,16 +157,11 @@ class UnitOfWork:
         so what this transaction writes before it, the subject's changes first, stays outside the lock)."""
         if self._head is None:
             statements = await self.statements()
-            if (
-                self.dialect == "postgresql"
-                and self._subject_changes
-                and self._subject_changes.keys() <= self._locked.keys()
-                and not self._session_pending()
-            ):
+            if self.dialect == "postgresql" and self._subject_changes_go_with_the_chain():
                 # the subject's changes (its revision) in the chain lock's round trip: its row is locked by
                 # this transaction already, so the UPDATE never waits while the chain lock is held
                 changes, self._subject_changes = self._subject_changes, {}
-                rows = await rows_after_subject_updates(statements, _PG_LOCKED_CHAIN_HEAD, changes)
+                rows = await rows_after_subject_updates(statements, changes, _PG_LOCKED_CHAIN_HEAD)
             else:
                 await self.flush()
                 rows = await statements.rows(
@@ -173,19 +182,16 @@ class UnitOfWork:
     ) -> int:
         """Append one event to the chain, written at once as a plain row; its ``seq``. ``sealed`` (personal
         fields) is encrypted with the subject's key."""
-        await self._write_held_events()  # the events appended before this one come first in the chain
-        await self._chain_head()
         sealed_blob = None
         if sealed:
             if subject_id is None:
                 raise ValueError("sealed personal data needs a subject")
             sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
-        row = self._link(type, actor, subject_id, touchpoint, data, sealed_blob)
-        statements = await self.statements()
-        await statements.run(_INSERT_EVENT, [row[c] for c in EVENT_COLUMNS])
-        if row["seq"] % CHECKPOINT_EVERY == 0:
-            await self._insert_checkpoints([self._checkpoint_values()])
-        return row["seq"]
+        # after the events held before it, which come first in the chain
+        self._held_events.append(NewEvent(type, actor, subject_id, touchpoint, data, sealed_blob))
+        await self._write_held_events()
+        assert self._head is not None
+        return self._head[0]
 
     async def append_events(self, events: Iterable[NewEvent]) -> int:
         """The bulk form of ``append_event``, held back until the unit of work completes (or until another
@@ -204,11 +210,73 @@ class UnitOfWork:
         if not self._held_events:
             return
         events, self._held_events = self._held_events, []
-        rows, checkpoints = await self._link_events(events)
-        statements = await self.statements()
-        await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
+        if self.dialect == "postgresql" and self._head is None:
+            linked = await self._append_under_the_chain_lock(events)
+            checkpoints = [self._checkpoint_values(*e) for e in linked if e[0] % CHECKPOINT_EVERY == 0]
+            self._head = linked[-1]
+        else:
+            rows, checkpoints = await self._link_events(events)
+            statements = await self.statements()
+            await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
         if checkpoints:
             await self._insert_checkpoints(checkpoints)
+
+    async def _append_under_the_chain_lock(self, events: list[NewEvent]) -> list[tuple[int, str]]:
+        """PostgreSQL, the chain lock not held yet: take it, read the head, link ``events`` after it and write
+        them, in one round trip (``prefcenter_chain_append``), with the subject's changes written just before
+        the lock in the same statement when they can be; each event's ``seq`` and ``hash``. The function hashes
+        each event's ``canonical_tail`` after its ``[seq,``: the bytes ``chain_hash`` hashes."""
+        occurred_at = format_instant(self.now)
+        columns: list[list] = [[] for _ in range(10)]
+        for e in events:
+            data_text = canonical_json(e.data or {})
+            tail = canonical_tail(
+                ChainEvent(
+                    seq=0,  # (not in the tail)
+                    occurred_at=occurred_at,
+                    subject_id=e.subject_id,
+                    type=e.type,
+                    actor_type=e.actor.type,
+                    actor_id=e.actor.id,
+                    touchpoint=e.touchpoint,
+                    data=msgspec.json.decode(data_text),
+                    sealed=e.sealed,
+                    site=e.actor.site,
+                )
+            )
+            values = (
+                tail,
+                occurred_at,
+                e.subject_id,
+                e.type,
+                e.actor.type,
+                e.actor.id,
+                e.touchpoint,
+                data_text,
+                e.sealed,
+                e.actor.site,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        statements = await self.statements()
+        assert isinstance(statements, PostgresStatements)
+        changes: dict[str, dict] = {}
+        if self._subject_changes_go_with_the_chain():
+            changes, self._subject_changes = self._subject_changes, {}
+        else:
+            await self.flush()
+        rows = await rows_after_subject_updates(statements, changes, _PG_CHAIN_APPEND, columns)
+        return [(row[0], row[1]) for row in rows]
+
+    def _subject_changes_go_with_the_chain(self) -> bool:
+        """PostgreSQL: whether the subject changes held back can be written in the chain lock's statement:
+        only for subjects this transaction locked (``lock_subject``), so the UPDATE never waits on another
+        transaction, and only when the ORM session has nothing pending (otherwise ``flush`` first)."""
+        return (
+            bool(self._subject_changes)
+            and self._subject_changes.keys() <= self._locked.keys()
+            and not self._session_pending()
+        )
 
     async def complete(self) -> None:
         """Write everything held back, just before the commit: the subject's changes (``flush``), then the
@@ -239,7 +307,7 @@ class UnitOfWork:
                 raise ValueError("sealed personal data needs a subject")
             rows.append(self._link(e.type, e.actor, e.subject_id, e.touchpoint, e.data, e.sealed))
             if rows[-1]["seq"] % CHECKPOINT_EVERY == 0:
-                checkpoints.append(self._checkpoint_values())
+                checkpoints.append(self._checkpoint_values(*self._head))
         return rows, checkpoints
 
     def _link(
@@ -284,9 +352,8 @@ class UnitOfWork:
             "site": actor.site,
         }
 
-    def _checkpoint_values(self) -> dict:
-        assert self._head is not None
-        seq, head_hash = self._head
+    def _checkpoint_values(self, seq: int, head_hash: str) -> dict:
+        """A signed checkpoint of the chain at ``seq``, whose event's hash is ``head_hash``."""
         signed_at = format_instant(utcnow())
         return {
             "seq": seq,
@@ -299,10 +366,10 @@ class UnitOfWork:
     async def checkpoint_now(self) -> bool:
         """Sign the current head unless it is already checkpointed; whether a checkpoint was written."""
         await self._write_held_events()
-        seq, _ = await self._chain_head()
+        seq, head_hash = await self._chain_head()
         if seq == 0 or await self.session.get(Checkpoint, seq) is not None:
             return False
-        await self._insert_checkpoints([self._checkpoint_values()])
+        await self._insert_checkpoints([self._checkpoint_values(seq, head_hash)])
         return True
 
     async def lock_subject(

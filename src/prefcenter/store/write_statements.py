@@ -282,15 +282,23 @@ async def update_subjects(statements: TransactionStatements, changes: dict[str, 
 
 
 async def rows_after_subject_updates(
-    statements: PostgresStatements, sql: str, changes: dict[str, dict[str, Any]]
+    statements: PostgresStatements,
+    changes: dict[str, dict[str, Any]],
+    sql: str,
+    params: Sequence[Any] = (),
 ) -> list[tuple]:
-    """PostgreSQL: write changed subject columns (as ``update_subjects``) and run the query ``sql`` (without
-    parameters) in the same round trip, the updates as data-modifying CTEs of it; its rows. For rows this
-    transaction holds locked already (``subject_row``), so the updates never wait on another transaction."""
+    """PostgreSQL: write changed subject columns (as ``update_subjects``) and run the query ``sql`` in the same
+    round trip, the updates as data-modifying CTEs of it; its rows. Where ``sql`` says ``{updated}`` it gets
+    the count of rows they updated, which makes them run before whatever takes that count (a function's
+    arguments are computed before it runs). For rows this transaction holds locked already (``subject_row``),
+    so the updates never wait on another transaction."""
     updates = _subject_updates(statements, changes)
-    ctes = ", ".join(f"changed_{i} AS ({update})" for i, (update, _) in enumerate(updates))
+    ctes = ", ".join(f"changed_{i} AS ({update} RETURNING 1)" for i, (update, _) in enumerate(updates))
+    updated = " + ".join(f"(SELECT count(*) FROM changed_{i})" for i in range(len(updates))) or "0"
+    query = sql.replace("{updated}", updated)
     return await statements.rows(
-        f"WITH {ctes} {sql}" if updates else sql, [v for _, params in updates for v in params]
+        f"WITH {ctes} {query}" if updates else query,
+        [*(v for _, update_params in updates for v in update_params), *params],
     )
 
 
