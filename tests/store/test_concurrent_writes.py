@@ -5,6 +5,7 @@ events, and every save's answer the state its commit made."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -12,10 +13,11 @@ from sqlalchemy import func, select
 from prefcenter.audit.service import verify_log
 from prefcenter.consents import service as consents
 from prefcenter.consents.profile import written_profile
-from prefcenter.consents.schemas import ConsentGrant
+from prefcenter.consents.schemas import ConsentGrant, ConsentWithdraw
 from prefcenter.context import AppContext
 from prefcenter.demo import load_demo
-from prefcenter.store.models import Event, Preference
+from prefcenter.errors import Conflict
+from prefcenter.store.models import Consent, Event, Preference
 from prefcenter.store.unit_of_work import CHECKPOINT_EVERY, Actor
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate, SubjectCreate
@@ -51,14 +53,17 @@ async def _save(ctx: AppContext, subject_id: str, status: str) -> None:
     ] == status
 
 
-async def _grant(ctx: AppContext, subject_id: str) -> None:
-    grant = ConsentGrant(
-        topic="offers", channels=["email"], notice_version=1, method="checkbox", touchpoint="web"
-    )
+GRANT = ConsentGrant(
+    topic="offers", channels=["email"], notice_version=1, method="checkbox", touchpoint="web"
+)
+
+
+async def _grant(ctx: AppContext, subject_id: str) -> str:
+    """A grant as the API makes it (the current record's id read with the subject's lock); its record's id."""
     async with ctx.unit_of_work() as uow:
-        subject = await uow.lock_subject(subject_id)
+        subject = await uow.lock_subject(subject_id, current_topic=GRANT.topic)
         uow.bump_revision(subject)
-        await consents.grant(uow, ACTOR, subject_id, grant, None)
+        return (await consents.grant(uow, ACTOR, subject_id, GRANT, None)).id
 
 
 async def test_concurrent_saves_and_grants_make_one_unbroken_chain(ctx):
@@ -83,3 +88,73 @@ async def test_concurrent_saves_and_grants_make_one_unbroken_chain(ctx):
             await session.execute(select(Preference.status).where(Preference.subject_id.in_(ids)))
         ).scalars()
         assert set(stored) == {"opted_in"}
+
+
+async def _withdraw(ctx: AppContext, subject_id: str, consent_id: str) -> None:
+    """A withdrawal as the API makes it (the record read with the subject's lock)."""
+    async with ctx.unit_of_work() as uow:
+        subject = await uow.lock_subject(subject_id, consent_id=consent_id)
+        uow.bump_revision(subject)
+        await consents.withdraw(uow, ACTOR, subject_id, consent_id, ConsentWithdraw(touchpoint="web"))
+
+
+async def _while_a_grant_holds_the_lock(ctx: AppContext, subject_id: str, waiter) -> tuple[str, object]:
+    """Run ``waiter`` while another unit of work has granted ``offers`` again and holds the subject's lock
+    (on PostgreSQL the waiter's statement is under way, its snapshot taken, when that one commits); the new
+    record's id and what ``waiter`` gave (or raised)."""
+    async with ctx.unit_of_work() as uow:
+        subject = await uow.lock_subject(subject_id, current_topic=GRANT.topic)
+        uow.bump_revision(subject)
+        newer = (await consents.grant(uow, ACTOR, subject_id, GRANT, None)).id
+        waiting = asyncio.ensure_future(waiter())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+    outcome = await asyncio.gather(waiting, return_exceptions=True)
+    return newer, outcome[0]
+
+
+async def test_a_withdrawal_waiting_for_a_grant_sees_the_record_it_superseded(ctx):
+    """The withdrawal reads the record with the subject's lock, in one statement whose snapshot predates the
+    wait: the record as the grant left it (superseded) must win, not the snapshot's (current)."""
+    async with ctx.unit_of_work() as uow:
+        subject_id = (await subjects.create_subject(uow, ACTOR, SubjectCreate())).id
+    older = await _grant(ctx, subject_id)
+    newer, outcome = await _while_a_grant_holds_the_lock(
+        ctx, subject_id, lambda: _withdraw(ctx, subject_id, older)
+    )
+    assert isinstance(outcome, Conflict) and outcome.extra["reason"] == "superseded"
+    async with ctx.db.read_session() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(Consent.id, Consent.status).where(Consent.subject_id == subject_id)
+                )
+            ).all()
+        )
+        withdrawals = (
+            await session.execute(
+                select(func.count()).where(Event.type == "consent.withdrawn", Event.subject_id == subject_id)
+            )
+        ).scalar_one()
+    assert statuses == {older: "granted", newer: "granted"} and withdrawals == 0
+
+
+async def test_a_grant_waiting_for_a_grant_supersedes_the_record_that_one_made(ctx):
+    async with ctx.unit_of_work() as uow:
+        subject_id = (await subjects.create_subject(uow, ACTOR, SubjectCreate())).id
+    older = await _grant(ctx, subject_id)
+    newer, newest = await _while_a_grant_holds_the_lock(ctx, subject_id, lambda: _grant(ctx, subject_id))
+    async with ctx.db.read_session() as session:
+        mine = Consent.subject_id == subject_id
+        current = (await session.execute(select(Consent.id).where(mine, Consent.is_current))).scalars().all()
+        superseded = dict(
+            (await session.execute(select(Consent.id, Consent.superseded_by).where(mine))).all()
+        )
+        granted = select(Event.data).where(Event.type == "consent.granted", Event.subject_id == subject_id)
+        events = (await session.execute(granted.order_by(Event.seq))).scalars()
+        supersedes = [json.loads(data)["supersedes"] for data in events]
+    assert current == [newest]
+    assert superseded == {older: newer, newer: newest, newest: None}
+    assert supersedes == [None, older, newer]
+    async with ctx.db.read_session() as session:
+        assert (await verify_log(session, ctx.keys)).ok

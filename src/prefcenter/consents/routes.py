@@ -92,7 +92,9 @@ class ConsentController(Controller):
         """Record consent to a topic on some channels, with the notice version shown and how it was given."""
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
-            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            subject = await uow.lock_subject(
+                subject_id, expected_revision(if_match), current_topic=data.topic
+            )
             await honour_gpc(uow, subject, _gpc(ctx, request))
             uow.bump_revision(subject)  # first: written before the chain lock, which the grant's event takes
             result = await service.grant(
@@ -146,7 +148,10 @@ class ConsentController(Controller):
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, consent_id=consent_id)
-            result = await service.confirm(
+            uow.bump_revision(
+                subject
+            )  # first: written before the chain lock, which the confirmation's event takes
+            return await service.confirm(
                 uow,
                 request.user.actor,
                 subject_id,
@@ -154,8 +159,6 @@ class ConsentController(Controller):
                 data,
                 pending_days=ctx.settings.widget.doi_pending_days,
             )
-            uow.bump_revision(subject)
-            return result
 
     @post(
         "/{consent_id:str}/confirmation-email",

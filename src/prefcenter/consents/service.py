@@ -21,6 +21,7 @@ from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_inst
 from prefcenter.store.write_statements import (
     ConsentRecord,
     consent_record,
+    consent_update,
     lapsed_consents,
     replace_current_consent,
     unconfirmed_consents,
@@ -181,7 +182,7 @@ async def grant(
         notice_sha256=notice_sha256,
     )
     # the one current record per subject x topic: the old one is superseded by the new one
-    supersedes = await replace_current_consent(await uow.statements(), consent)
+    supersedes, writes = await replace_current_consent(await uow.statements(), consent)
     event_type = "consent.pending_confirmation" if needs_confirmation else "consent.granted"
     event_seq = await uow.append_event(
         event_type,
@@ -201,6 +202,7 @@ async def grant(
             "supersedes": supersedes,
         },
         sealed={"evidence": _evidence_dict(evidence)} if evidence else None,
+        writes=writes,
     )
     return consent_read(consent, _receipt(uow, consent, event_seq, event_type))
 
@@ -219,13 +221,14 @@ async def withdraw(
         return consent_read(consent)
     if consent.status not in ACTIVE:
         raise Conflict(f"this consent is {consent.status} already", reason=consent.status)
-    await update_consent(await uow.statements(), consent, status="withdrawn", withdrawn_at=uow.now)
+    withdrawal = consent_update(await uow.statements(), consent, status="withdrawn", withdrawn_at=uow.now)
     event_seq = await uow.append_event(
         "consent.withdrawn",
         actor=actor,
         subject_id=subject_id,
         touchpoint=body.touchpoint,
         data={"consent_id": consent.id, "topic": consent.topic, "method": body.method, "reason": body.reason},
+        writes=[withdrawal],
     )
     return consent_read(consent, _receipt(uow, consent, event_seq, "consent.withdrawn"))
 
@@ -252,13 +255,14 @@ async def confirm(
         )
     if consent.expires_at is not None and consent.expires_at <= uow.now:
         raise Conflict("this consent expired before it was confirmed", reason="expired")
-    await update_consent(await uow.statements(), consent, status="granted", confirmed_at=uow.now)
+    confirmation = consent_update(await uow.statements(), consent, status="granted", confirmed_at=uow.now)
     event_seq = await uow.append_event(
         "consent.confirmed",
         actor=actor,
         subject_id=subject_id,
         touchpoint=body.touchpoint,
         data={"consent_id": consent.id, "topic": consent.topic},
+        writes=[confirmation],
     )
     return consent_read(consent, _receipt(uow, consent, event_seq, "consent.confirmed"))
 

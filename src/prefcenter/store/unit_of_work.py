@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,8 +28,10 @@ from prefcenter.store.write_statements import (
     LockedSubject,
     PostgresStatements,
     TransactionStatements,
-    rows_after_subject_updates,
+    Write,
+    rows_after_writes,
     subject_row,
+    subject_updates,
     transaction_statements,
     update_subjects,
 )
@@ -40,10 +42,10 @@ CHECKPOINT_EVERY = 256
 # snapshot; migration 20261202_chain_head)
 _PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()"
 # PostgreSQL: the chain lock, the head and the events linked after it and written, in one round trip
-# (migration 20261204_chain_append); ``{updated}``: the subject changes written in the same statement, before
-# the lock (``write_statements.rows_after_subject_updates``)
+# (migration 20261204_chain_append); ``{written}``: the writes made in the same statement, before the lock
+# (``write_statements.rows_after_writes``)
 _PG_CHAIN_APPEND = (
-    "SELECT event_seq, event_hash FROM prefcenter_chain_append({updated}, ?::bytea[], ?::varchar[], "
+    "SELECT event_seq, event_hash FROM prefcenter_chain_append({written}, ?::bytea[], ?::varchar[], "
     "?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[], ?::bytea[], ?::varchar[])"
 )
 # Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
@@ -161,7 +163,9 @@ class UnitOfWork:
                 # the subject's changes (its revision) in the chain lock's round trip: its row is locked by
                 # this transaction already, so the UPDATE never waits while the chain lock is held
                 changes, self._subject_changes = self._subject_changes, {}
-                rows = await rows_after_subject_updates(statements, changes, _PG_LOCKED_CHAIN_HEAD)
+                rows = await rows_after_writes(
+                    statements, subject_updates(statements, changes), _PG_LOCKED_CHAIN_HEAD
+                )
             else:
                 await self.flush()
                 rows = await statements.rows(
@@ -179,9 +183,12 @@ class UnitOfWork:
         touchpoint: str | None = None,
         data: dict | None = None,
         sealed: dict | None = None,
+        writes: Sequence[Write] = (),
     ) -> int:
         """Append one event to the chain, written at once as a plain row; its ``seq``. ``sealed`` (personal
-        fields) is encrypted with the subject's key."""
+        fields) is encrypted with the subject's key. ``writes``: the change the event records, not run yet
+        (``write_statements.consent_update``): run first, on PostgreSQL in the chain lock's round trip, before
+        the lock is taken."""
         sealed_blob = None
         if sealed:
             if subject_id is None:
@@ -189,7 +196,7 @@ class UnitOfWork:
             sealed_blob = crypto.seal_json(await self.data_key(subject_id), sealed)
         # after the events held before it, which come first in the chain
         self._held_events.append(NewEvent(type, actor, subject_id, touchpoint, data, sealed_blob))
-        await self._write_held_events()
+        await self._write_held_events(writes)
         assert self._head is not None
         return self._head[0]
 
@@ -206,25 +213,30 @@ class UnitOfWork:
         self._held_events.extend(held)
         return len(held)
 
-    async def _write_held_events(self) -> None:
+    async def _write_held_events(self, writes: Sequence[Write] = ()) -> None:
+        """Write the events held back, after ``writes`` (the changes they record, not run yet)."""
         if not self._held_events:
             return
         events, self._held_events = self._held_events, []
         if self.dialect == "postgresql" and self._head is None:
-            linked = await self._append_under_the_chain_lock(events)
+            linked = await self._append_under_the_chain_lock(events, writes)
             checkpoints = [self._checkpoint_values(*e) for e in linked if e[0] % CHECKPOINT_EVERY == 0]
             self._head = linked[-1]
         else:
-            rows, checkpoints = await self._link_events(events)
             statements = await self.statements()
+            for write in writes:
+                await statements.run(*write)
+            rows, checkpoints = await self._link_events(events)
             await statements.run_many(_INSERT_EVENT, [[row[c] for c in EVENT_COLUMNS] for row in rows])
         if checkpoints:
             await self._insert_checkpoints(checkpoints)
 
-    async def _append_under_the_chain_lock(self, events: list[NewEvent]) -> list[tuple[int, str]]:
+    async def _append_under_the_chain_lock(
+        self, events: list[NewEvent], writes: Sequence[Write]
+    ) -> list[tuple[int, str]]:
         """PostgreSQL, the chain lock not held yet: take it, read the head, link ``events`` after it and write
-        them, in one round trip (``prefcenter_chain_append``), with the subject's changes written just before
-        the lock in the same statement when they can be; each event's ``seq`` and ``hash``. The function hashes
+        them, in one round trip (``prefcenter_chain_append``), with ``writes`` and the subject's changes (when
+        they can be) written just before the lock in the same statement; each event's ``seq`` and ``hash``. The function hashes
         each event's ``canonical_tail`` after its ``[seq,``: the bytes ``chain_hash`` hashes."""
         occurred_at = format_instant(self.now)
         columns: list[list] = [[] for _ in range(10)]
@@ -260,12 +272,12 @@ class UnitOfWork:
                 column.append(value)
         statements = await self.statements()
         assert isinstance(statements, PostgresStatements)
-        changes: dict[str, dict] = {}
         if self._subject_changes_go_with_the_chain():
             changes, self._subject_changes = self._subject_changes, {}
+            writes = [*subject_updates(statements, changes), *writes]
         else:
             await self.flush()
-        rows = await rows_after_subject_updates(statements, changes, _PG_CHAIN_APPEND, columns)
+        rows = await rows_after_writes(statements, writes, _PG_CHAIN_APPEND, columns)
         return [(row[0], row[1]) for row in rows]
 
     def _subject_changes_go_with_the_chain(self) -> bool:
@@ -373,12 +385,18 @@ class UnitOfWork:
         return True
 
     async def lock_subject(
-        self, subject_id: str, expected_revision: int | None = None, *, consent_id: str | None = None
+        self,
+        subject_id: str,
+        expected_revision: int | None = None,
+        *,
+        consent_id: str | None = None,
+        current_topic: str | None = None,
     ) -> LockedSubject:
         """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
         ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit
         (read and locked in one round trip, ``SELECT ... FOR UPDATE``). ``consent_id``: a consent record the
-        write reads next, read in the same round trip (``write_statements.subject_row``)."""
+        write reads next, read in the same round trip (``write_statements.subject_row``); ``current_topic``: the
+        topic a consent is granted to, whose current record's id is read the same way."""
         try:
             UUID(subject_id)
         except ValueError:
@@ -386,7 +404,7 @@ class UnitOfWork:
         subject = self._locked.get(subject_id)
         if subject is None:  # (locked earlier in this transaction: nobody else can have changed it)
             await self.flush()  # the row as this transaction left it (pending ORM objects, bumps)
-            subject = await subject_row(await self.statements(), subject_id, consent_id)
+            subject = await subject_row(await self.statements(), subject_id, consent_id, current_topic)
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
         if subject.erased_at is not None:

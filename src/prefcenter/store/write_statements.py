@@ -55,6 +55,7 @@ class SqliteStatements:
         self._busy_seconds = busy_seconds
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
         self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
+        self.read_ahead_current: dict[str, str | None] = {}  # topic -> current record's id (``subject_row``)
 
     @staticmethod
     def instant(moment: datetime | None) -> str | None:
@@ -91,6 +92,7 @@ class PostgresStatements:
         self._conn = connection
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
         self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
+        self.read_ahead_current: dict[str, str | None] = {}  # topic -> current record's id (``subject_row``)
 
     @staticmethod
     def instant(moment: datetime | None) -> datetime | None:
@@ -218,31 +220,45 @@ class LockedSubject:
 
 
 async def subject_row(
-    statements: TransactionStatements, subject_id: str, consent_id: str | None = None
+    statements: TransactionStatements,
+    subject_id: str,
+    consent_id: str | None = None,
+    current_topic: str | None = None,
 ) -> LockedSubject | None:
     """The subject's row; on PostgreSQL locked (``FOR UPDATE``) until the transaction ends (on SQLite the
-    transaction holds the one write lock already). With ``consent_id``, that consent record is read in the
-    same statement (a round trip saved on PostgreSQL), for ``consent_record`` to answer once, unless a
-    consent is written first."""
-    if consent_id is None:
-        sql, params = (_SUBJECT_FOR_UPDATE if statements.dialect == "postgresql" else _SUBJECT), (subject_id,)
+    transaction holds the one write lock already). Read in the same statement (a round trip saved on
+    PostgreSQL), unless a consent is written first: with ``consent_id`` that consent record, for
+    ``consent_record`` to answer once; with ``current_topic`` the id of the subject's current record for that
+    topic, for ``replace_current_consent``.
+
+    On PostgreSQL the statement's snapshot is taken before it waits for the lock, and only the locked row is
+    read again after the wait: a record changed by the transaction that held the lock would be read as it was
+    before. Every write that changes a consent record moves the subject's revision on, so the read-ahead is
+    kept only when the locked row's revision is the one the snapshot saw."""
+    lock = " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
+    if consent_id is not None:
+        sql, params = _SUBJECT_WITH_CONSENT + lock, (consent_id, subject_id)
+    elif current_topic is not None and statements.dialect == "postgresql":  # (SQLite: no round trip to save)
+        sql, params = _SUBJECT_WITH_CURRENT_CONSENT + lock, (current_topic, True, subject_id)
     else:
-        sql = _SUBJECT_WITH_CONSENT + (
-            " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
-        )
-        params = (consent_id, subject_id)
+        sql, params = _SUBJECT + lock, (subject_id,)
     rows = await statements.rows(sql, params)
     if not rows:
         return None
     row = list(rows[0])
-    if consent_id is not None:
-        consent = row[len(SUBJECT_COLUMNS) + 1 :]
-        del row[len(SUBJECT_COLUMNS) + 1 :]
-        statements.read_ahead_consents = {
-            consent_id: None if consent[0] is None else _consent_record(consent)
-        }
-    *row, statements.catalog_version = row
+    statements.catalog_version = row[len(SUBJECT_COLUMNS)]
+    read_ahead = row[len(SUBJECT_COLUMNS) + 1 :]
+    del row[len(SUBJECT_COLUMNS) :]
     sid, external_id, created, erased, revision, dnc, preferred, language, frequency, hold, not_before = row
+    if read_ahead:
+        fresh = read_ahead[0] == revision  # (the snapshot's revision first: see above)
+        if consent_id is not None:
+            consent = read_ahead[1:]
+            statements.read_ahead_consents = (
+                {consent_id: None if consent[0] is None else _consent_record(consent)} if fresh else {}
+            )
+        else:
+            statements.read_ahead_current = {current_topic: read_ahead[1]} if fresh else {}
     return LockedSubject(
         sid,
         external_id,
@@ -258,9 +274,10 @@ async def subject_row(
     )
 
 
-def _subject_updates(
-    statements: TransactionStatements, changes: dict[str, dict[str, Any]]
-) -> list[tuple[str, list]]:
+Write = tuple[str, list]  # a data-modifying statement and its values, run later (``rows_after_writes``)
+
+
+def subject_updates(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> list[Write]:
     """One UPDATE (SQL and values) per changed subject: subject id -> {column: value} (datetimes aware UTC)."""
     updates = []
     for subject_id, values in changes.items():
@@ -277,28 +294,24 @@ def _subject_updates(
 
 async def update_subjects(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> None:
     """Write changed subject columns: subject id -> {column: value} (datetimes aware UTC)."""
-    for sql, params in _subject_updates(statements, changes):
+    for sql, params in subject_updates(statements, changes):
         await statements.run(sql, params)
 
 
-async def rows_after_subject_updates(
-    statements: PostgresStatements,
-    changes: dict[str, dict[str, Any]],
-    sql: str,
-    params: Sequence[Any] = (),
+async def rows_after_writes(
+    statements: PostgresStatements, writes: Sequence[Write], sql: str, params: Sequence[Any] = ()
 ) -> list[tuple]:
-    """PostgreSQL: write changed subject columns (as ``update_subjects``) and run the query ``sql`` in the same
-    round trip, the updates as data-modifying CTEs of it; its rows. Where ``sql`` says ``{updated}`` it gets
-    the count of rows they updated, which makes them run before whatever takes that count (a function's
-    arguments are computed before it runs). For rows this transaction holds locked already (``subject_row``),
-    so the updates never wait on another transaction."""
-    updates = _subject_updates(statements, changes)
-    ctes = ", ".join(f"changed_{i} AS ({update} RETURNING 1)" for i, (update, _) in enumerate(updates))
-    updated = " + ".join(f"(SELECT count(*) FROM changed_{i})" for i in range(len(updates))) or "0"
-    query = sql.replace("{updated}", updated)
+    """PostgreSQL: run the data-modifying statements ``writes`` and the query ``sql`` in one round trip, the
+    writes as CTEs of it; its rows. Where ``sql`` says ``{written}`` it gets the count of rows they changed,
+    which makes them run before whatever takes that count (a function's arguments are computed before it
+    runs: ``prefcenter_chain_append`` takes the chain lock after them). The writes must not depend on each
+    other: they all see the statement's snapshot, not each other's rows (PostgreSQL's rule for CTEs)."""
+    ctes = ", ".join(f"written_{i} AS ({write} RETURNING 1)" for i, (write, _) in enumerate(writes))
+    written = " + ".join(f"(SELECT count(*) FROM written_{i})" for i in range(len(writes))) or "0"
+    query = sql.replace("{written}", written)
     return await statements.rows(
-        f"WITH {ctes} {query}" if updates else query,
-        [*(v for _, update_params in updates for v in update_params), *params],
+        f"WITH {ctes} {query}" if writes else query,
+        [*(v for _, write_params in writes for v in write_params), *params],
     )
 
 
@@ -376,11 +389,18 @@ def _consent_record(row) -> ConsentRecord:
     return ConsentRecord(**values)
 
 
-# a subject's row and a consent record (``subject_row``): the subject's columns qualified, the consent's after
+# a subject's row (``subject_row``), the catalog version, the revision the statement's snapshot saw, then a
+# consent record or the current record's id for a topic
+_SEEN_REVISION = "(SELECT seen.revision FROM subjects AS seen WHERE seen.id = subjects.id)"
 _SUBJECT_WITH_CONSENT = (
-    f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), "
+    f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
     f"{', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)} "
     "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?"
+)
+_SUBJECT_WITH_CURRENT_CONSENT = (
+    f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
+    "(SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
+    "AND current.topic = ? AND current.is_current = ? LIMIT 1) FROM subjects WHERE id = ?"
 )
 
 
@@ -391,6 +411,8 @@ async def consent_record(statements: TransactionStatements, consent_id: str) -> 
     return _consent_record(rows[0]) if rows else None
 
 
+# (the same, the current record's id known already: written with the event, ``replace_current_consent``)
+_SUPERSEDE_CURRENT_CONSENT_HELD = _SUPERSEDE_CURRENT_CONSENT.removesuffix(" RETURNING id")
 # PostgreSQL: the current record superseded and the new one inserted in one statement (one round trip)
 _SUPERSEDE_CURRENT_AND_INSERT_CONSENT = f"WITH superseded AS ({_SUPERSEDE_CURRENT_CONSENT}), inserted AS ({_INSERT_CONSENT}) SELECT id FROM superseded"
 
@@ -407,24 +429,36 @@ def _consent_values(statements: TransactionStatements, consent: ConsentRecord) -
     return values
 
 
-async def replace_current_consent(statements: TransactionStatements, consent: ConsentRecord) -> str | None:
+async def replace_current_consent(
+    statements: TransactionStatements, consent: ConsentRecord
+) -> tuple[str | None, list[Write]]:
     """Store a new current consent record: the subject's current one for its topic (at most one is current)
-    is no longer current, superseded by it. The id of the record superseded, None when there was none. On
-    PostgreSQL one statement; on SQLite two (the transaction holds the write lock)."""
-    statements.read_ahead_consents.clear()
+    is no longer current, superseded by it. The id of the record superseded (None when there was none), and
+    the writes still to run, which go with the event (``UnitOfWork.append_event(writes=)``): on PostgreSQL,
+    when the current record's id was read with the subject's lock (``subject_row(current_topic=)``), both;
+    otherwise none (run here: on PostgreSQL one statement, on SQLite two)."""
+    known = statements.dialect == "postgresql" and consent.topic in statements.read_ahead_current
+    current_id = statements.read_ahead_current.get(consent.topic)
+    clear_read_ahead(statements)
     values = _consent_values(statements, consent)
     supersede = [False, consent.id, consent.subject_id, consent.topic, True]
+    if known:
+        writes: list[Write] = [(_INSERT_CONSENT, values)]
+        if current_id is not None:
+            writes.insert(0, (_SUPERSEDE_CURRENT_CONSENT_HELD, supersede))
+        return current_id, writes
     if statements.dialect == "postgresql":
         rows = await statements.rows(_SUPERSEDE_CURRENT_AND_INSERT_CONSENT, [*supersede, *values])
     else:
         rows = await statements.rows(_SUPERSEDE_CURRENT_CONSENT, supersede)
         await statements.run(_INSERT_CONSENT, values)
-    return rows[0][0] if rows else None
+    return (rows[0][0] if rows else None), []
 
 
-async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:
-    """Set columns of a consent record (the object shows them at once) with one UPDATE."""
-    statements.read_ahead_consents.clear()
+def consent_update(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> Write:
+    """Set columns of a consent record (the object shows them at once): the UPDATE to run, which goes with the
+    event (``UnitOfWork.append_event(writes=)``)."""
+    clear_read_ahead(statements)
     for column, value in values.items():
         if column not in CONSENT_COLUMNS[1:]:
             raise ValueError(f"not a consent column: {column}")
@@ -432,7 +466,18 @@ async def update_consent(statements: TransactionStatements, consent: ConsentReco
     columns = sorted(values)
     sql = f"UPDATE consents SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
     params = [statements.instant(values[c]) if c in _CONSENT_INSTANTS else values[c] for c in columns]
-    await statements.run(sql, [*params, consent.id])
+    return sql, [*params, consent.id]
+
+
+async def update_consent(statements: TransactionStatements, consent: ConsentRecord, **values: Any) -> None:
+    """Set columns of a consent record (the object shows them at once) with one UPDATE, run now."""
+    await statements.run(*consent_update(statements, consent, **values))
+
+
+def clear_read_ahead(statements: TransactionStatements) -> None:
+    """A consent is written: what ``subject_row`` read ahead of it may no longer be so."""
+    statements.read_ahead_consents.clear()
+    statements.read_ahead_current.clear()
 
 
 _LAPSED_CONSENTS = (
