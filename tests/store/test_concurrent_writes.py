@@ -158,3 +158,38 @@ async def test_a_grant_waiting_for_a_grant_supersedes_the_record_that_one_made(c
     assert supersedes == [None, older, newer]
     async with ctx.db.read_session() as session:
         assert (await verify_log(session, ctx.keys)).ok
+
+
+async def test_a_save_waiting_for_a_save_reads_the_preferences_that_one_wrote(ctx):
+    """The save reads the preferences with the subject's lock (one statement on PostgreSQL): the same change
+    made by the save it waited for is then no change, and no event."""
+    async with ctx.unit_of_work() as uow:
+        subject_id = (await subjects.create_subject(uow, ACTOR, SubjectCreate())).id
+    await _save(ctx, subject_id, "opted_in")
+    async with ctx.unit_of_work() as uow:
+        await subjects.update_preferences(uow, ACTOR, subject_id, _opt_out_email(), None)
+        waiting = asyncio.ensure_future(_save_opt_out_email(ctx, subject_id))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+    await waiting
+    async with ctx.db.read_session() as session:
+        changes = (
+            await session.execute(
+                select(Event.data)
+                .where(Event.type == "preference.set", Event.subject_id == subject_id)
+                .order_by(Event.seq)
+            )
+        ).scalars()
+        email = [json.loads(d) for d in changes if json.loads(d)["channel"] == "email"]
+    assert [(e["previous"], e["status"]) for e in email] == [(None, "opted_in"), ("opted_in", "opted_out")]
+
+
+def _opt_out_email() -> PreferencesUpdate:
+    return PreferencesUpdate(
+        touchpoint="api", items=[PreferenceItem(channel="email", topic="product_updates", status="opted_out")]
+    )
+
+
+async def _save_opt_out_email(ctx: AppContext, subject_id: str) -> None:
+    async with ctx.unit_of_work() as uow:
+        await subjects.update_preferences(uow, ACTOR, subject_id, _opt_out_email(), None)

@@ -391,12 +391,14 @@ class UnitOfWork:
         *,
         consent_id: str | None = None,
         current_topic: str | None = None,
+        preferences: bool = False,
     ) -> LockedSubject:
         """Read a subject's row for a change in this transaction: it must exist and not be erased, and match
         ``If-Match`` when ``expected_revision`` is given. On PostgreSQL its row stays locked until commit
         (read and locked in one round trip, ``SELECT ... FOR UPDATE``). ``consent_id``: a consent record the
         write reads next, read in the same round trip (``write_statements.subject_row``); ``current_topic``: the
-        topic a consent is granted to, whose current record's id is read the same way."""
+        topic a consent is granted to, whose current record's id is read the same way; ``preferences``: the
+        subject's preferences, read the same way."""
         try:
             UUID(subject_id)
         except ValueError:
@@ -404,7 +406,9 @@ class UnitOfWork:
         subject = self._locked.get(subject_id)
         if subject is None:  # (locked earlier in this transaction: nobody else can have changed it)
             await self.flush()  # the row as this transaction left it (pending ORM objects, bumps)
-            subject = await subject_row(await self.statements(), subject_id, consent_id, current_topic)
+            subject = await subject_row(
+                await self.statements(), subject_id, consent_id, current_topic, preferences
+            )
         if subject is None:
             raise NotFound(f"no subject {subject_id}")
         if subject.erased_at is not None:

@@ -56,6 +56,7 @@ class SqliteStatements:
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
         self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
         self.read_ahead_current: dict[str, str | None] = {}  # topic -> current record's id (``subject_row``)
+        self.read_ahead_preferences: dict[str, dict[tuple[str, str], str]] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> str | None:
@@ -93,6 +94,7 @@ class PostgresStatements:
         self.catalog_version: str | None | object = UNREAD  # see ``catalog_version``
         self.read_ahead_consents: dict[str, ConsentRecord | None] = {}  # see ``subject_row``
         self.read_ahead_current: dict[str, str | None] = {}  # topic -> current record's id (``subject_row``)
+        self.read_ahead_preferences: dict[str, dict[tuple[str, str], str]] = {}  # see ``subject_row``
 
     @staticmethod
     def instant(moment: datetime | None) -> datetime | None:
@@ -165,6 +167,8 @@ async def preference_statuses(
     statements: TransactionStatements, subject_id: str
 ) -> dict[tuple[str, str], str]:
     """The subject's stored preferences: (channel, topic) -> status."""
+    if subject_id in statements.read_ahead_preferences:  # read with the subject's row, none written since
+        return statements.read_ahead_preferences.pop(subject_id)
     return {
         (channel, topic): status
         for channel, topic, status in await statements.rows(_PREFERENCE_STATUSES, (subject_id,))
@@ -175,6 +179,7 @@ async def set_preferences(
     statements: TransactionStatements, subject_id: str, changes: Iterable[tuple[str, str, str]], at: datetime
 ) -> None:
     """Store (channel, topic, status) preferences of the subject, new or changed, with one statement."""
+    statements.read_ahead_preferences.clear()
     when = statements.instant(at)
     await statements.run_many(
         _SET_PREFERENCE, [(subject_id, channel, topic, status, when) for channel, topic, status in changes]
@@ -224,12 +229,14 @@ async def subject_row(
     subject_id: str,
     consent_id: str | None = None,
     current_topic: str | None = None,
+    preferences: bool = False,
 ) -> LockedSubject | None:
     """The subject's row; on PostgreSQL locked (``FOR UPDATE``) until the transaction ends (on SQLite the
     transaction holds the one write lock already). Read in the same statement (a round trip saved on
     PostgreSQL), unless a consent is written first: with ``consent_id`` that consent record, for
     ``consent_record`` to answer once; with ``current_topic`` the id of the subject's current record for that
-    topic, for ``replace_current_consent``.
+    topic, for ``replace_current_consent``; with ``preferences`` the subject's preferences, for
+    ``preference_statuses`` (the last two on PostgreSQL only: SQLite has no round trip to save).
 
     On PostgreSQL the statement's snapshot is taken before it waits for the lock, and only the locked row is
     read again after the wait: a record changed by the transaction that held the lock would be read as it was
@@ -240,6 +247,8 @@ async def subject_row(
         sql, params = _SUBJECT_WITH_CONSENT + lock, (consent_id, subject_id)
     elif current_topic is not None and statements.dialect == "postgresql":  # (SQLite: no round trip to save)
         sql, params = _SUBJECT_WITH_CURRENT_CONSENT + lock, (current_topic, True, subject_id)
+    elif preferences and statements.dialect == "postgresql":
+        sql, params = _SUBJECT_WITH_PREFERENCES + lock, (subject_id,)
     else:
         sql, params = _SUBJECT + lock, (subject_id,)
     rows = await statements.rows(sql, params)
@@ -257,8 +266,12 @@ async def subject_row(
             statements.read_ahead_consents = (
                 {consent_id: None if consent[0] is None else _consent_record(consent)} if fresh else {}
             )
-        else:
+        elif current_topic is not None:
             statements.read_ahead_current = {current_topic: read_ahead[1]} if fresh else {}
+        else:
+            statements.read_ahead_preferences = (
+                {sid: {(channel, topic): status for channel, topic, status in read_ahead[1]}} if fresh else {}
+            )
     return LockedSubject(
         sid,
         external_id,
@@ -401,6 +414,11 @@ _SUBJECT_WITH_CURRENT_CONSENT = (
     f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
     "(SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
     "AND current.topic = ? AND current.is_current = ? LIMIT 1) FROM subjects WHERE id = ?"
+)
+_SUBJECT_WITH_PREFERENCES = (
+    f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
+    "ARRAY(SELECT (p.channel, p.topic, p.status) FROM preferences AS p WHERE p.subject_id = subjects.id) "
+    "FROM subjects WHERE id = ?"
 )
 
 

@@ -256,7 +256,7 @@ async def update_preferences(
     bookkeeping was most of a save's time); the subject is the locked row (``LockedSubject``), its settings
     and revision written with ``UnitOfWork.change_subject`` and ``bump_revision``, its events when the unit
     of work completes (the chain lock taken last)."""
-    subject = await uow.lock_subject(subject_id, expected_revision)
+    subject = await uow.lock_subject(subject_id, expected_revision, preferences=True)
     catalog = await write_catalog(uow)
     service_messages = {}
     seen: set[tuple[str, str]] = set()
