@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -15,7 +15,7 @@ from litestar.plugins import InitPluginProtocol
 
 from prefcenter import __version__
 from prefcenter.areas import AREAS
-from prefcenter.auth.guards import bearer_authentication
+from prefcenter.auth.guards import bearer_authentication, hoist_route_guards, run_route_guards
 from prefcenter.auth.openapi_scopes import document_scopes
 from prefcenter.checks.fast_path import consent_check_fast_path
 from prefcenter.checks.worker_pool import close_check_workers
@@ -72,7 +72,7 @@ class PrefcenterPlugin(InitPluginProtocol):
 
     def _configure_errors(self, config: AppConfig) -> None:
         config.exception_handlers.update(EXCEPTION_HANDLERS)
-        config.before_request = StrictQuery()
+        config.before_request = _before_request(StrictQuery())
         # JSON bodies are decoded by this request class: too deep a nesting is a 400, not a RecursionError
         config.request_class = DepthBoundedRequest
 
@@ -113,6 +113,17 @@ class PrefcenterPlugin(InitPluginProtocol):
         config.on_shutdown.append(ctx.db.dispose)
 
 
+def _before_request(strict_query: StrictQuery):
+    """The app's one ``before_request`` hook: the route's scope guards (``hoist_route_guards``), then the
+    strict query check, in the order Litestar ran them before."""
+
+    async def before_request(request: Request) -> None:
+        await run_route_guards(request)
+        await strict_query(request)
+
+    return before_request
+
+
 def _freeze_startup_heap() -> None:
     """Move what start-up made (modules, routes, the OpenAPI document, templates: ~150,000 objects) out of
     the collector's reach: a full collection walked them all, ~90 ms here, a pause every few thousand writes
@@ -136,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_parameters_as_sent(app.openapi_schema)
     document_scopes(app, app.openapi_schema)
     answer_options_with_every_method(app)
+    hoist_route_guards(app, app.before_request)  # after document_scopes, which reads them from Litestar
     # Outermost, where Litestar puts its own CORS: error responses (401, 403, 429) get CORS headers too.
     # Inside CORS: the lean path for GET /v1/consent-checks (checks/fast_path.py); the rest goes to Litestar.
     app.asgi_handler = cors_middleware(consent_check_fast_path(app), ctx.origins)

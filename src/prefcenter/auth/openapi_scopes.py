@@ -9,6 +9,8 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPI
 from litestar.routes import HTTPRoute
 
+from prefcenter.auth.guards import route_guards
+
 SUBJECT_TOKEN_NOTE = "A widget subject token may call it too, for its own subject only."
 
 
@@ -19,7 +21,7 @@ def required_scopes(app: Litestar) -> dict[tuple[str, str], tuple[str, bool]]:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            for guard in handler.resolve_guards():
+            for guard in route_guards(handler):
                 scope = getattr(guard, "required_scope", None)
                 if scope is None:
                     continue
