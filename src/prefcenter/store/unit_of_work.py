@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from uuid import UUID
 
 import msgspec
@@ -44,10 +45,35 @@ _PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()
 # PostgreSQL: the chain lock, the head and the events linked after it and written, in one round trip
 # (migration 20261204_chain_append); ``{written}``: the writes made in the same statement, before the lock
 # (``write_statements.rows_after_writes``)
-_PG_CHAIN_APPEND = (
-    "SELECT event_seq, event_hash FROM prefcenter_chain_append({written}, ?::bytea[], ?::varchar[], "
-    "?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[], ?::bytea[], ?::varchar[])"
+_CHAIN_APPEND_TYPES = (
+    "bytea",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text",
+    "bytea",
+    "varchar",
 )
+_CHAIN_APPEND_LISTED = (
+    8  # up to this many events, each column an ARRAY[...] of its values, not an array value
+)
+
+
+@cache
+def _pg_chain_append(events: int) -> str:
+    """``prefcenter_chain_append`` for ``events`` events: each column's values as an ``ARRAY[?, ...]`` (asyncpg
+    checks every element of an array value it encodes for nesting, with ABC ``isinstance`` calls: about 10 us
+    a call for the ten one-element arrays of a grant), or as one array value each when there are many."""
+    if events > _CHAIN_APPEND_LISTED:
+        columns = ", ".join(f"?::{t}[]" for t in _CHAIN_APPEND_TYPES)
+    else:
+        columns = ", ".join(f"ARRAY[{', '.join([f'?::{t}'] * events)}]" for t in _CHAIN_APPEND_TYPES)
+    return f"SELECT event_seq, event_hash FROM prefcenter_chain_append({{written}}, {columns})"
+
+
 # Statements on the transaction's driver connection (``store/write_statements.py``): an event is a plain row,
 # the chain head two columns, a revision bump one UPDATE (through the session, the ORM's bookkeeping for
 # these was a large share of a save's time).
@@ -277,7 +303,8 @@ class UnitOfWork:
             writes = [*subject_updates(statements, changes), *writes]
         else:
             await self.flush()
-        rows = await rows_after_writes(statements, writes, _PG_CHAIN_APPEND, columns)
+        values = columns if len(events) > _CHAIN_APPEND_LISTED else [v for column in columns for v in column]
+        rows = await rows_after_writes(statements, writes, _pg_chain_append(len(events)), values)
         return [(row[0], row[1]) for row in rows]
 
     def _subject_changes_go_with_the_chain(self) -> bool:
