@@ -23,6 +23,10 @@ the widget loaded before: one paint = two requests), ``save`` (PATCH /v1/subject
 every save writes), ``grant/withdraw`` (POST a consent to ``offers``, which needs no double opt-in, then
 withdraw it by the id the grant returned).
 
+``--rounds N`` runs every case at full load N times in turn and reports medians, each round's ratio taken to
+that round's own bare run: on a host whose speed drifts (bare moved 6,000-14,000 req/s between minutes on a
+noisy day) a ratio to one bare run taken minutes earlier says more about the host than about the case.
+
 A benchmark prints figures; it is not a timed test. This machine's absolute figures move 20-40 % between
 runs; compare the ratios.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,20 +247,25 @@ def run(args) -> dict:
                 "client_token": client_token,
             }
             results: dict = {"engine": args.engine, "workers": args.workers, "cases": {}}
-            for name, body in CASES.items():
-                if args.only and name not in args.only:
-                    continue
-                log(f"wrk: {name}, full load")
-                cpu_before = server.cpu_seconds()
-                threads = THREADS.get(name, 2)
-                full = wrk(server.base, common + body, args.seconds, threads=threads)
-                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(full.requests, 1)
-                paced = paced_run(server.base, common + body, args.seconds, full.rps / 2, threads)
-                results["cases"][name] = {
-                    "full": full.__dict__,
-                    "paced": paced.__dict__,
-                    "cpu_ms_per_request": cpu_ms,
-                }
+            names = [n for n in CASES if not args.only or n in args.only]
+            rounds: list[dict] = []
+            for round_number in range(1, args.rounds + 1):
+                measured = {}
+                for name in names:
+                    log(f"wrk: {name}, full load (round {round_number} of {args.rounds})")
+                    cpu_before = server.cpu_seconds()
+                    full = wrk(server.base, common + CASES[name], args.seconds, threads=THREADS.get(name, 2))
+                    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(full.requests, 1)
+                    measured[name] = (full, cpu_ms)
+                rounds.append(measured)
+            for name in names:
+                full, _ = rounds[-1][name]
+                paced = paced_run(
+                    server.base, common + CASES[name], args.seconds, full.rps / 2, THREADS.get(name, 2)
+                )
+                results["cases"][name] = _summary(
+                    [r[name] for r in rounds], [r.get("bare") for r in rounds], paced
+                )
         finally:
             server.stop()
         return results
@@ -264,17 +274,43 @@ def run(args) -> dict:
             cluster.__exit__(None, None, None)
 
 
+def _summary(
+    runs: list[tuple[Figures, float]], bares: list[tuple[Figures, float] | None], paced: Figures
+) -> dict:
+    """A case over the rounds: the median full-load run (by req/s), the median CPU per request, the median
+    of each round's ratio to that round's bare run (the host's speed drifts between rounds; a case and the
+    bare run next to it drift together), and the paced run."""
+    ordered = sorted(runs, key=lambda run: run[0].rps)
+    summary = {
+        "full": ordered[len(ordered) // 2][0].__dict__,
+        "paced": paced.__dict__,
+        "cpu_ms_per_request": statistics.median(cpu for _, cpu in runs),
+        "rounds_rps": [run[0].rps for run in runs],
+    }
+    if all(bares):
+        summary["of_bare"] = statistics.median(
+            run[0].rps / bare[0].rps for run, bare in zip(runs, bares, strict=True)
+        )
+    return summary
+
+
 def report(r: dict) -> str:
     bare = r["cases"].get("bare", {}).get("full", {}).get("rps")
+    rounds = len(next(iter(r["cases"].values()), {}).get("rounds_rps", [None]))
     lines = [
-        f"engine {r['engine']}, {r['workers']} server process(es), {CONNECTIONS} connections",
+        f"engine {r['engine']}, {r['workers']} server process(es), {CONNECTIONS} connections"
+        + (
+            f"; medians of {rounds} rounds (of bare: each round's ratio to its own bare run)"
+            if rounds > 1
+            else ""
+        ),
         "",
         "| case | req/s | of bare | CPU ms/req | paced req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in r["cases"].items():
         full, paced = c["full"], c["paced"]
-        ratio = f"{full['rps'] / bare:.1%}" if bare else "-"
+        ratio = f"{c['of_bare']:.1%}" if "of_bare" in c else "-"
         lines.append(
             f"| {name} | {full['rps']:,.0f} | {ratio} | {c['cpu_ms_per_request']:.2f} | {paced['rps']:,.0f} | "
             f"{paced['p50_ms']:.1f} | {paced['p99_ms']:.1f} | {paced['p999_ms']:.1f} | {paced['max_ms']:.1f} | "
@@ -282,9 +318,11 @@ def report(r: dict) -> str:
         )
     if bare:
         for name, requests_per_paint in PAINTS.items():
-            if name in r["cases"]:
+            if name in r["cases"] and "of_bare" in r["cases"][name]:
                 paints = r["cases"][name]["full"]["rps"] / requests_per_paint
-                lines.append(f"\n{name}: {paints:,.0f} paints/s = {paints / bare:.1%} of bare")
+                lines.append(
+                    f"\n{name}: {paints:,.0f} paints/s = {r['cases'][name]['of_bare'] / requests_per_paint:.1%} of bare"
+                )
     return "\n".join(lines)
 
 
@@ -295,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="server processes (prefcenter serve --workers)"
     )
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="full-load runs of every case, in turn; medians reported (a noisy host: 3 or more)",
+    )
     parser.add_argument("--only", nargs="*", help="case names to run (bare is the ratio's base)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     # `make bench` passes the same BENCH_ARGS to bench.checks and here: options only bench.checks knows are ignored.
