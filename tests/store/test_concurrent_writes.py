@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from prefcenter.audit.service import verify_log
 from prefcenter.consents import service as consents
@@ -193,3 +194,34 @@ def _opt_out_email() -> PreferencesUpdate:
 async def _save_opt_out_email(ctx: AppContext, subject_id: str) -> None:
     async with ctx.unit_of_work() as uow:
         await subjects.update_preferences(uow, ACTOR, subject_id, _opt_out_email(), None)
+
+
+async def test_the_expiry_sweep_and_a_write_on_one_of_its_subjects_do_not_deadlock(ctx):
+    """The sweep locks its subjects before it changes their records and takes the chain last, the order every
+    write takes them in. (It changed a record, its subject and the chain, then the next subject's: a write
+    holding that next subject and waiting for the chain deadlocked with it.)"""
+    async with ctx.unit_of_work() as uow:
+        first, second = [(await subjects.create_subject(uow, ACTOR, SubjectCreate())).id for _ in range(2)]
+    for subject_id in (first, second):
+        await _grant(ctx, subject_id)
+    async with ctx.db.write_session() as session:
+        for days, subject_id in ((2, first), (1, second)):  # the first subject's record lapsed first
+            await session.execute(
+                update(Consent)
+                .where(Consent.subject_id == subject_id, Consent.is_current)
+                .values(expires_at=datetime.now(UTC) - timedelta(days=days))
+            )
+        await session.commit()
+    async with ctx.unit_of_work() as uow:
+        await uow.lock_subject(second)
+        sweep = asyncio.ensure_future(consents.expire_due(ctx))
+        await asyncio.sleep(0.3)
+        assert not sweep.done()
+        await uow.append_event("test.touched", actor=ACTOR, subject_id=second)
+    assert await asyncio.wait_for(sweep, 10) >= 2
+    async with ctx.db.read_session() as session:
+        statuses = (
+            await session.execute(select(Consent.status).where(Consent.subject_id.in_([first, second])))
+        ).scalars()
+        assert sorted(statuses) == ["expired", "expired"]
+        assert (await verify_log(session, ctx.keys)).ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import msgspec
@@ -17,12 +18,14 @@ from prefcenter.core.receipts import issue_receipt
 from prefcenter.errors import Conflict, InvalidInput, NotFound
 from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.store.models import Consent, Event, Subject
-from prefcenter.store.unit_of_work import SYSTEM, Actor, UnitOfWork, format_instant
+from prefcenter.store.unit_of_work import SYSTEM, Actor, NewEvent, UnitOfWork, format_instant
 from prefcenter.store.write_statements import (
     ConsentRecord,
+    TransactionStatements,
     consent_record,
     consent_update,
     lapsed_consents,
+    lock_subject_rows,
     replace_current_consent,
     unconfirmed_consents,
     update_consent,
@@ -288,28 +291,48 @@ async def expire_lapsed(uow: UnitOfWork, limit: int = 1000) -> list[str]:
     Checks already deny them (``consent_expired``) from the moment they lapse; this makes the stored status
     and the history say so too.
     """
-    rows = await lapsed_consents(await uow.statements(), uow.now, limit)
+    rows = await _read_under_subject_locks(uow, lambda s: lapsed_consents(s, uow.now, limit))
     return [await mark_expired(uow, consent, "lifetime_ended") for consent in rows]
 
 
 async def expire_unconfirmed(uow: UnitOfWork, pending_days: int, limit: int = 1000) -> list[str]:
     """Mark pending consents older than ``pending_days`` as expired, one audited event each."""
     cutoff = uow.now - timedelta(days=pending_days)
-    rows = await unconfirmed_consents(await uow.statements(), cutoff, limit)
+    rows = await _read_under_subject_locks(uow, lambda s: unconfirmed_consents(s, cutoff, limit))
     return [await mark_expired(uow, consent, "not_confirmed") for consent in rows]
 
 
+async def _read_under_subject_locks(
+    uow: UnitOfWork, read: Callable[[TransactionStatements], Awaitable[list[ConsentRecord]]]
+) -> list[ConsentRecord]:
+    """The consents ``read`` finds, read again once their subjects are locked (``lock_subject_rows``), those
+    of locked subjects only: a sweep then takes its locks in the order every write does (the subject, its
+    consent records, the chain last: ``mark_expired`` holds its events back), so it cannot deadlock with a
+    write on one of its subjects, and it never overwrites a record changed since it first looked."""
+    statements = await uow.statements()
+    found = await read(statements)
+    if not found:
+        return []
+    locked = set(await lock_subject_rows(statements, {c.subject_id for c in found}))
+    return [c for c in await read(statements) if c.subject_id in locked]
+
+
 async def mark_expired(uow: UnitOfWork, consent: ConsentRecord, reason: str) -> str:
-    """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision."""
+    """Set one consent ``expired`` (by the system, with ``reason``), audit it and bump the subject's revision.
+    The event is held back to the end of the unit of work (the chain lock taken last)."""
     await update_consent(await uow.statements(), consent, status="expired")
     subject = await uow.session.get(Subject, consent.subject_id)
     if subject is not None:
         uow.bump_revision(subject)
-    await uow.append_event(
-        "consent.expired",
-        actor=SYSTEM,
-        subject_id=consent.subject_id,
-        data={"consent_id": consent.id, "topic": consent.topic, "reason": reason},
+    await uow.append_events(
+        [
+            NewEvent(
+                "consent.expired",
+                SYSTEM,
+                subject_id=consent.subject_id,
+                data={"consent_id": consent.id, "topic": consent.topic, "reason": reason},
+            )
+        ]
     )
     return consent.id
 

@@ -287,6 +287,16 @@ async def subject_row(
     )
 
 
+async def lock_subject_rows(statements: TransactionStatements, subject_ids: Iterable[str]) -> list[str]:
+    """Lock the rows of these subjects (PostgreSQL: ``FOR UPDATE``, in id order, so two lockers of many take
+    them in one order; SQLite: the transaction holds the one write lock); the ids found."""
+    ids = sorted(subject_ids)
+    if statements.dialect != "postgresql":
+        return ids
+    rows = await statements.rows("SELECT id FROM subjects WHERE id = ANY(?) ORDER BY id FOR UPDATE", [ids])
+    return [row[0] for row in rows]
+
+
 Write = tuple[str, list]  # a data-modifying statement and its values, run later (``rows_after_writes``)
 
 
