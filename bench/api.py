@@ -9,8 +9,9 @@ One run: a fresh database (migrated, demo catalog), the real server (``prefcente
 200 people made through the API, each with an email identity and a widget subject token. Then for every
 case, with ``wrk`` (2 threads, 8 connections):
 
-1. full load for ``--seconds``: requests/s, the ratio to bare, and the server's CPU per request
-   (server process and its children, user + system);
+1. full load for ``--seconds``: requests/s, the ratio to bare, the server's CPU per request (server
+   process and its children, user + system) and its context switches per request (voluntary and not: each
+   is a sleep and a wake-up, which costs CPU of its own when processes outnumber free cores);
 2. a fixed offered rate of half that throughput (each connection pauses between requests): p50, p99,
    p99.9 and max latency. At full load p99 is mostly queueing; the paced run shows the service time a
    caller sees at a sustainable load.
@@ -253,13 +254,14 @@ def run(args) -> dict:
                 measured = {}
                 for name in names:
                     log(f"wrk: {name}, full load (round {round_number} of {args.rounds})")
-                    cpu_before = server.cpu_seconds()
+                    cpu_before, switches_before = server.cpu_seconds(), server.context_switches()
                     full = wrk(server.base, common + CASES[name], args.seconds, threads=THREADS.get(name, 2))
                     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(full.requests, 1)
-                    measured[name] = (full, cpu_ms)
+                    switches = (server.context_switches() - switches_before) / max(full.requests, 1)
+                    measured[name] = (full, cpu_ms, switches)
                 rounds.append(measured)
             for name in names:
-                full, _ = rounds[-1][name]
+                full = rounds[-1][name][0]
                 paced = paced_run(
                     server.base, common + CASES[name], args.seconds, full.rps / 2, THREADS.get(name, 2)
                 )
@@ -284,7 +286,8 @@ def _summary(
     summary = {
         "full": ordered[len(ordered) // 2][0].__dict__,
         "paced": paced.__dict__,
-        "cpu_ms_per_request": statistics.median(cpu for _, cpu in runs),
+        "cpu_ms_per_request": statistics.median(cpu for _, cpu, _ in runs),
+        "switches_per_request": statistics.median(switches for _, _, switches in runs),
         "rounds_rps": [run[0].rps for run in runs],
     }
     if all(bares):
@@ -305,14 +308,16 @@ def report(r: dict) -> str:
             else ""
         ),
         "",
-        "| case | req/s | of bare | CPU ms/req | paced req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| case | req/s | of bare | CPU ms/req | switches/req | paced req/s | p50 ms | p99 ms | p99.9 ms | max ms "
+        "| errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in r["cases"].items():
         full, paced = c["full"], c["paced"]
         ratio = f"{c['of_bare']:.1%}" if "of_bare" in c else "-"
         lines.append(
-            f"| {name} | {full['rps']:,.0f} | {ratio} | {c['cpu_ms_per_request']:.2f} | {paced['rps']:,.0f} | "
+            f"| {name} | {full['rps']:,.0f} | {ratio} | {c['cpu_ms_per_request']:.2f} | "
+            f"{c['switches_per_request']:.1f} | {paced['rps']:,.0f} | "
             f"{paced['p50_ms']:.1f} | {paced['p99_ms']:.1f} | {paced['p999_ms']:.1f} | {paced['max_ms']:.1f} | "
             f"{full['errors'] + paced['errors']} |"
         )

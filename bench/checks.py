@@ -246,6 +246,11 @@ class Server:
         root = psutil.Process(self.proc.pid)
         return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
+    def context_switches(self) -> int:
+        """Context switches (voluntary + involuntary) of the server and its processes so far."""
+        root = psutil.Process(self.proc.pid)
+        return sum(sum(p.num_ctx_switches()) for p in [root, *root.children(recursive=True)])
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
