@@ -43,3 +43,19 @@ async def client_bearer(ctx, client: httpx.AsyncClient, scopes: list[str]) -> di
         },
     )
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def create_people(client: httpx.AsyncClient, auth: dict[str, str], count: int) -> list[str]:
+    """``count`` people made through the API, each with an email identity; their ids."""
+    ids = []
+    for i in range(count):
+        made = await client.post(
+            "/v1/subjects",
+            json={
+                "external_id": f"bench-{i}",
+                "identities": [{"kind": "email", "value": f"b{i}@example.com"}],
+            },
+            headers=auth,
+        )
+        ids.append(made.json()["id"])
+    return ids

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.in_process import client_bearer, migrated_settings
+from bench import check_cpu
+from bench.in_process import client_bearer, create_people, migrated_settings
 from bench.write_cpu import GRANT, SAVE_ITEMS
 
 CASES = ("bare", "save", "grant/withdraw")
@@ -37,48 +38,11 @@ WARM_UP = 30
 
 
 async def call(app, method: str, path: str, headers: dict[str, str], payload: object) -> tuple[int, bytes]:
-    """One request straight into the ASGI app; its status and body."""
+    """One request straight into the ASGI app (``bench.check_cpu.call``) with a JSON body; its answer."""
     body = b"" if payload is None else json.dumps(payload).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"bench.local"),
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", b"application/json"),
-            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("bench.local", 80),
-        "extensions": {},
-    }
-    received = False
-
-    async def receive() -> dict:
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # (never: the app reads the body once)
-        return {}
-
-    answer: dict = {"body": b""}
-
-    async def send(message: dict) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        else:
-            answer["body"] += message.get("body", b"")
-
-    await app(scope, receive, send)
-    return answer["status"], answer["body"]
+    sent = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    sent += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    return await check_cpu.call(app, method, path, headers=sent, body_parts=(body,))
 
 
 async def measure(args) -> None:
@@ -94,17 +58,7 @@ async def measure(args) -> None:
     ) as client:
         await load_demo(ctx)
         auth = await client_bearer(ctx, client, ["preferences:read", "preferences:write"])
-        ids = []
-        for i in range(PEOPLE):
-            made = await client.post(
-                "/v1/subjects",
-                json={
-                    "external_id": f"bench-{i}",
-                    "identities": [{"kind": "email", "value": f"b{i}@example.com"}],
-                },
-                headers=auth,
-            )
-            ids.append(made.json()["id"])
+        ids = await create_people(client, auth, PEOPLE)
     n = 0
 
     async def bare() -> None:

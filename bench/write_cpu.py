@@ -36,7 +36,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench.in_process import client_bearer, migrated_settings
+from bench.in_process import client_bearer, create_people, migrated_settings
 
 PEOPLE = 50
 CASES = ("bare", "profile", "save", "grant/withdraw", "catalog", "first paint", "first paint (two requests)")
@@ -103,18 +103,10 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
     try:
         await load_demo(ctx)
         auth = await client_bearer(ctx, client, ["preferences:read", "preferences:write"])
-        ids, subject_auths = [], []
-        for i in range(PEOPLE):
-            made_subject = await client.post(
-                "/v1/subjects",
-                json={
-                    "external_id": f"bench-{i}",
-                    "identities": [{"kind": "email", "value": f"b{i}@example.com"}],
-                },
-                headers=auth,
-            )
-            ids.append(made_subject.json()["id"])
-            minted = await client.post(f"/v1/subjects/{ids[-1]}/widget-tokens", json={}, headers=auth)
+        ids = await create_people(client, auth, PEOPLE)
+        subject_auths = []
+        for subject_id in ids:
+            minted = await client.post(f"/v1/subjects/{subject_id}/widget-tokens", json={}, headers=auth)
             subject_auths.append({"Authorization": f"Bearer {minted.json()['token']}"})
         n = 0
 
