@@ -43,8 +43,9 @@ CHECKPOINT_EVERY = 256
 # snapshot; migration 20261202_chain_head)
 _PG_LOCKED_CHAIN_HEAD = "SELECT head_seq, head_hash FROM prefcenter_chain_head()"
 # PostgreSQL: the chain lock, the head and the events linked after it and written, in one round trip
-# (migration 20261204_chain_append); ``{written}``: the writes made in the same statement, before the lock
-# (``write_statements.rows_after_writes``)
+# (migration 20261204_chain_append): the types of its columns after ``{written}``, the writes made in the same
+# statement before the lock (``write_statements.rows_after_writes``); up to ``_CHAIN_APPEND_LISTED`` events,
+# each column an ARRAY[...] of listed values rather than one array value
 _CHAIN_APPEND_TYPES = (
     "bytea",
     "varchar",
@@ -57,9 +58,7 @@ _CHAIN_APPEND_TYPES = (
     "bytea",
     "varchar",
 )
-_CHAIN_APPEND_LISTED = (
-    8  # up to this many events, each column an ARRAY[...] of its values, not an array value
-)
+_CHAIN_APPEND_LISTED = 8
 
 
 @cache
@@ -262,29 +261,18 @@ class UnitOfWork:
     ) -> list[tuple[int, str]]:
         """PostgreSQL, the chain lock not held yet: take it, read the head, link ``events`` after it and write
         them, in one round trip (``prefcenter_chain_append``), with ``writes`` and the subject's changes (when
-        they can be) written just before the lock in the same statement; each event's ``seq`` and ``hash``. The function hashes
-        each event's ``canonical_tail`` after its ``[seq,``: the bytes ``chain_hash`` hashes."""
-        occurred_at = format_instant(self.now)
-        columns: list[list] = [[] for _ in range(10)]
+        they can be) written just before the lock in the same statement; each event's ``seq`` and ``hash``.
+        The function hashes each event's ``canonical_tail`` after its ``[seq,``: the bytes ``chain_hash``
+        hashes."""
+        columns: list[list] = [[] for _ in _CHAIN_APPEND_TYPES]
         for e in events:
             data_text = canonical_json(e.data or {})
-            tail = canonical_tail(
-                ChainEvent(
-                    seq=0,  # (not in the tail)
-                    occurred_at=occurred_at,
-                    subject_id=e.subject_id,
-                    type=e.type,
-                    actor_type=e.actor.type,
-                    actor_id=e.actor.id,
-                    touchpoint=e.touchpoint,
-                    data=msgspec.json.decode(data_text),
-                    sealed=e.sealed,
-                    site=e.actor.site,
-                )
+            chain_event = self._chain_event(
+                0, e.type, e.actor, e.subject_id, e.touchpoint, data_text, e.sealed
             )
             values = (
-                tail,
-                occurred_at,
+                canonical_tail(chain_event),  # (the seq, not known yet, is not in the tail)
+                chain_event.occurred_at,
                 e.subject_id,
                 e.type,
                 e.actor.type,
@@ -362,17 +350,8 @@ class UnitOfWork:
         assert self._head is not None
         head_seq, head_hash = self._head
         data_text = canonical_json(data or {})
-        chain_event = ChainEvent(
-            seq=head_seq + 1,
-            occurred_at=format_instant(self.now),
-            subject_id=subject_id,
-            type=type,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            touchpoint=touchpoint,
-            data=msgspec.json.decode(data_text),
-            sealed=sealed_blob,
-            site=actor.site,
+        chain_event = self._chain_event(
+            head_seq + 1, type, actor, subject_id, touchpoint, data_text, sealed_blob
         )
         digest = chain_hash(head_hash, chain_event)
         self._head = (chain_event.seq, digest)
@@ -390,6 +369,30 @@ class UnitOfWork:
             "hash": digest,
             "site": actor.site,
         }
+
+    def _chain_event(
+        self,
+        seq: int,
+        type: str,
+        actor: Actor,
+        subject_id: str | None,
+        touchpoint: str | None,
+        data_text: str,
+        sealed_blob: bytes | None,
+    ) -> ChainEvent:
+        """The event as the chain hashes it (``data_text``: its canonical JSON, as stored)."""
+        return ChainEvent(
+            seq=seq,
+            occurred_at=format_instant(self.now),
+            subject_id=subject_id,
+            type=type,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            touchpoint=touchpoint,
+            data=msgspec.json.decode(data_text),
+            sealed=sealed_blob,
+            site=actor.site,
+        )
 
     def _checkpoint_values(self, seq: int, head_hash: str) -> dict:
         """A signed checkpoint of the chain at ``seq``, whose event's hash is ``head_hash``."""

@@ -240,8 +240,9 @@ async def subject_row(
 
     On PostgreSQL the statement's snapshot is taken before it waits for the lock, and only the locked row is
     read again after the wait: a record changed by the transaction that held the lock would be read as it was
-    before. Every write that changes a consent record moves the subject's revision on, so the read-ahead is
-    kept only when the locked row's revision is the one the snapshot saw."""
+    before. Every write that changes a consent record or a preference moves the subject's revision on, so the
+    read-ahead is kept only when the locked row's revision is the one the snapshot saw (tested in
+    ``tests/store/test_concurrent_writes.py``)."""
     lock = " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
     if consent_id is not None:
         sql, params = _SUBJECT_WITH_CONSENT + lock, (consent_id, subject_id)
@@ -413,7 +414,7 @@ def _consent_record(row) -> ConsentRecord:
 
 
 # a subject's row (``subject_row``), the catalog version, the revision the statement's snapshot saw, then a
-# consent record or the current record's id for a topic
+# consent record, the current record's id for a topic, or the subject's preferences
 _SEEN_REVISION = "(SELECT seen.revision FROM subjects AS seen WHERE seen.id = subjects.id)"
 _SUBJECT_WITH_CONSENT = (
     f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
