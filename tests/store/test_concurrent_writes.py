@@ -5,6 +5,7 @@ events, and every save's answer the state its commit made."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from prefcenter.consents.schemas import ConsentGrant, ConsentWithdraw
 from prefcenter.context import AppContext
 from prefcenter.demo import load_demo
 from prefcenter.errors import Conflict
+from prefcenter.imports import service as imports
 from prefcenter.store.models import Consent, Event, Preference
 from prefcenter.store.unit_of_work import CHECKPOINT_EVERY, Actor
 from prefcenter.subjects import service as subjects
@@ -225,3 +227,32 @@ async def test_the_expiry_sweep_and_a_write_on_one_of_its_subjects_do_not_deadlo
         ).scalars()
         assert sorted(statuses) == ["expired", "expired"]
         assert (await verify_log(session, ctx.keys)).ok
+
+
+async def test_an_import_waiting_for_a_grant_supersedes_the_record_that_one_made(ctx):
+    """An import chunk locks the subjects it matched before it reads their state: it read them without a
+    lock, so a grant committed meanwhile left two current records for the topic (the import superseded the
+    one it had read, already superseded by the grant)."""
+    async with ctx.unit_of_work() as uow:
+        subject_id = (await subjects.create_subject(uow, ACTOR, SubjectCreate(external_id="crm-7"))).id
+    await _grant(ctx, subject_id)
+    row = {
+        "external_id": "crm-7",
+        "consents": [{"topic": GRANT.topic, "channels": ["email"], "granted_at": "2026-01-02T03:04:05Z"}],
+    }
+    source = io.BytesIO(json.dumps(row).encode() + b"\n")
+    newer, report = await _while_a_grant_holds_the_lock(
+        ctx, subject_id, lambda: imports.import_file(ctx, source, "ndjson", "crm.ndjson")
+    )
+    assert report.imported == 1, report
+    async with ctx.db.read_session() as session:
+        current = (
+            await session.execute(
+                select(Consent.id, Consent.method).where(Consent.subject_id == subject_id, Consent.is_current)
+            )
+        ).all()
+        superseded_by = (
+            await session.execute(select(Consent.superseded_by).where(Consent.id == newer))
+        ).scalar()
+    assert len(current) == 1 and current[0].method != GRANT.method
+    assert superseded_by == current[0].id

@@ -43,7 +43,7 @@ from prefcenter.store.unit_of_work import (
     UnitOfWork,
     format_instant,
 )
-from prefcenter.store.write_statements import CONSENT_COLUMNS
+from prefcenter.store.write_statements import CONSENT_COLUMNS, lock_subject_rows
 
 CHUNK = 5000
 
@@ -218,8 +218,12 @@ async def import_chunk(ctx: AppContext, rows: list[Prepared], source: str, repor
             for r in await db.select_in("lookup_hash", "erasure_suppressions", "lookup_hash", suppressible)
         }
         cols = "id, external_id, do_not_contact, revision, erased_at"
-        found = list(await db.select_in(cols, "subjects", "external_id", ext_ids))
-        found += await db.select_in(cols, "subjects", "id", set(by_hash.values()))
+        matched = {r[0] for r in await db.select_in("id", "subjects", "external_id", ext_ids)}
+        # the matched subjects locked (in id order, as every writer of many subjects locks them), then read,
+        # with everything of theirs below, under the locks: a write that held one has committed, and none
+        # can change one until this chunk commits (its revision, preferences and current consents)
+        locked = await lock_subject_rows(await uow.statements(), matched | set(by_hash.values()))
+        found = list(await db.select_in(cols, "subjects", "id", locked))
         subjects = {
             sid: _Subject(sid, ext, bool(dnc), rev, erased is not None, False, None)
             for sid, ext, dnc, rev, erased in found
