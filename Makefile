@@ -54,10 +54,11 @@ bench: setup
 	$(BIN)/python -m bench.checks $(BENCH_ARGS)
 	$(BIN)/python -m bench.api $(BENCH_ARGS)
 
-# The everyday API path alone (profile reads, saves, grant/withdraw, widget first paint): ratios to /health.
+# The everyday API path alone (profile reads, saves, grant/withdraw, widget first paint): ratios to /health,
+# medians of 3 rounds (each round's ratio to its own bare run; BENCH_ARGS="--rounds N" to change).
 bench-api: setup
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python -m bench.api $(BENCH_ARGS)
+	$(BIN)/python -m bench.api --rounds 3 $(BENCH_ARGS)
 
 # Import and GDPR-job benchmarks (SQLite and a throwaway PostgreSQL each).
 bench-imports: setup
