@@ -130,9 +130,8 @@ class ConsentController(Controller):
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match), consent_id=consent_id)
             await honour_gpc(uow, subject, _gpc(ctx, request))
-            uow.bump_revision(
-                subject
-            )  # first: written before the chain lock, which the withdrawal's event takes
+            # first: written before the chain lock, which the withdrawal's event takes
+            uow.bump_revision(subject)
             return await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
 
     @post("/{consent_id:str}/confirm", operation_id="confirmConsent", status_code=200)
@@ -148,9 +147,8 @@ class ConsentController(Controller):
         ensure_subject_access(request.user, subject_id)
         async with ctx.unit_of_work() as uow:
             subject = await uow.lock_subject(subject_id, consent_id=consent_id)
-            uow.bump_revision(
-                subject
-            )  # first: written before the chain lock, which the confirmation's event takes
+            # first: written before the chain lock, which the confirmation's event takes
+            uow.bump_revision(subject)
             return await service.confirm(
                 uow,
                 request.user.actor,
