@@ -181,21 +181,15 @@ class UnitOfWork:
 
     async def _chain_head(self) -> tuple[int, str]:
         """The chain's head, read under the chain lock (PostgreSQL: an advisory lock held until the commit,
-        so what this transaction writes before it, the subject's changes first, stays outside the lock)."""
+        so what this transaction writes before it, the subject's changes first, stays outside the lock). For
+        the import's linking and the checkpoints; events of the hot paths are linked by the database
+        (``_append_under_the_chain_lock``), with the subject's changes in its statement."""
         if self._head is None:
             statements = await self.statements()
-            if self.dialect == "postgresql" and self._subject_changes_go_with_the_chain():
-                # the subject's changes (its revision) in the chain lock's round trip: its row is locked by
-                # this transaction already, so the UPDATE never waits while the chain lock is held
-                changes, self._subject_changes = self._subject_changes, {}
-                rows = await rows_after_writes(
-                    statements, subject_updates(statements, changes), _PG_LOCKED_CHAIN_HEAD
-                )
-            else:
-                await self.flush()
-                rows = await statements.rows(
-                    _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
-                )
+            await self.flush()
+            rows = await statements.rows(
+                _PG_LOCKED_CHAIN_HEAD if self.dialect == "postgresql" else _CHAIN_HEAD
+            )
             self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
         return self._head
 
