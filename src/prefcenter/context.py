@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prefcenter.auth.tokens import TokenIssuer
 from prefcenter.keys import KeyMaterial, load_keys
@@ -12,7 +14,9 @@ from prefcenter.notify.sms import TextSender, text_sender_from_settings
 from prefcenter.settings import Settings
 from prefcenter.sites.allow_list import OriginAllowList
 from prefcenter.store.database import Database
-from prefcenter.store.unit_of_work import UnitOfWork, unit_of_work
+from prefcenter.store.unit_of_work import UnitOfWork, unit_of_work, write
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,3 +53,8 @@ class AppContext:
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.keys)
+
+    async def write(self, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """``use_case`` in a unit of work, committed; run again when it must be (``unit_of_work.write``: on
+        PostgreSQL first as one statement)."""
+        return await write(self.db, self.keys, use_case)

@@ -27,6 +27,7 @@ from prefcenter.http.client_address import client_ip
 from prefcenter.http.etag import IF_MATCH_PATTERN, etag, expected_revision
 from prefcenter.i18n import DEFAULT_LOCALE
 from prefcenter.store.projections import projection_reader
+from prefcenter.store.unit_of_work import UnitOfWork
 from prefcenter.subjects import service as subjects
 from prefcenter.subjects.schemas import PreferencesUpdate
 from prefcenter.vocabulary import SINGLE_LINE_PATTERN
@@ -91,15 +92,17 @@ class ConsentController(Controller):
     ) -> ConsentRead:
         """Record consent to a topic on some channels, with the notice version shown and how it was given."""
         ensure_subject_access(request.user, subject_id)
-        async with ctx.unit_of_work() as uow:
+        evidence = _evidence(request, data.evidence)
+
+        async def grant(uow: UnitOfWork) -> ConsentRead:
             subject = await uow.lock_subject(
                 subject_id, expected_revision(if_match), current_topic=data.topic
             )
             await honour_gpc(uow, subject, _gpc(ctx, request))
             uow.bump_revision(subject)  # first: written before the chain lock, which the grant's event takes
-            result = await service.grant(
-                uow, request.user.actor, subject_id, data, _evidence(request, data.evidence)
-            )
+            return await service.grant(uow, request.user.actor, subject_id, data, evidence)
+
+        result = await ctx.write(grant)
         if result.status == "pending_confirmation":
             # After the commit (with an Idempotency-Key: the request's; a rolled-back grant sends nothing):
             # a mail failure is logged and the consent stays pending (it can be resent).
@@ -127,12 +130,15 @@ class ConsentController(Controller):
     ) -> ConsentRead:
         """Withdraw a consent."""
         ensure_subject_access(request.user, subject_id)
-        async with ctx.unit_of_work() as uow:
+
+        async def withdraw(uow: UnitOfWork) -> ConsentRead:
             subject = await uow.lock_subject(subject_id, expected_revision(if_match), consent_id=consent_id)
             await honour_gpc(uow, subject, _gpc(ctx, request))
             # first: written before the chain lock, which the withdrawal's event takes
             uow.bump_revision(subject)
             return await service.withdraw(uow, request.user.actor, subject_id, consent_id, data)
+
+        return await ctx.write(withdraw)
 
     @post("/{consent_id:str}/confirm", operation_id="confirmConsent", status_code=200)
     async def confirm(
@@ -145,7 +151,8 @@ class ConsentController(Controller):
     ) -> ConsentRead:
         """Confirm a consent waiting for double opt-in."""
         ensure_subject_access(request.user, subject_id)
-        async with ctx.unit_of_work() as uow:
+
+        async def confirm(uow: UnitOfWork) -> ConsentRead:
             subject = await uow.lock_subject(subject_id, consent_id=consent_id)
             # first: written before the chain lock, which the confirmation's event takes
             uow.bump_revision(subject)
@@ -157,6 +164,8 @@ class ConsentController(Controller):
                 data,
                 pending_days=ctx.settings.widget.doi_pending_days,
             )
+
+        return await ctx.write(confirm)
 
     @post(
         "/{consent_id:str}/confirmation-email",

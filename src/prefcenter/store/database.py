@@ -42,7 +42,13 @@ from sqlalchemy.util import await_, greenlet_spawn
 from prefcenter.private_files import keep_private
 from prefcenter.store import sqlite_inline
 from prefcenter.store.outage import database_outage
-from prefcenter.store.write_statements import PostgresStatements, SqliteStatements, connection_statements
+from prefcenter.store.write_statements import (
+    AutocommitStatements,
+    NeedsTransaction,
+    PostgresStatements,
+    SqliteStatements,
+    connection_statements,
+)
 
 log = structlog.get_logger("prefcenter.store")
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -112,6 +118,7 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
 
 # Set while ``Database.writer_transaction`` checks a PostgreSQL connection out: its ping is the transaction's BEGIN.
 _BEGIN_AS_PING: ContextVar[bool] = ContextVar("prefcenter_begin_as_ping", default=False)
+_FIRST_STATEMENT_AS_PING: ContextVar[bool] = ContextVar("prefcenter_first_statement_as_ping", default=False)
 
 
 def _ping_in_one_round_trip(dbapi_connection) -> bool:
@@ -125,6 +132,8 @@ def _ping_in_one_round_trip(dbapi_connection) -> bool:
     statement, ``write_statements.connection_statements``)."""
     if _BEGIN_AS_PING.get():
         await_(dbapi_connection._start_transaction())  # its errors go through ``_handle_exception``
+        return True
+    if _FIRST_STATEMENT_AS_PING.get():  # a one-statement write: its first read (``autocommit_transaction``)
         return True
     try:
         await_(dbapi_connection.driver_connection.execute("SELECT 1"))
@@ -289,6 +298,24 @@ class PostgresTransaction:
     async def _close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class AutocommitTransaction:
+    """PostgreSQL, a one-statement write (``Database.autocommit_transaction``): statements on a pooled
+    connection outside any transaction (``AutocommitStatements``: its reads, then one statement that writes
+    and commits). It has no ORM session: asking for one means the write needs a transaction."""
+
+    opened_session = None
+
+    def __init__(self, statements: AutocommitStatements) -> None:
+        self._statements = statements
+
+    async def statements(self) -> AutocommitStatements:
+        return self._statements
+
+    @property
+    def session(self) -> AsyncSession:
+        raise NeedsTransaction("the ORM session")
 
 
 AfterCommit = Callable[[], Awaitable[object]]
@@ -458,6 +485,30 @@ class Database:
                     self._drop_writer(writer)
                 raise
             await transaction._close()
+
+    @asynccontextmanager
+    async def autocommit_transaction(self) -> AsyncIterator[AutocommitTransaction]:
+        """PostgreSQL: a connection checked out of the pool for a one-statement write
+        (``unit_of_work.write``), outside any transaction, and returned after. It is not pinged: its first
+        statement is a read, which a dead connection fails before anything is written (the caller then writes
+        in a transaction, whose checkout pings). A connection lost, or left in a statement by a cancelled
+        request, is closed instead of returned."""
+        pinging = _FIRST_STATEMENT_AS_PING.set(True)
+        try:
+            pooled = await self.write_engine.raw_connection()
+        finally:
+            _FIRST_STATEMENT_AS_PING.reset(pinging)
+        driver = pooled.driver_connection
+        statements = AutocommitStatements(driver)
+        reusable = False
+        try:
+            yield AutocommitTransaction(statements)
+            reusable = True
+        except Exception as exc:
+            reusable = not (driver.is_closed() or statements.broken or database_outage(exc))
+            raise
+        finally:
+            await asyncio.shield(greenlet_spawn(pooled.close if reusable else pooled.invalidate))
 
     def _drop_writer(self, writer: _Writer) -> None:
         for loop, known in list(self._writers.items()):

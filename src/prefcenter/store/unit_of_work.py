@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
@@ -23,10 +24,13 @@ from prefcenter.core.audit_chain import (
 )
 from prefcenter.errors import Conflict, NotFound, PreconditionFailed
 from prefcenter.keys import KeyMaterial
-from prefcenter.store.database import Database, PostgresTransaction, WriterTransaction
+from prefcenter.store.database import AutocommitTransaction, Database, PostgresTransaction, WriterTransaction
 from prefcenter.store.models import Checkpoint, Subject, SubjectKey
+from prefcenter.store.outage import database_outage
 from prefcenter.store.write_statements import (
+    AutocommitStatements,
     LockedSubject,
+    NeedsTransaction,
     PostgresStatements,
     TransactionStatements,
     Write,
@@ -142,11 +146,13 @@ class UnitOfWork:
 
     def __init__(
         self,
-        transaction: AsyncSession | WriterTransaction | PostgresTransaction,
+        transaction: AsyncSession | WriterTransaction | PostgresTransaction | AutocommitTransaction,
         keys: KeyMaterial,
         db: Database,
     ) -> None:
         self._transaction = transaction
+        # PostgreSQL, a one-statement write (``write``): reads without locks, then one statement that writes
+        self.one_statement = isinstance(transaction, AutocommitTransaction)
         self.keys = keys
         self.db = db
         self.dialect = db.dialect
@@ -185,6 +191,8 @@ class UnitOfWork:
         the import's linking and the checkpoints; events of the hot paths are linked by the database
         (``_append_under_the_chain_lock``), with the subject's changes in its statement."""
         if self._head is None:
+            if self.one_statement:
+                raise NeedsTransaction("the chain lock")
             statements = await self.statements()
             await self.flush()
             rows = await statements.rows(
@@ -280,13 +288,20 @@ class UnitOfWork:
                 column.append(value)
         statements = await self.statements()
         assert isinstance(statements, PostgresStatements)
+        guarded = 0
         if self._subject_changes_go_with_the_chain():
             changes, self._subject_changes = self._subject_changes, {}
-            writes = [*subject_updates(statements, changes), *writes]
+            versions = None
+            if self.one_statement:  # each subject's UPDATE names the row version read: the write's guard
+                versions = {subject_id: self._locked[subject_id].row_version for subject_id in changes}
+                guarded = len(changes)
+            writes = [*subject_updates(statements, changes, versions), *writes]
+        elif self.one_statement:
+            raise NeedsTransaction("a write without a read subject's guard")
         else:
             await self.flush()
         values = columns if len(events) > _CHAIN_APPEND_LISTED else [v for column in columns for v in column]
-        rows = await rows_after_writes(statements, writes, _pg_chain_append(len(events)), values)
+        rows = await rows_after_writes(statements, writes, _pg_chain_append(len(events)), values, guarded)
         return [(row[0], row[1]) for row in rows]
 
     def _subject_changes_go_with_the_chain(self) -> bool:
@@ -308,10 +323,14 @@ class UnitOfWork:
         await self._write_held_events()
 
     async def _insert_checkpoints(self, checkpoints: list[dict]) -> None:
+        """In this transaction; after a one-statement write, in one of their own (a checkpoint signs a head
+        already committed; if it is lost, the next one covers the events before it as well)."""
         statements = await self.statements()
-        await statements.run_many(
-            _INSERT_CHECKPOINT, [[c[k] for k in CHECKPOINT_COLUMNS] for c in checkpoints]
-        )
+        rows = [[c[k] for k in CHECKPOINT_COLUMNS] for c in checkpoints]
+        if isinstance(statements, AutocommitStatements):
+            await statements.run_many_alone(_INSERT_CHECKPOINT, rows)
+        else:
+            await statements.run_many(_INSERT_CHECKPOINT, rows)
 
     async def link_events(self, events: Iterable[NewEvent]) -> tuple[list[dict], list[dict]]:
         """The rows of ``events`` linked in order after the head (read under the chain lock), and of the signed
@@ -467,6 +486,8 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write what this unit of work holds back (subject changes, revision bumps) and the session's
         pending objects: what a statement in this transaction reads from here on sees every change so far."""
+        if self.one_statement and self._subject_changes:  # (a one-statement write writes them with its event)
+            raise NeedsTransaction("subject changes without an event")  # (after the write: ``write`` refuses)
         if self._subject_changes:
             changes, self._subject_changes = self._subject_changes, {}
             await update_subjects(await self.statements(), changes)
@@ -513,6 +534,53 @@ async def kept_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
         return await load_data_key(session, keys, subject_id)
     except SubjectKeyMissing:
         return None
+
+
+ONE_STATEMENT_ATTEMPTS = 3
+_RETRYABLE = frozenset({"40001", "40P01"})  # serialization_failure (``prefcenter_unchanged``), deadlock
+
+
+T = TypeVar("T")
+
+
+async def write(db: Database, keys: KeyMaterial, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``use_case`` in a unit of work and commit it; its answer. A use case that may run more than once:
+    its reads and checks are made again on each attempt, and it keeps nothing from an attempt that failed.
+
+    On PostgreSQL (outside a request transaction) it first runs as a one-statement write: its reads go
+    without ``BEGIN`` or locks, the subject's row with its version, and its changes, the revision bump and
+    its event go in one statement that commits as it ends (``AutocommitStatements``): two round trips for a
+    grant or a withdrawal instead of four, and the chain lock is held for that statement's own work and
+    commit, not for a round trip to this process and back, where the event loop may be busy with other
+    requests. The statement's UPDATE of the subject names the row version read; if the row changed in
+    between, the statement fails whole and the use case runs again (``ONE_STATEMENT_ATTEMPTS`` times). A
+    use case that needs more, before it has written anything (a second write, the ORM session, changes
+    without an event, the database away at its first read), raises ``NeedsTransaction`` and runs again in
+    a transaction (``unit_of_work``), as it does on SQLite."""
+    if db.dialect == "postgresql" and db.has_writer_connection():
+        for _ in range(ONE_STATEMENT_ATTEMPTS):
+            transaction = None
+            try:
+                async with db.autocommit_transaction() as transaction:
+                    uow = UnitOfWork(transaction, keys, db)
+                    result = await use_case(uow)
+                    await uow.complete()
+                return result
+            except NeedsTransaction:
+                if transaction is not None and (await transaction.statements()).written:
+                    raise RuntimeError(
+                        "a one-statement write asked for a transaction after it wrote"
+                    ) from None
+                break
+            except Exception as exc:
+                written = transaction is not None and (await transaction.statements()).written
+                if written and getattr(exc, "sqlstate", None) in _RETRYABLE:
+                    continue  # the statement failed whole: nothing was written
+                if written or database_outage(exc) is None:
+                    raise
+                break  # the database away before anything was written: a transaction's checkout pings
+    async with unit_of_work(db, keys) as uow:
+        return await use_case(uow)
 
 
 @asynccontextmanager

@@ -22,8 +22,10 @@ from functools import cache
 from typing import Any
 
 import msgspec
+from asyncpg import InternalClientError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from prefcenter.store.outage import database_outage
 from prefcenter.store.profile_reads import (
     POSTGRES_PROFILE,
     SQLITE_PROFILE,
@@ -114,6 +116,71 @@ class PostgresStatements:
     async def profile(self, subject_id: str) -> ProfileRows | None:
         return postgres_profile_rows(await self._conn.fetchrow(POSTGRES_PROFILE, subject_id))
 
+    async def write_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """A write's statement with the rows it answers (``rows_after_writes``)."""
+        return await self._conn.fetch(_numbered(sql), *params)
+
+
+class NeedsTransaction(Exception):
+    """A one-statement write (``AutocommitStatements``) asked, before it wrote anything, for what only a
+    transaction gives (another write, a lock, the ORM session): run it again in one (``unit_of_work.write``)."""
+
+
+class AutocommitStatements(PostgresStatements):
+    """PostgreSQL, a one-statement write (``unit_of_work.write``): statements on a pooled connection outside any
+    transaction, so each commits as it ends. Reads (``SELECT``) go one by one; the write itself is one
+    statement (``write_rows``), its changes guarded by the row versions read (``subject_updates``). Any other
+    write, and anything after the write, is refused: before it with ``NeedsTransaction`` (nothing is written
+    yet, so the whole write can run again in a transaction), after it as a bug."""
+
+    def __init__(self, connection: Any) -> None:
+        super().__init__(connection)
+        self.written = False
+        self.broken = False  # the connection failed (``Database.autocommit_transaction`` closes it)
+
+    def _not_yet_written(self, what: str) -> None:
+        if self.written:
+            raise RuntimeError(f"{what} after a one-statement write's statement")
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        self._not_yet_written("a read")
+        if not sql.startswith("SELECT ") or "prefcenter_" in sql:  # (the chain's functions lock and write)
+            raise NeedsTransaction(sql[:60])
+        try:
+            return await super().rows(sql, params)
+        except Exception as exc:
+            # A pooled connection is not pinged for a one-statement write: one the server ended (a restart)
+            # fails here, lost or with asyncpg's protocol stuck on the server's goodbye. Nothing is written
+            # yet: the write runs in a transaction, whose checkout pings.
+            if database_outage(exc) is None and not isinstance(exc, InternalClientError):
+                raise
+            self.broken = True
+            raise NeedsTransaction("the connection failed at a read") from exc
+
+    async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._not_yet_written("a write")
+        raise NeedsTransaction(sql[:60])
+
+    async def profile(self, subject_id: str) -> ProfileRows | None:
+        self._not_yet_written("a read")
+        raise NeedsTransaction("a profile read (a save's answer: after its writes)")
+
+    async def run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        self._not_yet_written("a write")
+        raise NeedsTransaction(sql[:60])
+
+    async def write_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """The write: one statement, committed as it ends (written from the moment it is sent: whether it
+        committed is unknown if it fails on the way)."""
+        self._not_yet_written("a second write")
+        self.written = True
+        return await self._conn.fetch(_numbered(sql), *params)
+
+    async def run_many_alone(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        """After the write: one statement, in a transaction of its own (the signed checkpoints its events
+        crossed)."""
+        await self._conn.executemany(_numbered(sql), params)
+
 
 TransactionStatements = SqliteStatements | PostgresStatements
 
@@ -201,9 +268,6 @@ SUBJECT_COLUMNS = (
     "legal_hold",
     "links_not_before",
 )
-# with the catalog version, which the write's catalog checks need next (on PostgreSQL a round trip saved)
-_SUBJECT = f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}) FROM subjects WHERE id = ?"
-_SUBJECT_FOR_UPDATE = _SUBJECT + " FOR UPDATE OF subjects"
 
 
 @dataclass(slots=True)
@@ -222,6 +286,8 @@ class LockedSubject:
     frequency: str | None
     legal_hold: str | None
     links_not_before: datetime | None
+    # PostgreSQL, a one-statement write: the row's version (``xmin``) as read, named by the write's UPDATE
+    row_version: int | None = None
 
 
 async def subject_row(
@@ -232,30 +298,35 @@ async def subject_row(
     preferences: bool = False,
 ) -> LockedSubject | None:
     """The subject's row; on PostgreSQL locked (``FOR UPDATE``) until the transaction ends (on SQLite the
-    transaction holds the one write lock already). Read in the same statement (a round trip saved on
-    PostgreSQL), unless a consent is written first: with ``consent_id`` that consent record, for
-    ``consent_record`` to answer once; with ``current_topic`` the id of the subject's current record for that
-    topic, for ``replace_current_consent``; with ``preferences`` the subject's preferences, for
-    ``preference_statuses`` (the last two on PostgreSQL only: SQLite has no round trip to save).
+    transaction holds the one write lock already), or, in a one-statement write (``AutocommitStatements``),
+    read with its row version (``LockedSubject.row_version``), which the write's UPDATE names instead. Read
+    in the same statement (a round trip saved on PostgreSQL), unless a consent is written first: with
+    ``consent_id`` that consent record, for ``consent_record`` to answer once; with ``current_topic`` the id
+    of the subject's current record for that topic, for ``replace_current_consent``; with ``preferences``
+    the subject's preferences, for ``preference_statuses`` (the last two on PostgreSQL only: SQLite has no
+    round trip to save).
 
     On PostgreSQL the statement's snapshot is taken before it waits for the lock, and only the locked row is
     read again after the wait: a record changed by the transaction that held the lock would be read as it was
     before. Every write that changes a consent record or a preference moves the subject's revision on, so the
     read-ahead is kept only when the locked row's revision is the one the snapshot saw (tested in
     ``tests/store/test_concurrent_writes.py``)."""
-    lock = " FOR UPDATE OF subjects" if statements.dialect == "postgresql" else ""
+    postgres = statements.dialect == "postgresql"
     if consent_id is not None:
-        sql, params = _SUBJECT_WITH_CONSENT + lock, (consent_id, subject_id)
-    elif current_topic is not None and statements.dialect == "postgresql":  # (SQLite: no round trip to save)
-        sql, params = _SUBJECT_WITH_CURRENT_CONSENT + lock, (current_topic, True, subject_id)
-    elif preferences and statements.dialect == "postgresql":
-        sql, params = _SUBJECT_WITH_PREFERENCES + lock, (subject_id,)
+        read_ahead, params = "consent", (consent_id, subject_id)
+    elif current_topic is not None and postgres:  # (SQLite: no round trip to save)
+        read_ahead, params = "current", (current_topic, True, subject_id)
+    elif preferences and postgres:
+        read_ahead, params = "preferences", (subject_id,)
     else:
-        sql, params = _SUBJECT + lock, (subject_id,)
+        read_ahead, params = "", (subject_id,)
+    versioned = isinstance(statements, AutocommitStatements)
+    sql = _subject_sql(read_ahead, lock=postgres and not versioned, version=versioned)
     rows = await statements.rows(sql, params)
     if not rows:
         return None
     row = list(rows[0])
+    row_version = row.pop() if versioned else None
     statements.catalog_version = row[len(SUBJECT_COLUMNS)]
     read_ahead = row[len(SUBJECT_COLUMNS) + 1 :]
     del row[len(SUBJECT_COLUMNS) :]
@@ -285,6 +356,7 @@ async def subject_row(
         frequency,
         hold,
         utc_instant(not_before),
+        row_version,
     )
 
 
@@ -301,8 +373,14 @@ async def lock_subject_rows(statements: TransactionStatements, subject_ids: Iter
 Write = tuple[str, list]  # a data-modifying statement and its values, run later (``rows_after_writes``)
 
 
-def subject_updates(statements: TransactionStatements, changes: dict[str, dict[str, Any]]) -> list[Write]:
-    """One UPDATE (SQL and values) per changed subject: subject id -> {column: value} (datetimes aware UTC)."""
+def subject_updates(
+    statements: TransactionStatements,
+    changes: dict[str, dict[str, Any]],
+    row_versions: dict[str, int] | None = None,
+) -> list[Write]:
+    """One UPDATE (SQL and values) per changed subject: subject id -> {column: value} (datetimes aware UTC).
+    ``row_versions`` (PostgreSQL, a one-statement write): each UPDATE changes the row only if it is still
+    the version read (``xmin``; ``rows_after_writes(guarded=)`` refuses the statement otherwise)."""
     updates = []
     for subject_id, values in changes.items():
         columns = sorted(values)
@@ -312,7 +390,11 @@ def subject_updates(statements: TransactionStatements, changes: dict[str, dict[s
         params = [
             statements.instant(v) if isinstance(v, datetime) else v for v in (values[c] for c in columns)
         ]
-        updates.append((sql, [*params, subject_id]))
+        params.append(subject_id)
+        if row_versions is not None:
+            sql += " AND xmin = ?::xid"
+            params.append(row_versions[subject_id])
+        updates.append((sql, params))
     return updates
 
 
@@ -323,17 +405,24 @@ async def update_subjects(statements: TransactionStatements, changes: dict[str, 
 
 
 async def rows_after_writes(
-    statements: PostgresStatements, writes: Sequence[Write], sql: str, params: Sequence[Any] = ()
+    statements: PostgresStatements,
+    writes: Sequence[Write],
+    sql: str,
+    params: Sequence[Any] = (),
+    guarded: int = 0,
 ) -> list[tuple]:
     """PostgreSQL: run the data-modifying statements ``writes`` and the query ``sql`` in one round trip, the
     writes as CTEs of it; its rows. Where ``sql`` says ``{written}`` it gets the count of rows they changed,
     which makes them run before whatever takes that count (a function's arguments are computed before it
     runs: ``prefcenter_chain_append`` takes the chain lock after them). The writes must not depend on each
-    other: they all see the statement's snapshot, not each other's rows (PostgreSQL's rule for CTEs)."""
+    other: they all see the statement's snapshot, not each other's rows (PostgreSQL's rule for CTEs). The
+    first ``guarded`` writes must each change a row, or the statement fails with ``serialization_failure``
+    (``prefcenter_unchanged``, migration 20261205_write_guard), all of it undone."""
     ctes = ", ".join(f"written_{i} AS ({write} RETURNING 1)" for i, (write, _) in enumerate(writes))
-    written = " + ".join(f"(SELECT count(*) FROM written_{i})" for i in range(len(writes))) or "0"
-    query = sql.replace("{written}", written)
-    return await statements.rows(
+    counts = [f"(SELECT count(*) FROM written_{i})" for i in range(len(writes))]
+    counts[:guarded] = [f"prefcenter_unchanged({count})" for count in counts[:guarded]]
+    query = sql.replace("{written}", " + ".join(counts) or "0")
+    return await statements.write_rows(
         f"WITH {ctes} {query}" if writes else query,
         [*(v for _, write_params in writes for v in write_params), *params],
     )
@@ -413,24 +502,37 @@ def _consent_record(row) -> ConsentRecord:
     return ConsentRecord(**values)
 
 
-# a subject's row (``subject_row``), the catalog version, the revision the statement's snapshot saw, then a
-# consent record, the current record's id for a topic, or the subject's preferences
+# a subject's row (``subject_row``) with the catalog version, which the write's catalog checks need next (on
+# PostgreSQL a round trip saved); then the revision the statement's snapshot saw and a consent record, the
+# current record's id for a topic, or the subject's preferences (the read-ahead); then, in a one-statement
+# write, the row's version
 _SEEN_REVISION = "(SELECT seen.revision FROM subjects AS seen WHERE seen.id = subjects.id)"
-_SUBJECT_WITH_CONSENT = (
-    f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
-    f"{', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)} "
-    "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?"
-)
-_SUBJECT_WITH_CURRENT_CONSENT = (
-    f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
-    "(SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
-    "AND current.topic = ? AND current.is_current = ? LIMIT 1) FROM subjects WHERE id = ?"
-)
-_SUBJECT_WITH_PREFERENCES = (
-    f"SELECT {', '.join(SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}), {_SEEN_REVISION}, "
-    "ARRAY(SELECT (p.channel, p.topic, p.status) FROM preferences AS p WHERE p.subject_id = subjects.id) "
-    "FROM subjects WHERE id = ?"
-)
+_SUBJECT_READ_AHEAD = {
+    "": ("", "FROM subjects WHERE subjects.id = ?"),
+    "consent": (
+        f", {_SEEN_REVISION}, {', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)}",
+        "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?",
+    ),
+    "current": (
+        f", {_SEEN_REVISION}, (SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
+        "AND current.topic = ? AND current.is_current = ? LIMIT 1)",
+        "FROM subjects WHERE subjects.id = ?",
+    ),
+    "preferences": (
+        f", {_SEEN_REVISION}, ARRAY(SELECT (p.channel, p.topic, p.status) FROM preferences AS p "
+        "WHERE p.subject_id = subjects.id)",
+        "FROM subjects WHERE subjects.id = ?",
+    ),
+}
+
+
+@cache
+def _subject_sql(read_ahead: str, lock: bool, version: bool) -> str:
+    columns, source = _SUBJECT_READ_AHEAD[read_ahead]
+    return (
+        f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}){columns}"
+        f"{', subjects.xmin' if version else ''} {source}{' FOR UPDATE OF subjects' if lock else ''}"
+    )
 
 
 async def consent_record(statements: TransactionStatements, consent_id: str) -> ConsentRecord | None:
