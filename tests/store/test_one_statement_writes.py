@@ -16,6 +16,7 @@ from prefcenter.audit.service import verify_log
 from prefcenter.consents import service as consents
 from prefcenter.consents.schemas import ConsentGrant, ConsentWithdraw, Evidence
 from prefcenter.context import AppContext
+from prefcenter.core import crypto
 from prefcenter.demo import load_demo
 from prefcenter.errors import Conflict
 from prefcenter.store.models import Consent, Event
@@ -121,9 +122,33 @@ async def test_a_withdrawal_of_a_record_superseded_after_its_read_answers_supers
 
 
 async def test_a_write_that_needs_a_transaction_runs_in_one(ctx):
-    """A grant with evidence reads the subject's data key through the ORM session: on PostgreSQL the
-    one-statement attempt stops before it writes anything, and the grant runs again in a transaction."""
+    """A grant that first asks the ORM session for something: on PostgreSQL the one-statement attempt stops
+    before it writes anything, and the grant runs again in a transaction."""
     subject_id = await _subject(ctx)
+    await ctx.write(lambda uow: _grant(uow, subject_id))
+    attempts = []
+
+    async def grant_after_a_session_read(uow: UnitOfWork) -> str:
+        attempts.append(uow.one_statement)
+        await uow.session.execute(select(func.count()).select_from(Consent))
+        return await _grant(uow, subject_id)
+
+    granted = await ctx.write(grant_after_a_session_read)
+    assert attempts == ([True, False] if ctx.db.dialect == "postgresql" else [False])
+    current, _ = await _current_and_superseded(ctx, subject_id)
+    assert current == [granted]
+    async with ctx.db.read_session() as session:
+        events = (
+            await session.execute(select(func.count()).where(Event.subject_id == subject_id))
+        ).scalar_one()
+    assert events == 3  # subject.created and two grants: the second once
+
+
+async def test_a_grant_with_evidence_seals_it_with_the_subjects_key(ctx):
+    """The widget's grants carry evidence (IP, user agent), sealed with the subject's data key, which a
+    one-statement write reads as it reads the rest."""
+    subject_id = await _subject(ctx)
+    await ctx.write(lambda uow: _grant(uow, subject_id))
     attempts = []
 
     async def grant_with_evidence(uow: UnitOfWork) -> str:
@@ -131,17 +156,14 @@ async def test_a_write_that_needs_a_transaction_runs_in_one(ctx):
         return await _grant(uow, subject_id, Evidence(ip="192.0.2.7", note="signed at the desk"))
 
     granted = await ctx.write(grant_with_evidence)
-    assert attempts == ([True, False] if ctx.db.dialect == "postgresql" else [False])
-    current, _ = await _current_and_superseded(ctx, subject_id)
-    assert current == [granted]
+    assert attempts == [ctx.db.dialect == "postgresql"]
     async with ctx.db.read_session() as session:
-        evidence = (
+        sealed = (
             await session.execute(select(Consent.evidence_sealed).where(Consent.id == granted))
         ).scalar()
-        events = (
-            await session.execute(select(func.count()).where(Event.subject_id == subject_id))
-        ).scalar_one()
-    assert evidence is not None and events == 2  # subject.created, consent.granted: once
+    async with ctx.unit_of_work() as uow:
+        evidence = crypto.unseal_json(await uow.data_key(subject_id), sealed)
+    assert evidence == {"ip": "192.0.2.7", "note": "signed at the desk"}
 
 
 @pytest.mark.postgres
@@ -159,13 +181,21 @@ async def test_a_second_write_after_the_statement_is_refused(ctx):
         await ctx.write(two_events)
 
 
+@pytest.fixture
+async def own_pg_ctx(new_backend):
+    """A PostgreSQL database of this test's own: it ends every other session of its database."""
+    context = AppContext.build(new_backend("postgres"))
+    await load_demo(context)
+    yield context
+    await context.db.dispose()
+
+
 @pytest.mark.postgres
-async def test_a_pooled_connection_found_dead_at_the_first_read_is_replaced(ctx):
+async def test_a_pooled_connection_found_dead_at_the_first_read_is_replaced(own_pg_ctx):
     """The database restarted (here: every other session of the database ended by the server): the
     one-statement write's checkout is not pinged, so its first read fails, before anything is written; the
     write then runs in a transaction, whose checkout pings and replaces the dead connections."""
-    if ctx.db.dialect != "postgresql":
-        pytest.skip("one-statement writes are PostgreSQL's")
+    ctx = own_pg_ctx
     subject_id = await _subject(ctx)
     await ctx.write(lambda uow: _grant(uow, subject_id))  # a connection back in the pool
     url = ctx.db.url.replace("postgresql+asyncpg://", "postgresql://")

@@ -100,6 +100,7 @@ _INSERT_EVENT = (
 CHECKPOINT_COLUMNS = ("seq", "head_hash", "signed_at", "key_id", "signature")
 _INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({', '.join(CHECKPOINT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 _CHAIN_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+_SUBJECT_KEY = "SELECT master_key_id, wrapped_key FROM subject_keys WHERE subject_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +517,14 @@ class UnitOfWork:
     async def data_key(self, subject_id: str) -> bytes:
         key = self._data_keys.get(subject_id)
         if key is None:
-            key = await load_data_key(self.session, self.keys, subject_id)
+            if self.one_statement:  # (no ORM session: read as the statements read)
+                rows = await (await self.statements()).rows(_SUBJECT_KEY, (subject_id,))
+                if not rows:
+                    raise SubjectKeyMissing(subject_id)
+                master_key_id, wrapped = rows[0]
+                key = crypto.unwrap_key(self.keys.master_key_by_id(master_key_id), bytes(wrapped), subject_id)
+            else:
+                key = await load_data_key(self.session, self.keys, subject_id)
             self._data_keys[subject_id] = key
         return key
 
