@@ -14,15 +14,17 @@ from sqlalchemy import func, select
 
 from prefcenter.audit.service import verify_log
 from prefcenter.consents import service as consents
+from prefcenter.consents.profile import read_profile, written_profile
 from prefcenter.consents.schemas import ConsentGrant, ConsentWithdraw, Evidence
 from prefcenter.context import AppContext
 from prefcenter.core import crypto
 from prefcenter.demo import load_demo
 from prefcenter.errors import Conflict
 from prefcenter.store.models import Consent, Event
+from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
 from prefcenter.subjects import service as subjects
-from prefcenter.subjects.schemas import SubjectCreate
+from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate, SubjectCreate
 
 ACTOR = Actor("client", "one-statement-test")
 GRANT = ConsentGrant(
@@ -225,3 +227,77 @@ async def test_a_pooled_connection_found_dead_at_the_first_read_is_replaced(own_
             )
         ).scalar()
     assert json.loads(data)["consent_id"] == granted
+
+
+async def test_a_saves_answer_is_the_profile_a_read_then_gives(api):
+    """On PostgreSQL a save's answer is made from what it read before its one statement, with its changes
+    applied: it must be what a read after it gives (new pairs and changed ones, settings, revision)."""
+    subject = await api.new_subject(identities=[{"kind": "email", "value": "answer@example.com"}])
+    headers = await api.headers("preferences:write", "preferences:read")
+    url = f"/v1/subjects/{subject['id']}"
+    saves = [
+        {
+            "touchpoint": "api",
+            "items": [
+                {"channel": "email", "topic": "product_updates", "status": "opted_in"},
+                {"channel": "sms", "topic": "*", "status": "opted_out"},
+            ],
+            "language": "de",
+        },
+        {
+            "touchpoint": "web",
+            "items": [
+                {"channel": "email", "topic": "product_updates", "status": "opted_out"},
+                {"channel": "push", "topic": "product_updates", "status": "opted_in"},
+                {"channel": "email", "topic": "offers", "status": "opted_out"},
+            ],
+            "do_not_contact": True,
+        },
+        {
+            "touchpoint": "web",
+            "items": [{"channel": "push", "topic": "product_updates", "status": "opted_in"}],
+        },
+    ]
+    revisions = []
+    for body in saves:
+        saved = await api.client.patch(f"{url}/preferences", json=body, headers=headers)
+        assert saved.status_code == 200, saved.text
+        read = await api.client.get(f"{url}/profile", headers=headers)
+        assert saved.json() == read.json()
+        assert saved.headers["etag"] == read.headers["etag"]
+        revisions.append(read.json()["revision"])
+    assert revisions[1] == revisions[0] + 1 and revisions[2] == revisions[1]  # the last save changed nothing
+
+
+async def test_a_save_whose_subject_changed_after_its_read_runs_again(ctx):
+    subject_id = await _subject(ctx)
+    attempts, meanwhile = [], []
+
+    def update(channel: str) -> PreferencesUpdate:
+        return PreferencesUpdate(
+            touchpoint="api",
+            items=[PreferenceItem(channel=channel, topic="product_updates", status="opted_out")],
+        )
+
+    async def save_while_another_save_commits(uow: UnitOfWork):
+        attempts.append(uow.one_statement)
+        await uow.lock_subject(subject_id, preferences=True)
+        if uow.one_statement and not meanwhile:
+            meanwhile.append(
+                await ctx.write(
+                    lambda other: subjects.update_preferences(other, ACTOR, subject_id, update("push"), None)
+                )
+            )
+        await subjects.update_preferences(uow, ACTOR, subject_id, update("email"), None)
+        return await written_profile(uow, subject_id)
+
+    answer = await ctx.write(save_while_another_save_commits)
+    assert attempts == ([True, True] if ctx.db.dialect == "postgresql" else [False])
+    async with ctx.db.read_session() as session:
+        assert (await verify_log(session, ctx.keys)).ok
+    read = await read_profile(projection_reader(ctx.db), ctx.keys, subject_id)
+    assert answer == read
+    statuses = {(p.channel, p.topic): p.status for p in answer.preferences}
+    assert statuses[("email", "product_updates")] == "opted_out"
+    if meanwhile:
+        assert statuses[("push", "product_updates")] == "opted_out"

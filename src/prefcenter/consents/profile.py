@@ -78,12 +78,10 @@ async def read_profile_in(session: AsyncSession, keys: KeyMaterial, subject_id: 
 
 
 async def written_profile(uow: UnitOfWork, subject_id: str) -> ProfileRead:
-    """A write's answer, read in the write's own transaction just before it commits (what it changed is
-    written first): the state the commit makes, without a second transaction (and on PostgreSQL a second
-    connection checkout) after it."""
-    await uow.flush()
+    """A write's answer: the state its commit makes, without a second transaction (and on PostgreSQL a
+    second connection checkout) after it (``UnitOfWork.profile_rows``)."""
     _known(subject_id)
-    rows = await (await uow.statements()).profile(subject_id)
+    rows = await uow.profile_rows(subject_id)
     if rows is None:
         raise NotFound(f"no subject {subject_id}")
     return profile_read(uow.keys, rows)

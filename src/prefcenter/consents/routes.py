@@ -247,10 +247,12 @@ class ProfileController(Controller):
     ) -> Response[ProfileRead]:
         """Set many channel x topic preferences and the subject's settings in one request."""
         ensure_subject_access(request.user, subject_id)
-        async with ctx.unit_of_work() as uow:
+
+        async def save(uow: UnitOfWork) -> ProfileRead:
             # If-Match is checked against the state the customer saw, before GPC (part of this write) changes it
-            subject = await uow.lock_subject(subject_id, expected_revision(if_match))
+            subject = await uow.lock_subject(subject_id, expected_revision(if_match), preferences=True)
             await honour_gpc(uow, subject, _gpc(ctx, request))
             await subjects.update_preferences(uow, request.user.actor, subject_id, data, None)
-            profile = await written_profile(uow, subject_id)
-        return _with_etag(profile)
+            return await written_profile(uow, subject_id)
+
+        return _with_etag(await ctx.write(save))

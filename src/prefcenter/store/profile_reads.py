@@ -90,7 +90,9 @@ def profile_rows(subject, key, identities, preferences, consents) -> ProfileRows
         identities=[
             SealedIdentityRow(kind, bytes(sealed), utc_instant(at)) for kind, sealed, at in identities
         ],
-        preferences=[PreferenceStatusRow(c, t, s, utc_instant(at)) for c, t, s, at in preferences],
+        # by (channel, topic) as Python orders them, whatever the database's collation (a save's answer, made
+        # from what it wrote, orders them so too: ``ProfileRows.with_changes``)
+        preferences=sorted(PreferenceStatusRow(c, t, s, utc_instant(at)) for c, t, s, at in preferences),
         consents=[_consent(row) for row in consents],
         catalog_version=catalog_version,
     )

@@ -15,7 +15,7 @@ a campaign of millions of rows pays nothing for the names. Their values are what
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, NamedTuple, Protocol
@@ -150,6 +150,17 @@ class ProfileRows:
     preferences: list[PreferenceStatusRow]
     consents: list[ConsentRecordRow]
     catalog_version: str | None
+
+    def with_changes(
+        self, subject: dict[str, Any], preferences: dict[tuple[str, str], str], at: datetime
+    ) -> ProfileRows:
+        """These rows with a write's changes applied: ``subject`` columns (the revision among them) and
+        (channel, topic) -> status preferences, stored at ``at`` (a one-statement save's answer)."""
+        stored = {(p.channel, p.topic): p for p in self.preferences}
+        for (channel, topic), status in preferences.items():
+            stored[channel, topic] = PreferenceStatusRow(channel, topic, status, at)
+        columns = {k: v for k, v in subject.items() if k in ProfileSubjectRow._fields}
+        return replace(self, subject=self.subject._replace(**columns), preferences=sorted(stored.values()))
 
 
 def utc_instant(value) -> datetime | None:

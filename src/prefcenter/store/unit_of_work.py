@@ -27,6 +27,7 @@ from prefcenter.keys import KeyMaterial
 from prefcenter.store.database import AutocommitTransaction, Database, PostgresTransaction, WriterTransaction
 from prefcenter.store.models import Checkpoint, Subject, SubjectKey
 from prefcenter.store.outage import database_outage
+from prefcenter.store.projection_rows import ProfileRows
 from prefcenter.store.write_statements import (
     AutocommitStatements,
     LockedSubject,
@@ -34,6 +35,7 @@ from prefcenter.store.write_statements import (
     PostgresStatements,
     TransactionStatements,
     Write,
+    preferences_upsert,
     rows_after_writes,
     subject_row,
     subject_updates,
@@ -169,6 +171,9 @@ class UnitOfWork:
         self._held_events: list[
             NewEvent
         ] = []  # ``append_events``' events, linked and written by ``complete``
+        self._held_writes: list[Write] = []  # ``set_preferences``' statements, written with the events
+        # subject id -> (channel, topic) -> status, held in ``_held_writes`` (a one-statement save's answer)
+        self._set_preferences: dict[str, dict[tuple[str, str], str]] = {}
 
     @property
     def session(self) -> AsyncSession:
@@ -241,11 +246,21 @@ class UnitOfWork:
         self._held_events.extend(held)
         return len(held)
 
+    async def set_preferences(self, subject_id: str, changes: Sequence[tuple[str, str, str]]) -> None:
+        """Store (channel, topic, status) preferences of the subject, new or changed, with one statement held
+        back until the events are written (on PostgreSQL in their statement, before the chain lock), or
+        until a read that must see them (``flush``, ``profile_rows``)."""
+        statements = await self.statements()
+        self._held_writes.append(preferences_upsert(statements, subject_id, changes, self.now))
+        self._set_preferences.setdefault(subject_id, {}).update({(c, t): s for c, t, s in changes})
+
     async def _write_held_events(self, writes: Sequence[Write] = ()) -> None:
-        """Write the events held back, after ``writes`` (the changes they record, not run yet)."""
+        """Write the events held back, after ``writes`` (the changes they record, not run yet) and the
+        statements held back (``set_preferences``)."""
         if not self._held_events:
             return
         events, self._held_events = self._held_events, []
+        writes, self._held_writes = [*self._held_writes, *writes], []
         if self.dialect == "postgresql" and self._head is None:
             linked = await self._append_under_the_chain_lock(events, writes)
             checkpoints = [self._checkpoint_values(*e) for e in linked if e[0] % CHECKPOINT_EVERY == 0]
@@ -487,13 +502,35 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write what this unit of work holds back (subject changes, revision bumps) and the session's
         pending objects: what a statement in this transaction reads from here on sees every change so far."""
-        if self.one_statement and self._subject_changes:  # (a one-statement write writes them with its event)
-            raise NeedsTransaction("subject changes without an event")  # (after the write: ``write`` refuses)
+        if self.one_statement and (self._subject_changes or self._held_writes):
+            # (a one-statement write writes them with its event; after the write ``write`` refuses this)
+            raise NeedsTransaction("changes without an event")
         if self._subject_changes:
             changes, self._subject_changes = self._subject_changes, {}
             await update_subjects(await self.statements(), changes)
+        if self._held_writes:
+            statements, (writes, self._held_writes) = await self.statements(), (self._held_writes, [])
+            for write in writes:
+                await statements.run(*write)
         if self._session_pending():
             await self.session.flush()
+
+    async def profile_rows(self, subject_id: str) -> ProfileRows | None:
+        """The subject's profile as this unit of work leaves it (None: no such subject). In a transaction,
+        read after what it holds back is written (``flush``). A one-statement write writes nothing before
+        its statement: read before it, with this unit of work's changes to the subject (its revision among
+        them) and to its preferences applied; the statement's guard fails if the subject changed after the
+        read (every change to its preferences or consents moves its revision on)."""
+        statements = await self.statements()
+        if not self.one_statement:
+            await self.flush()
+            return await statements.profile(subject_id)
+        rows = await statements.profile(subject_id)
+        if rows is None:
+            return None
+        return rows.with_changes(
+            self._subject_changes.get(subject_id, {}), self._set_preferences.get(subject_id, {}), self.now
+        )
 
     def _session_pending(self) -> bool:
         """Whether the ORM session (if one was made) holds objects not yet flushed."""

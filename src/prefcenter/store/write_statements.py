@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from asyncpg import InternalClientError
@@ -35,6 +35,7 @@ from prefcenter.store.profile_reads import (
 from prefcenter.store.projection_rows import ProfileRows, utc_instant
 from prefcenter.store.sqlite_inline import run_waiting
 
+T = TypeVar("T")
 UNREAD = object()  # the catalog version was not read in this transaction yet
 
 
@@ -146,8 +147,15 @@ class AutocommitStatements(PostgresStatements):
         self._not_yet_written("a read")
         if not sql.startswith("SELECT ") or "prefcenter_" in sql:  # (the chain's functions lock and write)
             raise NeedsTransaction(sql[:60])
+        return await self._read(super().rows(sql, params))
+
+    async def profile(self, subject_id: str) -> ProfileRows | None:
+        self._not_yet_written("a read")
+        return await self._read(super().profile(subject_id))
+
+    async def _read(self, read: Awaitable[T]) -> T:
         try:
-            return await super().rows(sql, params)
+            return await read
         except Exception as exc:
             # A pooled connection is not pinged for a one-statement write: one the server ended (a restart)
             # fails here, lost or with asyncpg's protocol stuck on the server's goodbye. Nothing is written
@@ -160,10 +168,6 @@ class AutocommitStatements(PostgresStatements):
     async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self._not_yet_written("a write")
         raise NeedsTransaction(sql[:60])
-
-    async def profile(self, subject_id: str) -> ProfileRows | None:
-        self._not_yet_written("a read")
-        raise NeedsTransaction("a profile read (a save's answer: after its writes)")
 
     async def run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         self._not_yet_written("a write")
@@ -214,8 +218,8 @@ async def connection_statements(conn: AsyncConnection, pooled: Any = None) -> Tr
 
 _CATALOG_VERSION = "SELECT value FROM meta WHERE key = 'catalog_version'"
 _PREFERENCE_STATUSES = "SELECT channel, topic, status FROM preferences WHERE subject_id = ?"
-_SET_PREFERENCE = (
-    "INSERT INTO preferences (subject_id, channel, topic, status, updated_at) VALUES (?, ?, ?, ?, ?) "
+_SET_PREFERENCES = (
+    "INSERT INTO preferences (subject_id, channel, topic, status, updated_at) VALUES {rows} "
     "ON CONFLICT (subject_id, channel, topic) DO UPDATE SET status = excluded.status, "
     "updated_at = excluded.updated_at"
 )
@@ -242,15 +246,15 @@ async def preference_statuses(
     }
 
 
-async def set_preferences(
-    statements: TransactionStatements, subject_id: str, changes: Iterable[tuple[str, str, str]], at: datetime
-) -> None:
-    """Store (channel, topic, status) preferences of the subject, new or changed, with one statement."""
+def preferences_upsert(
+    statements: TransactionStatements, subject_id: str, changes: Sequence[tuple[str, str, str]], at: datetime
+) -> Write:
+    """The statement that stores (channel, topic, status) preferences of the subject, new or changed (each
+    pair once), all in one: run later, with the events (``UnitOfWork.set_preferences``)."""
     statements.read_ahead_preferences.clear()
     when = statements.instant(at)
-    await statements.run_many(
-        _SET_PREFERENCE, [(subject_id, channel, topic, status, when) for channel, topic, status in changes]
-    )
+    sql = _SET_PREFERENCES.format(rows=", ".join(["(?, ?, ?, ?, ?)"] * len(changes)))
+    return sql, [v for channel, topic, status in changes for v in (subject_id, channel, topic, status, when)]
 
 
 # --- the subject row a write locks ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from prefcenter.store.models import Identity, Subject
 from prefcenter.store.models_dsr import ErasureSuppression
 from prefcenter.store.projection_rows import ProfileRows
 from prefcenter.store.unit_of_work import Actor, NewEvent, UnitOfWork, kept_data_key
-from prefcenter.store.write_statements import LockedSubject, preference_statuses, set_preferences
+from prefcenter.store.write_statements import LockedSubject, preference_statuses
 from prefcenter.subjects.schemas import (
     IdentityRead,
     IdentityWrite,
@@ -305,7 +305,7 @@ async def update_preferences(
         )
         changed = True
     if changes:
-        await set_preferences(statements, subject_id, changes, uow.now)  # one statement for all of them
+        await uow.set_preferences(subject_id, changes)  # one statement for all of them, with the events
 
     settings_changes = {}
     for field in ("do_not_contact", "preferred_channel", "language", "frequency"):
