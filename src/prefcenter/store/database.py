@@ -118,6 +118,7 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
 
 # Set while ``Database.writer_transaction`` checks a PostgreSQL connection out: its ping is the transaction's BEGIN.
 _BEGIN_AS_PING: ContextVar[bool] = ContextVar("prefcenter_begin_as_ping", default=False)
+AUTOCOMMIT_IDLE = 10  # idle connections kept for one-statement writes, per event loop (the pool's size)
 _FIRST_STATEMENT_AS_PING: ContextVar[bool] = ContextVar("prefcenter_first_statement_as_ping", default=False)
 
 
@@ -365,6 +366,8 @@ class Database:
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> Lock
         self._writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> _Writer
+        # event loop -> idle asyncpg connections of one-statement writes (``autocommit_transaction``)
+        self._autocommit_idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:
@@ -488,27 +491,38 @@ class Database:
 
     @asynccontextmanager
     async def autocommit_transaction(self) -> AsyncIterator[AutocommitTransaction]:
-        """PostgreSQL: a connection checked out of the pool for a one-statement write
-        (``unit_of_work.write``), outside any transaction, and returned after. It is not pinged: its first
-        statement is a read, which a dead connection fails before anything is written (the caller then writes
-        in a transaction, whose checkout pings). A connection lost, or left in a statement by a cancelled
-        request, is closed instead of returned."""
-        pinging = _FIRST_STATEMENT_AS_PING.set(True)
-        try:
-            pooled = await self.write_engine.raw_connection()
-        finally:
-            _FIRST_STATEMENT_AS_PING.reset(pinging)
-        driver = pooled.driver_connection
+        """PostgreSQL: a connection for a one-statement write (``unit_of_work.write``), outside any transaction.
+        These connections are made like every write connection (through the write engine's pool, its
+        ``connect`` listeners), then taken out of it and kept by this process, up to ``AUTOCOMMIT_IDLE``
+        idle per event loop: a write picks one up without the pool's checkout, return and reset (three
+        greenlet switches and their bookkeeping). One is not pinged: its first statement is a read, which a
+        dead connection fails before anything is written (``AutocommitStatements``: the caller then writes in
+        a transaction, whose checkout pings). A connection lost, or left in a statement by a cancelled
+        request, is closed instead of kept."""
+        idle = self._autocommit_idle.setdefault(asyncio.get_running_loop(), [])
+        if idle:
+            driver = idle.pop()
+        else:
+            pinging = _FIRST_STATEMENT_AS_PING.set(True)
+            try:
+                pooled = await self.write_engine.raw_connection()
+            finally:
+                _FIRST_STATEMENT_AS_PING.reset(pinging)
+            driver = pooled.driver_connection
+            pooled.detach()
         statements = AutocommitStatements(driver)
         reusable = False
         try:
             yield AutocommitTransaction(statements)
             reusable = True
         except Exception as exc:
-            reusable = not (driver.is_closed() or statements.broken or database_outage(exc))
+            reusable = not (statements.broken or database_outage(exc))
             raise
         finally:
-            await asyncio.shield(greenlet_spawn(pooled.close if reusable else pooled.invalidate))
+            if reusable and not driver.is_closed() and len(idle) < AUTOCOMMIT_IDLE:
+                idle.append(driver)
+            else:
+                driver.terminate()
 
     def _drop_writer(self, writer: _Writer) -> None:
         for loop, known in list(self._writers.items()):
@@ -579,6 +593,13 @@ class Database:
         writers, self._writers = list(self._writers.values()), weakref.WeakKeyDictionary()
         for writer in writers:
             await writer.close()
+        idle, self._autocommit_idle = list(self._autocommit_idle.items()), weakref.WeakKeyDictionary()
+        for loop, connections in idle:
+            for connection in connections:
+                if loop is asyncio.get_running_loop():
+                    await connection.close(timeout=5)
+                elif not loop.is_closed():
+                    connection.terminate()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
