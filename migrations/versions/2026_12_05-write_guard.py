@@ -4,9 +4,9 @@ Revision ID: 20261205_write_guard
 Revises: 20261204_chain_append
 Create Date: 2026-12-05
 
-A consent grant, withdrawal or confirmation on PostgreSQL is written in one statement without ``BEGIN`` and
-``COMMIT`` (``store/one_statement.py``): the subject was read before without a lock, and the statement's
-UPDATE of the subject's row names the row version it read (``xmin``). ``prefcenter_unchanged(rows)`` takes
+A consent grant, withdrawal or confirmation, or a preference save, on PostgreSQL is written in one
+statement without ``BEGIN`` and ``COMMIT`` (``store/unit_of_work.write``): the subject was read before
+without a lock, and the statement's UPDATE of the subject's row names the row version it read (``xmin``). ``prefcenter_unchanged(rows)`` takes
 that UPDATE's row count; when it is 0 (the row changed, or the subject went, in between) it raises
 ``serialization_failure`` (40001), which aborts the whole statement, its consent writes and events
 included, and the caller reads again. Otherwise it answers ``rows``. SQLite needs nothing.
