@@ -253,8 +253,13 @@ def preferences_upsert(
     pair once), all in one: run later, with the events (``UnitOfWork.set_preferences``)."""
     statements.read_ahead_preferences.clear()
     when = statements.instant(at)
-    sql = _SET_PREFERENCES.format(rows=", ".join(["(?, ?, ?, ?, ?)"] * len(changes)))
-    return sql, [v for channel, topic, status in changes for v in (subject_id, channel, topic, status, when)]
+    values = [v for channel, topic, status in changes for v in (subject_id, channel, topic, status, when)]
+    return _preferences_upsert_sql(len(changes)), values
+
+
+@cache
+def _preferences_upsert_sql(rows: int) -> str:
+    return _SET_PREFERENCES.format(rows=", ".join(["(?, ?, ?, ?, ?)"] * rows))
 
 
 # --- the subject row a write locks ---------------------------------------------------------------------------
