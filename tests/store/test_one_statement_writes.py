@@ -6,6 +6,7 @@ write runs in a transaction: the same tests hold there too."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -20,6 +21,7 @@ from prefcenter.context import AppContext
 from prefcenter.core import crypto
 from prefcenter.demo import load_demo
 from prefcenter.errors import Conflict
+from prefcenter.store.database import AUTOCOMMIT_IDLE
 from prefcenter.store.models import Consent, Event
 from prefcenter.store.projections import projection_reader
 from prefcenter.store.unit_of_work import Actor, UnitOfWork
@@ -301,3 +303,28 @@ async def test_a_save_whose_subject_changed_after_its_read_runs_again(ctx):
     assert statuses[("email", "product_updates")] == "opted_out"
     if meanwhile:
         assert statuses[("push", "product_updates")] == "opted_out"
+
+
+async def test_a_burst_of_writes_opens_no_more_than_its_share_of_connections(ctx):
+    """Beyond ``AUTOCOMMIT_IDLE`` one-statement writes in flight, writes take the pool's bounded connections
+    (in a transaction) rather than open more: every write lands, once."""
+    people = [await _subject(ctx) for _ in range(3 * AUTOCOMMIT_IDLE)]
+    await ctx.write(lambda uow: _grant(uow, people[0]))  # (the write catalog loaded: it needs the session)
+    ways = []
+
+    async def grant(uow: UnitOfWork, subject_id: str) -> str:
+        ways.append(uow.one_statement)
+        return await _grant(uow, subject_id)
+
+    await asyncio.gather(*(ctx.write(lambda uow, s=s: grant(uow, s)) for s in people))
+    if ctx.db.dialect == "postgresql":
+        assert True in ways and False in ways
+        kept = ctx.db._autocommit_idle[asyncio.get_running_loop()]
+        assert kept.busy == 0 and len(kept.idle) <= AUTOCOMMIT_IDLE
+    async with ctx.db.read_session() as session:
+        granted = Event.type == "consent.granted", Event.subject_id.in_(people)
+        grants = (await session.execute(select(func.count()).where(*granted))).scalar_one()
+        current = Consent.is_current, Consent.subject_id.in_(people)
+        currents = (await session.execute(select(func.count()).where(*current))).scalar_one()
+        assert (await verify_log(session, ctx.keys)).ok
+    assert grants == len(people) + 1 and currents == len(people)  # (the first person's warm-up grant)

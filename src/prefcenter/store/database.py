@@ -22,7 +22,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
@@ -118,7 +118,9 @@ def _make_sqlite_engine(url: str, begin: str) -> AsyncEngine:
 
 # Set while ``Database.writer_transaction`` checks a PostgreSQL connection out: its ping is the transaction's BEGIN.
 _BEGIN_AS_PING: ContextVar[bool] = ContextVar("prefcenter_begin_as_ping", default=False)
-AUTOCOMMIT_IDLE = 10  # idle connections kept for one-statement writes, per event loop (the pool's size)
+# connections of one-statement writes per event loop, idle or in use (the pool's size); beyond, writes take
+# the pool's bounded connections
+AUTOCOMMIT_IDLE = 10
 _FIRST_STATEMENT_AS_PING: ContextVar[bool] = ContextVar("prefcenter_first_statement_as_ping", default=False)
 
 
@@ -301,6 +303,14 @@ class PostgresTransaction:
             await self._session.close()
 
 
+@dataclass(slots=True)
+class _AutocommitConnections:
+    """One event loop's connections of one-statement writes: the idle ones, and how many are in use."""
+
+    idle: list = field(default_factory=list)  # asyncpg connections
+    busy: int = 0
+
+
 class AutocommitTransaction:
     """PostgreSQL, a one-statement write (``Database.autocommit_transaction``): statements on a pooled
     connection outside any transaction (``AutocommitStatements``: its reads, then one statement that writes
@@ -366,7 +376,7 @@ class Database:
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> Lock
         self._writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> _Writer
-        # event loop -> idle asyncpg connections of one-statement writes (``autocommit_transaction``)
+        # event loop -> connections of one-statement writes (``autocommit_transaction``)
         self._autocommit_idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @asynccontextmanager
@@ -499,17 +509,26 @@ class Database:
         dead connection fails before anything is written (``AutocommitStatements``: the caller then writes in
         a transaction, whose checkout pings). A connection lost, or left in a statement by a cancelled
         request, is closed instead of kept."""
-        idle = self._autocommit_idle.setdefault(asyncio.get_running_loop(), [])
-        if idle:
-            driver = idle.pop()
+        kept = self._autocommit_idle.get(asyncio.get_running_loop())
+        if kept is None:
+            kept = self._autocommit_idle[asyncio.get_running_loop()] = _AutocommitConnections()
+        if kept.idle:
+            driver = kept.idle.pop()
+        elif kept.busy >= AUTOCOMMIT_IDLE:  # (a burst: the pool's bounded connections, not new ones)
+            raise NeedsTransaction("every one-statement connection is busy")
         else:
-            pinging = _FIRST_STATEMENT_AS_PING.set(True)
+            kept.busy += 1  # (counted while connecting: a burst opens no more than AUTOCOMMIT_IDLE)
             try:
-                pooled = await self.write_engine.raw_connection()
+                pinging = _FIRST_STATEMENT_AS_PING.set(True)
+                try:
+                    pooled = await self.write_engine.raw_connection()
+                finally:
+                    _FIRST_STATEMENT_AS_PING.reset(pinging)
             finally:
-                _FIRST_STATEMENT_AS_PING.reset(pinging)
+                kept.busy -= 1
             driver = pooled.driver_connection
             pooled.detach()
+        kept.busy += 1
         statements = AutocommitStatements(driver)
         reusable = False
         try:
@@ -519,8 +538,9 @@ class Database:
             reusable = not (statements.broken or database_outage(exc))
             raise
         finally:
-            if reusable and not driver.is_closed() and len(idle) < AUTOCOMMIT_IDLE:
-                idle.append(driver)
+            kept.busy -= 1
+            if reusable and not driver.is_closed() and len(kept.idle) < AUTOCOMMIT_IDLE:
+                kept.idle.append(driver)
             else:
                 driver.terminate()
 
@@ -594,8 +614,8 @@ class Database:
         for writer in writers:
             await writer.close()
         idle, self._autocommit_idle = list(self._autocommit_idle.items()), weakref.WeakKeyDictionary()
-        for loop, connections in idle:
-            for connection in connections:
+        for loop, kept in idle:
+            for connection in kept.idle:
                 if loop is asyncio.get_running_loop():
                     await connection.close(timeout=5)
                 elif not loop.is_closed():
