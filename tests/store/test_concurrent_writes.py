@@ -9,7 +9,6 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from prefcenter.audit.service import verify_log
@@ -17,7 +16,6 @@ from prefcenter.consents import service as consents
 from prefcenter.consents.profile import written_profile
 from prefcenter.consents.schemas import ConsentGrant, ConsentWithdraw
 from prefcenter.context import AppContext
-from prefcenter.demo import load_demo
 from prefcenter.errors import Conflict
 from prefcenter.imports import service as imports
 from prefcenter.store.models import Consent, Event, Preference
@@ -28,14 +26,6 @@ from prefcenter.subjects.schemas import PreferenceItem, PreferencesUpdate, Subje
 ACTOR = Actor("client", "concurrency-test")
 ROUNDS = 8  # 256 events: at least one checkpoint on the way
 PEOPLE = 8
-
-
-@pytest.fixture
-async def ctx(backend):
-    context = AppContext.build(backend)
-    await load_demo(context)
-    yield context
-    await context.db.dispose()
 
 
 async def _save(ctx: AppContext, subject_id: str, status: str) -> None:

@@ -34,14 +34,6 @@ GRANT = ConsentGrant(
 )
 
 
-@pytest.fixture
-async def ctx(backend):
-    context = AppContext.build(backend)
-    await load_demo(context)
-    yield context
-    await context.db.dispose()
-
-
 async def _subject(ctx: AppContext) -> str:
     async with ctx.unit_of_work() as uow:
         return (await subjects.create_subject(uow, ACTOR, SubjectCreate())).id
