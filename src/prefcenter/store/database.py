@@ -503,12 +503,13 @@ class Database:
     async def autocommit_transaction(self) -> AsyncIterator[AutocommitTransaction]:
         """PostgreSQL: a connection for a one-statement write (``unit_of_work.write``), outside any transaction.
         These connections are made like every write connection (through the write engine's pool, its
-        ``connect`` listeners), then taken out of it and kept by this process, up to ``AUTOCOMMIT_IDLE``
-        idle per event loop: a write picks one up without the pool's checkout, return and reset (three
-        greenlet switches and their bookkeeping). One is not pinged: its first statement is a read, which a
-        dead connection fails before anything is written (``AutocommitStatements``: the caller then writes in
-        a transaction, whose checkout pings). A connection lost, or left in a statement by a cancelled
-        request, is closed instead of kept."""
+        ``connect`` listeners), then taken out of it and kept by this process: a write picks one up without
+        the pool's checkout, return and reset (three greenlet switches and their bookkeeping). At most
+        ``AUTOCOMMIT_IDLE`` per event loop, idle or in use; a write beyond them (a burst) raises
+        ``NeedsTransaction`` and takes the pool's bounded connections. One is not pinged: its first statement
+        is a read, which a dead connection fails before anything is written (``AutocommitStatements``: the
+        caller then writes in a transaction, whose checkout pings). A connection lost, or left in a statement
+        by a cancelled request, is closed instead of kept."""
         kept = self._autocommit_idle.get(asyncio.get_running_loop())
         if kept is None:
             kept = self._autocommit_idle[asyncio.get_running_loop()] = _AutocommitConnections()
@@ -617,7 +618,10 @@ class Database:
         for loop, kept in idle:
             for connection in kept.idle:
                 if loop is asyncio.get_running_loop():
-                    await connection.close(timeout=5)
+                    try:
+                        await connection.close(timeout=5)
+                    except Exception:  # (lost already, or the server gone: nothing to say goodbye to)
+                        connection.terminate()
                 elif not loop.is_closed():
                     connection.terminate()
         await self.write_engine.dispose()
