@@ -325,6 +325,11 @@ class AutocommitTransaction:
         return self._statements
 
     @property
+    def written(self) -> bool:
+        """Whether its one statement was sent (from then on it may have committed)."""
+        return self._statements.written
+
+    @property
     def session(self) -> AsyncSession:
         raise NeedsTransaction("the ORM session")
 
@@ -431,15 +436,22 @@ class Database:
         ``request_transaction`` (whose savepoints need its session)."""
         return (self.sqlite_path is not None or not self.is_sqlite) and self._joined_session() is None
 
+    async def _detached_write_connection(self):
+        """A driver connection made like every write connection (through the write engine's pool: its
+        ``connect`` listeners, the PRAGMAs), then taken out of the pool for good: the caller keeps and
+        closes it."""
+        pooled = await self.write_engine.raw_connection()
+        connection = pooled.driver_connection  # (read before ``detach``, which lets the pool forget it)
+        pooled.detach()
+        return connection
+
     async def _writer_connection(self) -> _Writer:
         loop = asyncio.get_running_loop()
         writer = self._writers.get(loop)
         if writer is None:
             # taken out of the write engine's pool for good: made like every write connection (its
             # ``connect`` listeners, the PRAGMAs), closed by ``dispose`` or after an outage error
-            pooled = await self.write_engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()
+            connection = await self._detached_write_connection()
             writer = _Writer(self.url, connection)
             try:
                 await writer.open()
@@ -510,40 +522,36 @@ class Database:
         is a read, which a dead connection fails before anything is written (``AutocommitStatements``: the
         caller then writes in a transaction, whose checkout pings). A connection lost, or left in a statement
         by a cancelled request, is closed instead of kept."""
-        kept = self._autocommit_idle.get(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        kept = self._autocommit_idle.get(loop)
         if kept is None:
-            kept = self._autocommit_idle[asyncio.get_running_loop()] = _AutocommitConnections()
-        if kept.idle:
-            driver = kept.idle.pop()
-        elif kept.busy >= AUTOCOMMIT_IDLE:  # (a burst: the pool's bounded connections, not new ones)
+            kept = self._autocommit_idle[loop] = _AutocommitConnections()
+        if not kept.idle and kept.busy >= AUTOCOMMIT_IDLE:  # (a burst: the pool's bounded connections)
             raise NeedsTransaction("every one-statement connection is busy")
-        else:
-            kept.busy += 1  # (counted while connecting: a burst opens no more than AUTOCOMMIT_IDLE)
-            try:
-                pinging = _FIRST_STATEMENT_AS_PING.set(True)
-                try:
-                    pooled = await self.write_engine.raw_connection()
-                finally:
-                    _FIRST_STATEMENT_AS_PING.reset(pinging)
-            finally:
-                kept.busy -= 1
-            driver = pooled.driver_connection
-            pooled.detach()
-        kept.busy += 1
-        statements = AutocommitStatements(driver)
+        driver = kept.idle.pop() if kept.idle else None
+        kept.busy += 1  # (counted while connecting too: a burst opens no more than AUTOCOMMIT_IDLE)
         reusable = False
         try:
-            yield AutocommitTransaction(statements)
-            reusable = True
-        except Exception as exc:
-            reusable = not (statements.broken or database_outage(exc))
-            raise
+            if driver is None:
+                pinging = _FIRST_STATEMENT_AS_PING.set(True)
+                try:
+                    driver = await self._detached_write_connection()
+                finally:
+                    _FIRST_STATEMENT_AS_PING.reset(pinging)
+            statements = AutocommitStatements(driver)
+            try:
+                yield AutocommitTransaction(statements)
+                reusable = True
+            except Exception as exc:
+                reusable = not (statements.broken or database_outage(exc))
+                raise
         finally:
             kept.busy -= 1
-            if reusable and not driver.is_closed() and len(kept.idle) < AUTOCOMMIT_IDLE:
-                kept.idle.append(driver)
-            else:
-                driver.terminate()
+            if driver is not None:
+                if reusable and not driver.is_closed() and len(kept.idle) < AUTOCOMMIT_IDLE:
+                    kept.idle.append(driver)
+                else:
+                    driver.terminate()
 
     def _drop_writer(self, writer: _Writer) -> None:
         for loop, known in list(self._writers.items()):

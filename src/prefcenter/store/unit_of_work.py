@@ -558,8 +558,7 @@ class UnitOfWork:
                 rows = await (await self.statements()).rows(_SUBJECT_KEY, (subject_id,))
                 if not rows:
                     raise SubjectKeyMissing(subject_id)
-                master_key_id, wrapped = rows[0]
-                key = crypto.unwrap_key(self.keys.master_key_by_id(master_key_id), bytes(wrapped), subject_id)
+                key = _unwrapped(self.keys, subject_id, *rows[0])
             else:
                 key = await load_data_key(self.session, self.keys, subject_id)
             self._data_keys[subject_id] = key
@@ -570,7 +569,12 @@ async def load_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: st
     stored = await session.get(SubjectKey, subject_id)
     if stored is None:
         raise SubjectKeyMissing(subject_id)
-    return crypto.unwrap_key(keys.master_key_by_id(stored.master_key_id), stored.wrapped_key, subject_id)
+    return _unwrapped(keys, subject_id, stored.master_key_id, stored.wrapped_key)
+
+
+def _unwrapped(keys: KeyMaterial, subject_id: str, master_key_id: str, wrapped: bytes) -> bytes:
+    """A subject's stored data key, unwrapped with the master key it names."""
+    return crypto.unwrap_key(keys.master_key_by_id(master_key_id), bytes(wrapped), subject_id)
 
 
 async def kept_data_key(session: AsyncSession, keys: KeyMaterial, subject_id: str) -> bytes | None:
@@ -612,13 +616,13 @@ async def write(db: Database, keys: KeyMaterial, use_case: Callable[[UnitOfWork]
                     await uow.complete()
                 return result
             except NeedsTransaction:
-                if transaction is not None and (await transaction.statements()).written:
+                if transaction is not None and transaction.written:
                     raise RuntimeError(
                         "a one-statement write asked for a transaction after it wrote"
                     ) from None
                 break
             except Exception as exc:
-                written = transaction is not None and (await transaction.statements()).written
+                written = transaction is not None and transaction.written
                 if written and getattr(exc, "sqlstate", None) in _RETRYABLE:
                     continue  # the statement failed whole: nothing was written
                 if written or database_outage(exc) is None:

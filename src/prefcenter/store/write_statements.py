@@ -514,21 +514,22 @@ def _consent_record(row) -> ConsentRecord:
 # a subject's row (``subject_row``) with the catalog version, which the write's catalog checks need next (on
 # PostgreSQL a round trip saved); then the revision the statement's snapshot saw and a consent record, the
 # current record's id for a topic, or the subject's preferences (the read-ahead); then, in a one-statement
-# write, the row's version
+# write, the row's version. ``{seen}``: that revision, read again only under a lock (without one, the row read
+# is the snapshot's)
 _SEEN_REVISION = "(SELECT seen.revision FROM subjects AS seen WHERE seen.id = subjects.id)"
 _SUBJECT_READ_AHEAD = {
     "": ("", "FROM subjects WHERE subjects.id = ?"),
     "consent": (
-        f", {_SEEN_REVISION}, {', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)}",
+        f", {{seen}}, {', '.join(f'consents.{c}' for c in CONSENT_COLUMNS)}",
         "FROM subjects LEFT JOIN consents ON consents.id = ? WHERE subjects.id = ?",
     ),
     "current": (
-        f", {_SEEN_REVISION}, (SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
+        ", {seen}, (SELECT current.id FROM consents AS current WHERE current.subject_id = subjects.id "
         "AND current.topic = ? AND current.is_current = ? LIMIT 1)",
         "FROM subjects WHERE subjects.id = ?",
     ),
     "preferences": (
-        f", {_SEEN_REVISION}, ARRAY(SELECT (p.channel, p.topic, p.status) FROM preferences AS p "
+        ", {seen}, ARRAY(SELECT (p.channel, p.topic, p.status) FROM preferences AS p "
         "WHERE p.subject_id = subjects.id)",
         "FROM subjects WHERE subjects.id = ?",
     ),
@@ -538,6 +539,7 @@ _SUBJECT_READ_AHEAD = {
 @cache
 def _subject_sql(read_ahead: str, lock: bool, version: bool) -> str:
     columns, source = _SUBJECT_READ_AHEAD[read_ahead]
+    columns = columns.format(seen=_SEEN_REVISION if lock else "subjects.revision")
     return (
         f"SELECT {', '.join(f'subjects.{c}' for c in SUBJECT_COLUMNS)}, ({_CATALOG_VERSION}){columns}"
         f"{', subjects.xmin' if version else ''} {source}{' FOR UPDATE OF subjects' if lock else ''}"
